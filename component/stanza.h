@@ -1,0 +1,107 @@
+/* stanza: the urn:xpush:0 wire protocol, decode and encode. Pure: xnode in,
+ * plain struct out; plain struct in, bytes (xbuf) out. See docs/protocol.md.
+ * No SQL, no sockets; the daemon decides what to do with a decoded stanza. */
+#ifndef XPUSH_STANZA_H
+#define XPUSH_STANZA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "stream.h"
+#include "xbuf.h"
+
+#define XPUSH_NS "urn:xpush:0"
+#define STANZAS_NS "urn:ietf:params:xml:ns:xmpp-stanzas"
+
+enum stanza_kind {
+	STANZA_OTHER = 0,     /* anything else: ignore (or error reply if iq get/set) */
+	STANZA_REGISTER,      /* iq set <register/> */
+	STANZA_UNREGISTER,    /* iq set <unregister/> */
+	STANZA_PRESENCE,      /* available presence (device element optional) */
+	STANZA_UNAVAILABLE,   /* presence type='unavailable' */
+	STANZA_ACK,           /* iq result whose id is a notification id "xp.N.D" */
+	STANZA_NACK,          /* iq error whose id is a notification id */
+	STANZA_PING,          /* iq get XEP-0199 ping: answer with a result */
+	STANZA_DISCO_INFO,    /* iq get disco#info: answer with identity+features */
+	STANZA_IQ_UNKNOWN,    /* iq get/set we do not serve: answer service-unavailable */
+	STANZA_HANDSHAKE,     /* <handshake/> from the server: handshake accepted */
+	STANZA_STREAM_ERROR,  /* <stream:error/>: condition in .error_condition */
+};
+
+struct stanza_limits {
+	size_t max_alias;        /* bytes; 0 = 128 */
+	size_t max_tags;         /* count; 0 = 64 */
+	size_t max_tag_len;      /* bytes; 0 = 64 */
+	size_t max_app_len;      /* bytes; 0 = 128 */
+	size_t max_device_len;   /* bytes; 0 = 128 */
+	size_t max_platform_len; /* bytes; 0 = 32 */
+};
+
+#define STANZA_MAX_TAGS 256
+
+/* All pointers borrow from the xnode passed to stanza_decode. */
+struct stanza_in {
+	enum stanza_kind kind;
+	const char *from, *to, *id, *type;  /* stanza attributes (NULL if absent) */
+	/* REGISTER / UNREGISTER / PRESENCE (device element): */
+	const char *app, *device, *alias, *platform;
+	const char *tags[STANZA_MAX_TAGS];
+	size_t ntags;
+	/* ACK / NACK: parsed from id */
+	int64_t notif_id, device_row;
+	/* NACK / STREAM_ERROR: the defined condition element's name, and <text/> */
+	const char *error_condition, *error_text;
+};
+
+/* Classify and validate st. Returns 0 with *out filled, or -1 when st is a
+ * REGISTER/UNREGISTER/PRESENCE that breaks the protocol or a limit; then
+ * out->kind and out->id are still set, and err holds a one-line reason
+ * suitable for the <text/> of a bad-request reply (e.g. "alias longer than
+ * 128 bytes"). Register requires app and device; every string must be
+ * non-empty valid XML text within its limit; duplicate tags are an error. */
+__attribute__((warn_unused_result))
+int stanza_decode(const struct xnode *st, const struct stanza_limits *lim,
+                  struct stanza_in *out, char *err, size_t errlen);
+
+/* Notification id on the wire: "xp.<notif_id>.<device_row>". */
+int stanza_ack_id_parse(const char *iq_id, int64_t *notif_id, int64_t *device_row);
+
+struct notif_out {
+	const char *from;        /* component JID */
+	const char *to;          /* device full JID */
+	int64_t notif_id;
+	int64_t device_row;
+	const char *app;
+	const char *priority;    /* "normal" / "high"; NULL = omit */
+	const char *collapse;    /* NULL = omit */
+	const char *created;     /* ISO-8601 UTC; NULL = omit */
+	const char *expires;     /* ISO-8601 UTC; NULL = omit */
+	const char *title, *body, *uri, *payload;  /* NULL = element omitted */
+};
+
+/* All encoders return 0, -1 on allocation failure, -2 if a string is not
+ * valid XML text (see xbuf_escape). On error the buffer is unchanged. */
+__attribute__((warn_unused_result)) int stanza_encode_notification(struct xbuf *b, const struct notif_out *n);
+/* <iq type='result'><registered|unregistered xmlns=urn:xpush:0 app= device=/></iq> */
+__attribute__((warn_unused_result))
+int stanza_encode_registered(struct xbuf *b, const char *from, const char *to, const char *id,
+                             const char *app, const char *device, int unregistered);
+/* Empty <iq type='result'/> (ping reply). */
+__attribute__((warn_unused_result))
+int stanza_encode_iq_result(struct xbuf *b, const char *from, const char *to, const char *id);
+/* disco#info result: identity category='component' type='generic' name='xpush',
+ * features urn:xpush:0, disco#info, urn:xmpp:ping. */
+__attribute__((warn_unused_result))
+int stanza_encode_disco_info(struct xbuf *b, const char *from, const char *to, const char *id);
+/* <iq type='error'> with <error type=etype><condition xmlns=STANZAS_NS/>
+ * <text xmlns=STANZAS_NS>text</text></error>; text may be NULL. */
+__attribute__((warn_unused_result))
+int stanza_encode_iq_error(struct xbuf *b, const char *from, const char *to, const char *id,
+                           const char *etype, const char *condition, const char *text);
+
+/* Bare JID of a full JID into out (truncates nothing: -1 if it does not fit
+ * or jid is malformed/empty). */
+int jid_bare(const char *jid, char *out, size_t outlen);
+/* Domain part of a JID into out; -1 if it does not fit or is malformed. */
+int jid_domain(const char *jid, char *out, size_t outlen);
+
+#endif
