@@ -1,4 +1,4 @@
-/* migrations: schema/*.sql embedded at build time (scripts/embed_sql.py). */
+/* migrations: schema/NNN_name.sql files embedded at build time (scripts/embed_sql.py). */
 #ifndef XPUSH_MIGRATIONS_H
 #define XPUSH_MIGRATIONS_H
 

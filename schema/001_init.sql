@@ -17,10 +17,11 @@ CREATE TABLE push.devices (
     online        boolean NOT NULL DEFAULT false,
     last_seen     timestamptz,
     registered_at timestamptz NOT NULL DEFAULT now(),
+    unregistered_at timestamptz,          -- set by <unregister/>; the row and its ledger stay
     UNIQUE (jid, app, device)
 );
 CREATE INDEX devices_full_jid ON push.devices (full_jid) WHERE full_jid IS NOT NULL;
-CREATE INDEX devices_app_jid ON push.devices (app, jid);
+CREATE INDEX devices_app_jid ON push.devices (app, lower(jid));
 
 -- What a producer INSERTs. Target kinds in v0: one device (to_jid + to_device) or every
 -- device of a bare JID (to_jid alone). Later migrations add alias, tags and broadcast.
@@ -47,7 +48,7 @@ CREATE INDEX notifications_pending_fanout ON push.notifications (id) WHERE fanne
 CREATE TABLE push.deliveries (
     notification_id bigint NOT NULL REFERENCES push.notifications (id) ON DELETE CASCADE,
     device_id       bigint NOT NULL REFERENCES push.devices (id) ON DELETE CASCADE,
-    state           text NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sent', 'acked')),
+    state           text NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sent', 'acked', 'failed')),
     attempts        integer NOT NULL DEFAULT 0,
     acks            integer NOT NULL DEFAULT 0,   -- acks received (a redelivery is acked again)
     created_at      timestamptz NOT NULL DEFAULT now(),

@@ -1,0 +1,327 @@
+/* config: one table row per key; parsing, validation and defaults.
+ * Owns no global state: every function works on the struct it is given. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum ctype { CT_STR, CT_U32, CT_LEVEL };
+
+struct ckey {
+	const char *name;
+	enum ctype type;
+	size_t off;
+	const char *def;      /* NULL: no default (required or derived) */
+	uint32_t min, max;    /* CT_U32 bounds */
+	const char *help;
+};
+
+#define O(f) offsetof(struct config, f)
+static const struct ckey keys[] = {
+	{ "component_jid", CT_STR, O(component_jid), NULL, 0, 0,
+	  "JID of this component as configured on the XMPP server (required)" },
+	{ "component_secret_file", CT_STR, O(component_secret_file), NULL, 0, 0,
+	  "file holding the component secret (or env " CONFIG_SECRET_ENV ")" },
+	{ "server_host", CT_STR, O(server_host), "127.0.0.1", 0, 0,
+	  "XMPP server host for the component connection" },
+	{ "server_port", CT_U32, O(server_port), "5347", 1, 65535,
+	  "XMPP server component port" },
+	{ "pg_conninfo", CT_STR, O(pg_conninfo), "", 0, 0,
+	  "libpq connection string; empty uses the PG* environment" },
+	{ "instance_id", CT_STR, O(instance_id), NULL, 0, 0,
+	  "stable name of this instance in the ledger (default component_jid@hostname)" },
+	{ "scan_interval_ms", CT_U32, O(scan_interval_ms), "30000", 100, 3600000,
+	  "slow periodic scan for work missed by NOTIFY" },
+	{ "ack_timeout_ms", CT_U32, O(ack_timeout_ms), "30000", 100, 3600000,
+	  "a sent notification not acked within this is sent again" },
+	{ "batch_size", CT_U32, O(batch_size), "256", 1, 10000,
+	  "rows claimed or fanned out per query" },
+	{ "reconnect_min_ms", CT_U32, O(reconnect_min_ms), "500", 10, 600000,
+	  "first reconnect delay (XMPP and Postgres), jittered" },
+	{ "reconnect_max_ms", CT_U32, O(reconnect_max_ms), "30000", 10, 3600000,
+	  "reconnect delay cap" },
+	{ "max_stanza_bytes", CT_U32, O(max_stanza_bytes), "65536", 1024, 16777216,
+	  "largest stanza accepted from the server" },
+	{ "max_outbuf_bytes", CT_U32, O(max_outbuf_bytes), "1048576", 4096, 268435456,
+	  "stop claiming while this much is queued for the server" },
+	{ "log_level", CT_LEVEL, O(log_level), "info", 0, 0, "debug, info, warn or error" },
+};
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+static const struct ckey *key_find(const char *name)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int set_key(struct config *c, const struct ckey *k, const char *value, char *err, size_t errlen)
+{
+	char *base = (char *)c;
+
+	switch (k->type) {
+	case CT_STR: {
+		char *dup = strdup(value);
+		if (!dup) {
+			snprintf(err, errlen, "%s: out of memory", k->name);
+			return -1;
+		}
+		char **slot = (char **)(base + k->off);
+		free(*slot);
+		*slot = dup;
+		return 0;
+	}
+	case CT_U32:
+		if (parse_u32(value, k->min, k->max, (uint32_t *)(base + k->off)) < 0) {
+			snprintf(err, errlen, "%s: '%.40s' is not a whole number in %u..%u",
+			         k->name, value, k->min, k->max);
+			return -1;
+		}
+		return 0;
+	case CT_LEVEL:
+		if (log_level_parse(value, (enum log_level *)(base + k->off)) < 0) {
+			snprintf(err, errlen, "%s: '%.40s' is not one of debug, info, warn, error",
+			         k->name, value);
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+int config_init(struct config *c)
+{
+	char err[128];
+
+	memset(c, 0, sizeof *c);
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].def && set_key(c, &keys[i], keys[i].def, err, sizeof err) < 0)
+			return -1;
+	return 0;
+}
+
+int config_set(struct config *c, const char *key, const char *value, char *err, size_t errlen)
+{
+	const struct ckey *k = key_find(key);
+
+	if (!k) {
+		if (strcmp(key, "component_secret") == 0)
+			snprintf(err, errlen, "component_secret: not accepted inline; use "
+			         "component_secret_file or " CONFIG_SECRET_ENV);
+		else
+			snprintf(err, errlen, "%.60s: unknown key (see xpushd --help)", key);
+		return -1;
+	}
+	return set_key(c, k, value, err, errlen);
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+		*--e = '\0';
+	return s;
+}
+
+int config_set_pair(struct config *c, const char *pair, char *err, size_t errlen)
+{
+	char buf[4096];
+	char *eq;
+
+	if (strlen(pair) >= sizeof buf) {
+		snprintf(err, errlen, "option too long: %.40s...", pair);
+		return -1;
+	}
+	memcpy(buf, pair, strlen(pair) + 1);
+	eq = strchr(buf, '=');
+	if (!eq) {
+		snprintf(err, errlen, "%.60s: expected key=value", pair);
+		return -1;
+	}
+	*eq = '\0';
+	return config_set(c, trim(buf), trim(eq + 1), err, errlen);
+}
+
+int config_load_file(struct config *c, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096], sub[512];
+	int lineno = 0, rc = 0;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof line, f)) {
+		char *s, *eq;
+
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			snprintf(err, errlen, "%s:%d: line too long", path, lineno);
+			rc = -1;
+			break;
+		}
+		s = trim(line);
+		if (*s == '\0' || *s == '#')
+			continue;
+		eq = strchr(s, '=');
+		if (!eq) {
+			snprintf(err, errlen, "%s:%d: expected key = value", path, lineno);
+			rc = -1;
+			break;
+		}
+		*eq = '\0';
+		if (config_set(c, trim(s), trim(eq + 1), sub, sizeof sub) < 0) {
+			snprintf(err, errlen, "%s:%d: %s", path, lineno, sub);
+			rc = -1;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+static int load_secret(struct config *c, char *err, size_t errlen)
+{
+	const char *env = getenv(CONFIG_SECRET_ENV);
+	char buf[1024];
+	size_t n = 0;
+
+	if (c->component_secret_file) {
+		FILE *f = fopen(c->component_secret_file, "r");
+		if (!f) {
+			snprintf(err, errlen, "component_secret_file: %s: %s",
+			         c->component_secret_file, strerror(errno));
+			return -1;
+		}
+		n = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+			buf[--n] = '\0';
+	} else if (env) {
+		n = strlen(env);
+		if (n >= sizeof buf)
+			n = sizeof buf - 1;
+		memcpy(buf, env, n);
+		buf[n] = '\0';
+	} else {
+		snprintf(err, errlen, "component_secret_file: required (or set " CONFIG_SECRET_ENV ")");
+		return -1;
+	}
+	if (n < CONFIG_SECRET_MIN || strlen(buf) != n) {
+		snprintf(err, errlen, "component_secret_file: secret must be at least %d bytes without NUL",
+		         CONFIG_SECRET_MIN);
+		explicit_bzero(buf, sizeof buf);
+		return -1;
+	}
+	free(c->component_secret);
+	c->component_secret = strdup(buf);
+	explicit_bzero(buf, sizeof buf);
+	if (!c->component_secret) {
+		snprintf(err, errlen, "component_secret_file: out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int config_finish(struct config *c, char *err, size_t errlen)
+{
+	if (!c->component_jid || !*c->component_jid) {
+		snprintf(err, errlen, "component_jid: required");
+		return -1;
+	}
+	if (strchr(c->component_jid, '@') || strchr(c->component_jid, '/') ||
+	    strchr(c->component_jid, ' ') || strlen(c->component_jid) > 1023) {
+		snprintf(err, errlen, "component_jid: '%.60s' is not a domain JID", c->component_jid);
+		return -1;
+	}
+	if (!*c->server_host) {
+		snprintf(err, errlen, "server_host: required");
+		return -1;
+	}
+	if (c->reconnect_min_ms > c->reconnect_max_ms) {
+		snprintf(err, errlen, "reconnect_max_ms: must be >= reconnect_min_ms");
+		return -1;
+	}
+	if (!c->instance_id || !*c->instance_id) {
+		char host[256] = "localhost";
+		size_t n;
+		gethostname(host, sizeof host - 1);
+		host[sizeof host - 1] = '\0';
+		n = strlen(c->component_jid) + strlen(host) + 2;
+		free(c->instance_id);
+		c->instance_id = malloc(n);
+		if (!c->instance_id) {
+			snprintf(err, errlen, "instance_id: out of memory");
+			return -1;
+		}
+		snprintf(c->instance_id, n, "%s@%s", c->component_jid, host);
+	}
+	return load_secret(c, err, errlen);
+}
+
+void config_free(struct config *c)
+{
+	if (c->component_secret)
+		explicit_bzero(c->component_secret, strlen(c->component_secret));
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].type == CT_STR)
+			free(*(char **)((char *)c + keys[i].off));
+	free(c->component_secret);
+	memset(c, 0, sizeof *c);
+}
+
+void config_print_keys(FILE *out)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		fprintf(out, "  %-22s %s%s%s%s\n", keys[i].name, keys[i].help,
+		        keys[i].def ? " [default: " : "", keys[i].def ? keys[i].def : "",
+		        keys[i].def ? "]" : "");
+}
+
+void config_dump(const struct config *c, FILE *out)
+{
+	const char *base = (const char *)c;
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct ckey *k = &keys[i];
+		switch (k->type) {
+		case CT_STR: {
+			const char *v = *(char *const *)(base + k->off);
+			fprintf(out, "%s = %s\n", k->name, v ? v : "");
+			break;
+		}
+		case CT_U32:
+			fprintf(out, "%s = %u\n", k->name, *(const uint32_t *)(base + k->off));
+			break;
+		case CT_LEVEL:
+			fprintf(out, "%s = %s\n", k->name,
+			        log_level_name(*(const enum log_level *)(base + k->off)));
+			break;
+		}
+	}
+	fprintf(out, "component_secret = %s\n", c->component_secret ? "(set)" : "(unset)");
+}

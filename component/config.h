@@ -1,0 +1,58 @@
+/* config: xpushd's settings as one table (key, type, default, bounds, help)
+ * producing an immutable struct. File syntax: `key = value` lines, `#`
+ * comments, blank lines. Command-line `-o key=value` overrides go through the
+ * same setter. The component secret is read from component_secret_file or
+ * the XPUSHD_COMPONENT_SECRET environment variable, never from argv, and is
+ * never logged. */
+#ifndef XPUSH_CONFIG_H
+#define XPUSH_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "log.h"
+
+#define CONFIG_SECRET_ENV "XPUSHD_COMPONENT_SECRET"
+#define CONFIG_SECRET_MIN 16
+
+struct config {
+	char *component_jid;
+	char *component_secret_file;
+	char *component_secret;     /* loaded by config_finish(); never logged */
+	char *server_host;
+	uint32_t server_port;
+	char *pg_conninfo;
+	char *instance_id;          /* default: component_jid "@" hostname */
+	uint32_t scan_interval_ms;
+	uint32_t ack_timeout_ms;
+	uint32_t batch_size;
+	uint32_t reconnect_min_ms;
+	uint32_t reconnect_max_ms;
+	uint32_t max_stanza_bytes;
+	uint32_t max_outbuf_bytes;
+	enum log_level log_level;
+};
+
+/* Fill defaults (allocates the default strings). 0 or -1 on OOM. */
+__attribute__((warn_unused_result)) int config_init(struct config *c);
+/* Set one key from its text form. On error returns -1 and err holds a
+ * one-line message naming the key ("server_port: not a number in 1..65535"). */
+__attribute__((warn_unused_result))
+int config_set(struct config *c, const char *key, const char *value, char *err, size_t errlen);
+/* Parse "key=value" (as given to -o). */
+__attribute__((warn_unused_result))
+int config_set_pair(struct config *c, const char *pair, char *err, size_t errlen);
+/* Load a file; errors name the file, the line and the key. */
+__attribute__((warn_unused_result))
+int config_load_file(struct config *c, const char *path, char *err, size_t errlen);
+/* Check required keys and cross-key rules, load the secret, derive
+ * instance_id. Errors name the key. */
+__attribute__((warn_unused_result)) int config_finish(struct config *c, char *err, size_t errlen);
+void config_free(struct config *c);
+
+/* Every key with its type, default and help, for --help and docs. */
+void config_print_keys(FILE *out);
+/* The effective configuration (secret shown as "(set)"), for --check-config. */
+void config_dump(const struct config *c, FILE *out);
+
+#endif

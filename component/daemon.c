@@ -1,0 +1,476 @@
+/* daemon: the decisions of xpushd.
+ *
+ * Work flows one way: a scan (on start, on every component or Postgres
+ * (re)connect, on NOTIFY, on a device coming online, on a slow timer) runs
+ * fan-out (notifications -> ledger rows) then claim (ledger rows -> stanzas).
+ * Only one scan runs at a time; a request during a scan sets scan_again.
+ * The ledger in Postgres is the only state that matters: this file keeps
+ * flags and counters, never a copy of a delivery. */
+#include "daemon.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "component.h"
+#include "log.h"
+#include "loop.h"
+#include "stanza.h"
+#include "store.h"
+#include "xbuf.h"
+
+#define JID_MAX 3072
+
+struct daemon {
+	const struct config *cfg;
+	struct loop *loop;
+	struct store *store;
+	struct component *comp;
+	struct loop_timer scan_timer;
+	struct stanza_limits lim;
+	int scanning, scan_again, need_reclaim;
+	int exit_code;
+	struct xbuf out;             /* scratch for encoding one stanza */
+	unsigned long long sent, acked, refused;
+};
+
+/* Context of a request whose reply goes back to a device. */
+struct reply_ctx {
+	struct daemon *d;
+	char *to, *id, *app, *device;
+	int unregister;
+};
+
+static void scan(struct daemon *d);
+
+static void send_buf(struct daemon *d)
+{
+	if (d->out.len && component_send(d->comp, d->out.data, d->out.len) < 0)
+		log_debug("send skipped: component not ready", NULL);
+	xbuf_reset(&d->out);
+}
+
+static void reply_error(struct daemon *d, const char *to, const char *id, const char *etype,
+                        const char *cond, const char *text)
+{
+	const char *me = d->cfg->component_jid;
+
+	xbuf_reset(&d->out);
+	if (stanza_encode_iq_error(&d->out, me, to, id, etype, cond, text) == 0)
+		send_buf(d);
+	else
+		xbuf_reset(&d->out);
+}
+
+static void reply_ctx_free(struct reply_ctx *r)
+{
+	free(r->to);
+	free(r->id);
+	free(r->app);
+	free(r->device);
+	free(r);
+}
+
+static struct reply_ctx *reply_ctx_new(struct daemon *d, const struct stanza_in *in, int unreg)
+{
+	struct reply_ctx *r = calloc(1, sizeof *r);
+
+	if (!r)
+		return NULL;
+	r->d = d;
+	r->unregister = unreg;
+	r->to = strdup(in->from);
+	r->id = strdup(in->id ? in->id : "");
+	r->app = strdup(in->app);
+	r->device = strdup(in->device);
+	if (!r->to || !r->id || !r->app || !r->device) {
+		reply_ctx_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* --- scanning ----------------------------------------------------------- */
+
+static void scan_done(struct daemon *d, int sent_any)
+{
+	d->scanning = 0;
+	if (sent_any)
+		loop_timer_arm_min(&d->scan_timer, d->cfg->ack_timeout_ms + 50);
+	if (d->scan_again)
+		loop_timer_arm_min(&d->scan_timer, 0);
+}
+
+static void on_claimed(void *ud, int err, const struct claim_row *rows, size_t n)
+{
+	struct daemon *d = ud;
+
+	if (err) {
+		scan_done(d, 0);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct claim_row *r = &rows[i];
+		struct notif_out o = {
+			.from = d->cfg->component_jid, .to = r->full_jid,
+			.notif_id = r->notif_id, .device_row = r->device_row,
+			.app = r->app, .priority = r->priority, .created = r->created,
+			.title = r->title, .body = r->body, .uri = r->uri, .payload = r->payload,
+		};
+		int rc;
+
+		xbuf_reset(&d->out);
+		rc = stanza_encode_notification(&d->out, &o);
+		if (rc == -2) {
+			/* Text XML cannot carry: retrying would never succeed. */
+			log_error("notification cannot be encoded", "notif=%lld device=%lld",
+			          (long long)r->notif_id, (long long)r->device_row);
+			if (store_fail(d->store, r->notif_id, r->device_row,
+			               "text holds characters XML cannot carry", NULL, NULL) < 0)
+				log_warn("could not mark failed", "notif=%lld", (long long)r->notif_id);
+			continue;
+		}
+		if (rc < 0) {
+			log_error("out of memory encoding notification", NULL);
+			continue;
+		}
+		log_debug("notification sent", "notif=%lld device=%lld attempt=%d to=%s",
+		          (long long)r->notif_id, (long long)r->device_row, r->attempts,
+		          log_q(r->full_jid));
+		send_buf(d);
+		d->sent++;
+	}
+	if (n > 0 && n == d->cfg->batch_size && component_is_ready(d->comp)) {
+		if (component_outbuf_len(d->comp) < d->cfg->max_outbuf_bytes) {
+			if (store_claim(d->store, d->cfg->instance_id, d->cfg->batch_size,
+			                d->cfg->ack_timeout_ms, on_claimed, d) == 0)
+				return;
+		} else {
+			/* The server is slower than Postgres: let the socket drain. */
+			d->scan_again = 1;
+			d->scanning = 0;
+			loop_timer_arm_min(&d->scan_timer, 20);
+			return;
+		}
+	}
+	scan_done(d, n > 0);
+}
+
+static void on_fanned_out(void *ud, int err, long n)
+{
+	struct daemon *d = ud;
+
+	if (err) {
+		scan_done(d, 0);
+		return;
+	}
+	if (n > 0)
+		log_debug("fanned out", "notifications=%ld", n);
+	if (n == (long)d->cfg->batch_size) {
+		if (store_fanout(d->store, d->cfg->batch_size, on_fanned_out, d) == 0)
+			return;
+	} else if (store_claim(d->store, d->cfg->instance_id, d->cfg->batch_size,
+	                       d->cfg->ack_timeout_ms, on_claimed, d) == 0) {
+		return;
+	}
+	scan_done(d, 0);
+}
+
+static void on_reclaimed(void *ud, int err, long n)
+{
+	struct daemon *d = ud;
+
+	if (err) {
+		scan_done(d, 0);
+		return;
+	}
+	d->need_reclaim = 0;
+	if (n > 0)
+		log_info("requeued deliveries sent before a restart or reconnect", "rows=%ld", n);
+	if (store_fanout(d->store, d->cfg->batch_size, on_fanned_out, d) < 0)
+		scan_done(d, 0);
+}
+
+static void scan(struct daemon *d)
+{
+	int rc;
+
+	if (!store_is_ready(d->store) || !component_is_ready(d->comp))
+		return;
+	if (d->scanning) {
+		d->scan_again = 1;
+		return;
+	}
+	d->scanning = 1;
+	d->scan_again = 0;
+	loop_timer_arm(&d->scan_timer, d->cfg->scan_interval_ms);
+	if (d->need_reclaim)
+		rc = store_reclaim(d->store, d->cfg->instance_id, on_reclaimed, d);
+	else
+		rc = store_fanout(d->store, d->cfg->batch_size, on_fanned_out, d);
+	if (rc < 0)
+		d->scanning = 0;
+}
+
+static void on_scan_timer(struct loop_timer *t)
+{
+	struct daemon *d = t->ud;
+
+	loop_timer_arm(&d->scan_timer, d->cfg->scan_interval_ms);
+	scan(d);
+}
+
+/* --- stanza handling ---------------------------------------------------- */
+
+static void on_registered(void *ud, int err, long n)
+{
+	struct reply_ctx *r = ud;
+	struct daemon *d = r->d;
+
+	if (err) {
+		reply_error(d, r->to, r->id, "wait", "internal-server-error", "database unavailable");
+	} else {
+		log_info(r->unregister ? "device unregistered" : "device registered",
+		         "jid=%s app=%s device=%s row=%ld", log_q(r->to), log_q(r->app),
+		         log_q(r->device), n);
+		xbuf_reset(&d->out);
+		if (stanza_encode_registered(&d->out, d->cfg->component_jid, r->to, r->id, r->app,
+		                             r->device, r->unregister) == 0)
+			send_buf(d);
+		else
+			xbuf_reset(&d->out);
+		if (!r->unregister)
+			scan(d);
+	}
+	reply_ctx_free(r);
+}
+
+static void handle_register(struct daemon *d, const struct stanza_in *in, const char *bare)
+{
+	struct reply_ctx *r = reply_ctx_new(d, in, in->kind == STANZA_UNREGISTER);
+	int rc;
+
+	if (!r) {
+		reply_error(d, in->from, in->id, "wait", "resource-constraint", "out of memory");
+		return;
+	}
+	if (in->kind == STANZA_UNREGISTER) {
+		rc = store_unregister(d->store, bare, in->app, in->device, on_registered, r);
+	} else {
+		struct device_reg reg = {
+			.jid = bare, .full_jid = in->from, .app = in->app, .device = in->device,
+			.alias = in->alias, .platform = in->platform, .tags = in->tags, .ntags = in->ntags,
+		};
+		rc = store_register(d->store, &reg, on_registered, r);
+	}
+	if (rc < 0) {
+		reply_error(d, in->from, in->id, "wait", "internal-server-error", "database unavailable");
+		reply_ctx_free(r);
+	}
+}
+
+static void on_presence_done(void *ud, int err, long n)
+{
+	struct daemon *d = ud;
+
+	if (!err && n > 0)
+		scan(d);
+}
+
+static void on_ack_done(void *ud, int err, long n)
+{
+	struct daemon *d = ud;
+
+	if (err)
+		return;
+	if (n > 0)
+		d->acked++;
+	else
+		d->refused++;
+}
+
+static void on_nack_done(void *ud, int err, long n)
+{
+	(void)ud;
+	(void)err;
+	(void)n;
+}
+
+static void on_unavailable_done(void *ud, int err, long n)
+{
+	(void)ud;
+	if (!err && n > 0)
+		log_debug("devices offline", "count=%ld", n);
+}
+
+static void on_stanza(void *ud, const struct xnode *st)
+{
+	struct daemon *d = ud;
+	struct stanza_in in;
+	char err[256] = "";
+	char bare[JID_MAX];
+	int rc = stanza_decode(st, &d->lim, &in, err, sizeof err);
+
+	/* Every stanza we act on must carry the server-stamped sender. */
+	if (!in.from || jid_bare(in.from, bare, sizeof bare) < 0) {
+		if (in.kind != STANZA_OTHER)
+			log_warn("stanza without a usable from ignored", "name=%s", log_q(st->name));
+		return;
+	}
+	if (rc < 0) {
+		log_warn("bad request", "from=%s reason=%s", log_q(in.from), log_q(err));
+		if (in.kind == STANZA_REGISTER || in.kind == STANZA_UNREGISTER)
+			reply_error(d, in.from, in.id, "modify", "bad-request", err);
+		return;
+	}
+	switch (in.kind) {
+	case STANZA_REGISTER:
+	case STANZA_UNREGISTER:
+		if (!strchr(in.from, '/')) {
+			reply_error(d, in.from, in.id, "modify", "bad-request",
+			            "register from a full JID (a logged-in session)");
+			return;
+		}
+		handle_register(d, &in, bare);
+		break;
+	case STANZA_PRESENCE:
+		if (strchr(in.from, '/') &&
+		    store_presence(d->store, bare, in.from, in.app, in.device, on_presence_done, d) < 0)
+			log_warn("presence not recorded: database unavailable", "from=%s", log_q(in.from));
+		break;
+	case STANZA_UNAVAILABLE:
+		if (store_unavailable(d->store, in.from, on_unavailable_done, d) < 0)
+			log_warn("unavailable not recorded: database unavailable", "from=%s", log_q(in.from));
+		break;
+	case STANZA_ACK:
+		if (store_ack(d->store, in.notif_id, in.device_row, bare, on_ack_done, d) < 0)
+			log_warn("ack not recorded: database unavailable; the push will be resent",
+			         "notif=%lld", (long long)in.notif_id);
+		break;
+	case STANZA_NACK:
+		log_info("device did not take notification", "notif=%lld device=%lld from=%s condition=%s",
+		         (long long)in.notif_id, (long long)in.device_row, log_q(in.from),
+		         log_q(in.error_condition));
+		if (store_nack(d->store, in.notif_id, in.device_row, in.from,
+		               in.error_condition ? in.error_condition : "error", on_nack_done, d) < 0)
+			log_warn("nack not recorded: database unavailable", NULL);
+		break;
+	case STANZA_PING:
+		xbuf_reset(&d->out);
+		if (stanza_encode_iq_result(&d->out, d->cfg->component_jid, in.from, in.id) == 0)
+			send_buf(d);
+		break;
+	case STANZA_DISCO_INFO:
+		xbuf_reset(&d->out);
+		if (stanza_encode_disco_info(&d->out, d->cfg->component_jid, in.from, in.id) == 0)
+			send_buf(d);
+		break;
+	case STANZA_IQ_UNKNOWN:
+		reply_error(d, in.from, in.id, "cancel", "service-unavailable", NULL);
+		break;
+	default:
+		break;
+	}
+	xbuf_reset(&d->out);
+}
+
+/* --- connection events -------------------------------------------------- */
+
+static void on_comp_ready(void *ud)
+{
+	struct daemon *d = ud;
+
+	/* Acks for stanzas sent on the old connection can no longer arrive. */
+	d->need_reclaim = 1;
+	scan(d);
+}
+
+static void on_comp_down(void *ud, int final, const char *condition, const char *reason)
+{
+	struct daemon *d = ud;
+
+	if (final) {
+		d->exit_code = XPUSHD_EXIT_REFUSED;
+		loop_stop(d->loop);
+	}
+}
+
+static void on_store_ready(void *ud)
+{
+	scan(ud);
+}
+
+static void on_store_down(void *ud)
+{
+	struct daemon *d = ud;
+
+	/* Queries of the running scan failed through their callbacks. */
+	d->scanning = 0;
+}
+
+static void on_notify(void *ud)
+{
+	scan(ud);
+}
+
+static void on_signal(int signo, void *ud)
+{
+	struct daemon *d = ud;
+
+	if (signo == SIGHUP) {
+		log_info("SIGHUP: rescanning", NULL);
+		scan(d);
+		return;
+	}
+	log_info("shutting down", "signal=%d sent=%llu acked=%llu refused_acks=%llu", signo,
+	         d->sent, d->acked, d->refused);
+	if (d->comp)
+		component_close(d->comp);
+	loop_stop(d->loop);
+}
+
+int daemon_run(const struct config *cfg)
+{
+	struct daemon d = { .cfg = cfg, .need_reclaim = 1, .exit_code = XPUSHD_EXIT_OK };
+	struct store_opts so = {
+		.conninfo = cfg->pg_conninfo,
+		.reconnect_min_ms = cfg->reconnect_min_ms, .reconnect_max_ms = cfg->reconnect_max_ms,
+	};
+	struct store_events se = { on_store_ready, on_store_down, on_notify };
+	struct component_opts co = {
+		.jid = cfg->component_jid, .secret = cfg->component_secret, .host = cfg->server_host,
+		.port = (uint16_t)cfg->server_port,
+		.reconnect_min_ms = cfg->reconnect_min_ms, .reconnect_max_ms = cfg->reconnect_max_ms,
+		.max_stanza_bytes = cfg->max_stanza_bytes,
+	};
+	struct component_events ce = { on_comp_ready, on_stanza, on_comp_down };
+
+	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+	d.loop = loop_new(on_signal, &d);
+	if (!d.loop) {
+		log_error("cannot create event loop", NULL);
+		return XPUSHD_EXIT_RUNTIME;
+	}
+	loop_timer_init(d.loop, &d.scan_timer, on_scan_timer, &d);
+	loop_timer_arm(&d.scan_timer, cfg->scan_interval_ms);
+	log_info("starting", "jid=%s server=%s:%u instance=%s", cfg->component_jid, cfg->server_host,
+	         cfg->server_port, log_q(cfg->instance_id));
+	d.store = store_new(d.loop, &so, &se, &d);
+	d.comp = d.store ? component_new(d.loop, &co, &ce, &d) : NULL;
+	if (!d.store || !d.comp) {
+		log_error("out of memory at start", NULL);
+		d.exit_code = XPUSHD_EXIT_RUNTIME;
+	} else if (loop_run(d.loop) < 0) {
+		log_error("event loop failed", NULL);
+		d.exit_code = XPUSHD_EXIT_RUNTIME;
+	}
+	component_free(d.comp);
+	store_free(d.store);
+	loop_timer_remove(d.loop, &d.scan_timer);
+	loop_free(d.loop);
+	xbuf_free(&d.out);
+	return d.exit_code;
+}

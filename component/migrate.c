@@ -1,0 +1,109 @@
+/* migrate: applies the embedded schema/NNN_name.sql migrations with a blocking libpq
+ * connection. Each migration runs in its own transaction under an advisory
+ * lock (so two xpushd starting together do not race) and is recorded in
+ * push.schema_version; an applied migration is never run again. */
+#include "store.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "migrations.h"
+
+#define MIGRATE_LOCK "7867000001"  /* arbitrary advisory lock key for xpush */
+
+static int exec_ok(PGconn *c, const char *sql, char *err, size_t errlen, const char *what)
+{
+	PGresult *r = PQexec(c, sql);
+	ExecStatusType s = PQresultStatus(r);
+	int ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
+
+	if (!ok)
+		snprintf(err, errlen, "%s: %s", what, PQresultErrorMessage(r));
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+static int applied_version(PGconn *c, int version, int *yes, char *err, size_t errlen)
+{
+	char v[16];
+	const char *params[1] = { v };
+	PGresult *r;
+
+	snprintf(v, sizeof v, "%d", version);
+	r = PQexecParams(c, "SELECT 1 FROM push.schema_version WHERE version = $1::int",
+	                 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		snprintf(err, errlen, "schema_version: %s", PQresultErrorMessage(r));
+		PQclear(r);
+		return -1;
+	}
+	*yes = PQntuples(r) > 0;
+	PQclear(r);
+	return 0;
+}
+
+static int record_version(PGconn *c, const struct migration *m, char *err, size_t errlen)
+{
+	char v[16];
+	const char *params[2] = { v, m->name };
+	PGresult *r;
+	int ok;
+
+	snprintf(v, sizeof v, "%d", m->version);
+	r = PQexecParams(c, "INSERT INTO push.schema_version (version, name) VALUES ($1::int, $2)",
+	                 2, NULL, params, NULL, NULL, 0);
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!ok)
+		snprintf(err, errlen, "schema_version: %s", PQresultErrorMessage(r));
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+int store_migrate(const char *conninfo, int *applied, char *err, size_t errlen)
+{
+	PGconn *c = PQconnectdb(conninfo);
+	int rc = -1;
+
+	*applied = 0;
+	if (PQstatus(c) != CONNECTION_OK) {
+		snprintf(err, errlen, "pg_conninfo: cannot connect: %s", PQerrorMessage(c));
+		rc = -2;
+		goto out;
+	}
+	if (exec_ok(c, "SET client_min_messages = warning", err, errlen, "session") < 0)
+		goto out;
+	for (unsigned i = 0; i < migrations_count; i++) {
+		const struct migration *m = &migrations[i];
+		int done = 0;
+		char what[96];
+
+		snprintf(what, sizeof what, "migration %03d_%s", m->version, m->name);
+		if (exec_ok(c, "BEGIN", err, errlen, what) < 0 ||
+		    exec_ok(c, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ")", err, errlen, what) < 0 ||
+		    exec_ok(c, "CREATE SCHEMA IF NOT EXISTS push; "
+		               "CREATE TABLE IF NOT EXISTS push.schema_version ("
+		               " version integer PRIMARY KEY, name text NOT NULL,"
+		               " applied_at timestamptz NOT NULL DEFAULT now())",
+		            err, errlen, what) < 0 ||
+		    applied_version(c, m->version, &done, err, errlen) < 0)
+			goto rollback;
+		if (!done) {
+			/* Our own embedded SQL, not input: executed as a script. */
+			if (exec_ok(c, m->sql, err, errlen, what) < 0 ||
+			    record_version(c, m, err, errlen) < 0)
+				goto rollback;
+		}
+		if (exec_ok(c, "COMMIT", err, errlen, what) < 0)
+			goto out;
+		if (!done)
+			(*applied)++;
+	}
+	rc = 0;
+	goto out;
+rollback:
+	PQclear(PQexec(c, "ROLLBACK"));
+out:
+	PQfinish(c);
+	return rc;
+}

@@ -1,0 +1,549 @@
+/* store: the asynchronous libpq connection of xpushd. Owns the connection,
+ * its socket registration in the loop, the FIFO of requests (one in flight),
+ * prepared statements, LISTEN, and reconnect with backoff. Converts every
+ * PGresult into the typed callbacks of store.h; nothing else sees libpq. */
+#include "store.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backoff.h"
+#include "log.h"
+#include "store_sql.h"
+
+#define MAX_PARAMS 8
+
+enum req_kind { REQ_PREPARE, REQ_LISTEN, REQ_STMT };
+enum st_state { ST_DOWN, ST_CONNECTING, ST_SETUP, ST_READY };
+
+struct req {
+	struct req *next;
+	enum req_kind kind;
+	enum stmt_id stmt;
+	int nparams;
+	char *params[MAX_PARAMS];  /* owned; NULL = SQL NULL */
+	store_count_fn count_cb;
+	store_claim_fn claim_cb;
+	void *ud;
+};
+
+struct store {
+	struct loop *loop;
+	char *conninfo;
+	struct store_events ev;
+	void *ud;
+	PGconn *conn;
+	enum st_state state;
+	struct loop_io io;
+	struct loop_timer retry;
+	struct backoff bo;
+	struct req *head, *tail;   /* head is in flight when inflight */
+	int inflight;
+	PGresult *result;          /* first result of the request in flight */
+	size_t qlen;
+};
+
+static void store_drop(struct store *st, const char *why);
+static void store_pump(struct store *st);
+
+int store_is_ready(const struct store *st) { return st->state == ST_READY; }
+size_t store_queue_len(const struct store *st) { return st->qlen; }
+
+static void req_free(struct req *r)
+{
+	for (int i = 0; i < r->nparams; i++)
+		free(r->params[i]);
+	free(r);
+}
+
+static void req_fail(struct req *r)
+{
+	if (r->count_cb)
+		r->count_cb(r->ud, -1, 0);
+	else if (r->claim_cb)
+		r->claim_cb(r->ud, -1, NULL, 0);
+}
+
+static void queue_push(struct store *st, struct req *r, int front)
+{
+	if (front) {
+		r->next = st->head;
+		st->head = r;
+		if (!st->tail)
+			st->tail = r;
+	} else {
+		r->next = NULL;
+		if (st->tail)
+			st->tail->next = r;
+		else
+			st->head = r;
+		st->tail = r;
+	}
+	st->qlen++;
+}
+
+static struct req *queue_pop(struct store *st)
+{
+	struct req *r = st->head;
+
+	if (r) {
+		st->head = r->next;
+		if (!st->head)
+			st->tail = NULL;
+		st->qlen--;
+	}
+	return r;
+}
+
+static void watch(struct store *st, uint32_t events)
+{
+	int fd = st->conn ? PQsocket(st->conn) : -1;
+
+	if (st->io.fd >= 0 && st->io.fd != fd)
+		loop_io_unwatch(st->loop, &st->io);
+	if (fd < 0)
+		return;
+	if (st->io.fd < 0) {
+		if (loop_io_watch(st->loop, &st->io, fd, events) < 0)
+			store_drop(st, "epoll registration failed");
+	} else if (loop_io_update(st->loop, &st->io, events) < 0) {
+		store_drop(st, "epoll update failed");
+	}
+}
+
+static void complete(struct store *st, PGresult *res)
+{
+	struct req *r = queue_pop(st);
+	ExecStatusType s = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	int ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
+
+	st->inflight = 0;
+	if (!r)
+		return;
+	if (!ok) {
+		const char *what = r->kind == REQ_STMT || r->kind == REQ_PREPARE ?
+		                   stmts[r->stmt].name : "listen";
+		log_error("query failed", "stmt=%s error=%s", what,
+		          log_q(res ? PQresultErrorMessage(res) : "no result"));
+	}
+	if (r->kind == REQ_LISTEN && ok) {
+		st->state = ST_READY;
+		log_info("postgres ready", NULL);
+		if (st->ev.on_ready)
+			st->ev.on_ready(st->ud);
+	} else if (r->kind == REQ_STMT && !ok) {
+		req_fail(r);
+	} else if (r->kind == REQ_STMT && r->claim_cb) {
+		int n = PQntuples(res);
+		struct claim_row *rows = n ? calloc((size_t)n, sizeof *rows) : NULL;
+		if (n && !rows) {
+			req_fail(r);
+		} else {
+			for (int i = 0; i < n; i++) {
+				struct claim_row *c = &rows[i];
+#define V(col) (PQgetisnull(res, i, col) ? NULL : PQgetvalue(res, i, col))
+				c->notif_id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+				c->device_row = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+				c->full_jid = V(2);
+				c->app = V(3);
+				c->priority = V(4);
+				c->created = V(5);
+				c->title = V(6);
+				c->body = V(7);
+				c->uri = V(8);
+				c->payload = V(9);
+				c->attempts = (int)strtol(PQgetvalue(res, i, 10), NULL, 10);
+#undef V
+			}
+			r->claim_cb(r->ud, 0, rows, (size_t)n);
+			free(rows);
+		}
+	} else if (r->kind == REQ_STMT && r->count_cb) {
+		long n = 0;
+		switch (stmts[r->stmt].mode) {
+		case RES_ROWS:
+			n = PQntuples(res);
+			break;
+		case RES_FIRST:
+			n = PQntuples(res) > 0 ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+			break;
+		case RES_CMD:
+			n = strtol(PQcmdTuples(res), NULL, 10);
+			break;
+		}
+		r->count_cb(r->ud, 0, n);
+	} else if (!ok) {
+		/* A failed PREPARE or LISTEN leaves the session unusable. */
+		req_free(r);
+		store_drop(st, "session setup failed");
+		return;
+	}
+	req_free(r);
+}
+
+static void drain(struct store *st)
+{
+	PGnotify *n;
+
+	while ((n = PQnotifies(st->conn)) != NULL) {
+		PQfreemem(n);
+		if (st->ev.on_notify && st->state == ST_READY)
+			st->ev.on_notify(st->ud);
+		if (!st->conn)
+			return;
+	}
+	while (st->conn && st->inflight && !PQisBusy(st->conn)) {
+		PGresult *res = PQgetResult(st->conn);
+		if (res) {
+			if (!st->result)
+				st->result = res;
+			else
+				PQclear(res);
+			continue;
+		}
+		res = st->result;
+		st->result = NULL;
+		complete(st, res);
+		PQclear(res);
+	}
+}
+
+static void store_pump(struct store *st)
+{
+	int rc = 1;
+	struct req *r;
+
+	if (!st->conn || st->inflight || st->state < ST_SETUP || !(r = st->head))
+		goto flush;
+	switch (r->kind) {
+	case REQ_PREPARE:
+		rc = PQsendPrepare(st->conn, stmts[r->stmt].name, stmts[r->stmt].sql,
+		                   stmts[r->stmt].nparams, NULL);
+		break;
+	case REQ_LISTEN:
+		rc = PQsendQuery(st->conn, "LISTEN xpush");
+		break;
+	case REQ_STMT:
+		rc = PQsendQueryPrepared(st->conn, stmts[r->stmt].name, r->nparams,
+		                         (const char *const *)r->params, NULL, NULL, 0);
+		break;
+	}
+	if (!rc) {
+		store_drop(st, PQerrorMessage(st->conn));
+		return;
+	}
+	st->inflight = 1;
+flush:
+	if (!st->conn)
+		return;
+	rc = PQflush(st->conn);
+	if (rc < 0) {
+		store_drop(st, PQerrorMessage(st->conn));
+		return;
+	}
+	watch(st, EPOLLIN | (rc == 1 ? EPOLLOUT : 0));
+}
+
+static void setup_session(struct store *st)
+{
+	struct req *listen = calloc(1, sizeof *listen);
+
+	if (!listen) {
+		store_drop(st, "out of memory");
+		return;
+	}
+	listen->kind = REQ_LISTEN;
+	queue_push(st, listen, 1);
+	for (int i = S_COUNT - 1; i >= 0; i--) {
+		struct req *p = calloc(1, sizeof *p);
+		if (!p) {
+			store_drop(st, "out of memory");
+			return;
+		}
+		p->kind = REQ_PREPARE;
+		p->stmt = (enum stmt_id)i;
+		queue_push(st, p, 1);
+	}
+	st->state = ST_SETUP;
+	store_pump(st);
+}
+
+static void connect_step(struct store *st)
+{
+	switch (PQconnectPoll(st->conn)) {
+	case PGRES_POLLING_READING:
+		watch(st, EPOLLIN);
+		break;
+	case PGRES_POLLING_WRITING:
+		watch(st, EPOLLOUT);
+		break;
+	case PGRES_POLLING_OK:
+		if (PQsetnonblocking(st->conn, 1) < 0) {
+			store_drop(st, PQerrorMessage(st->conn));
+			return;
+		}
+		log_info("postgres connected", "server_version=%d", PQserverVersion(st->conn));
+		setup_session(st);
+		break;
+	default:
+		store_drop(st, PQerrorMessage(st->conn));
+		break;
+	}
+}
+
+static void on_io(struct loop_io *io, uint32_t events)
+{
+	struct store *st = io->ud;
+
+	if (st->state == ST_CONNECTING) {
+		connect_step(st);
+		return;
+	}
+	if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+		if (!PQconsumeInput(st->conn)) {
+			store_drop(st, PQerrorMessage(st->conn));
+			return;
+		}
+		drain(st);
+	}
+	if (st->conn)
+		store_pump(st);
+}
+
+static void start_connect(struct store *st)
+{
+	st->conn = PQconnectStart(st->conninfo);
+	if (!st->conn) {
+		store_drop(st, "out of memory");
+		return;
+	}
+	if (PQstatus(st->conn) == CONNECTION_BAD) {
+		store_drop(st, PQerrorMessage(st->conn));
+		return;
+	}
+	st->state = ST_CONNECTING;
+	watch(st, EPOLLOUT);
+}
+
+static void on_retry(struct loop_timer *t)
+{
+	start_connect(t->ud);
+}
+
+/* Fail everything queued, close, and schedule a reconnect. Safe to call from
+ * any state; callbacks run after the store is consistent again. */
+static void store_drop(struct store *st, const char *why)
+{
+	struct req *list = st->head;
+	int was_ready = st->state == ST_READY;
+	uint32_t delay;
+
+	st->head = st->tail = NULL;
+	st->qlen = 0;
+	st->inflight = 0;
+	if (st->result) {
+		PQclear(st->result);
+		st->result = NULL;
+	}
+	loop_io_unwatch(st->loop, &st->io);
+	if (st->conn) {
+		PQfinish(st->conn);
+		st->conn = NULL;
+	}
+	st->state = ST_DOWN;
+	delay = backoff_next(&st->bo, (uint32_t)random());
+	log_warn("postgres connection lost", "error=%s retry_ms=%u", log_q(why), delay);
+	loop_timer_arm(&st->retry, delay);
+	while (list) {
+		struct req *r = list;
+		list = r->next;
+		if (r->kind == REQ_STMT)
+			req_fail(r);
+		req_free(r);
+	}
+	if (was_ready && st->ev.on_down)
+		st->ev.on_down(st->ud);
+}
+
+struct store *store_new(struct loop *l, const struct store_opts *o,
+                        const struct store_events *ev, void *ud)
+{
+	struct store *st = calloc(1, sizeof *st);
+
+	if (!st)
+		return NULL;
+	st->conninfo = strdup(o->conninfo ? o->conninfo : "");
+	if (!st->conninfo) {
+		free(st);
+		return NULL;
+	}
+	st->loop = l;
+	st->ev = *ev;
+	st->ud = ud;
+	st->io.fd = -1;
+	st->io.fn = on_io;
+	st->io.ud = st;
+	st->bo.base_ms = o->reconnect_min_ms;
+	st->bo.cap_ms = o->reconnect_max_ms;
+	loop_timer_init(l, &st->retry, on_retry, st);
+	start_connect(st);
+	return st;
+}
+
+void store_free(struct store *st)
+{
+	if (!st)
+		return;
+	loop_io_unwatch(st->loop, &st->io);
+	loop_timer_remove(st->loop, &st->retry);
+	while (st->head)
+		req_free(queue_pop(st));
+	if (st->result)
+		PQclear(st->result);
+	if (st->conn)
+		PQfinish(st->conn);
+	free(st->conninfo);
+	free(st);
+}
+
+/* Queue a statement. Parameters are copied; NULL stays SQL NULL. */
+static int submit(struct store *st, enum stmt_id s, const char *const *params,
+                  store_count_fn ccb, store_claim_fn kcb, void *ud)
+{
+	struct req *r;
+
+	if (st->state != ST_READY)
+		return -1;
+	r = calloc(1, sizeof *r);
+	if (!r)
+		return -1;
+	r->kind = REQ_STMT;
+	r->stmt = s;
+	r->nparams = stmts[s].nparams;
+	for (int i = 0; i < r->nparams; i++) {
+		if (params[i] && !(r->params[i] = strdup(params[i]))) {
+			req_free(r);
+			return -1;
+		}
+	}
+	r->count_cb = ccb;
+	r->claim_cb = kcb;
+	r->ud = ud;
+	queue_push(st, r, 0);
+	store_pump(st);
+	return 0;
+}
+
+#define I64(buf, v) (snprintf(buf, sizeof buf, "%lld", (long long)(v)), buf)
+
+int store_fanout(struct store *st, long limit, store_count_fn cb, void *ud)
+{
+	char a[24];
+	const char *p[] = { I64(a, limit) };
+	return submit(st, S_FANOUT, p, cb, NULL, ud);
+}
+
+int store_claim(struct store *st, const char *instance, long limit, uint32_t lease_ms,
+                store_claim_fn cb, void *ud)
+{
+	char a[24], b[24];
+	const char *p[] = { instance, I64(a, limit), I64(b, lease_ms) };
+	return submit(st, S_CLAIM, p, NULL, cb, ud);
+}
+
+int store_reclaim(struct store *st, const char *instance, store_count_fn cb, void *ud)
+{
+	const char *p[] = { instance };
+	return submit(st, S_RECLAIM, p, cb, NULL, ud);
+}
+
+int store_ack(struct store *st, int64_t notif, int64_t device_row, const char *bare_jid,
+              store_count_fn cb, void *ud)
+{
+	char a[24], b[24];
+	const char *p[] = { I64(a, notif), I64(b, device_row), bare_jid };
+	return submit(st, S_ACK, p, cb, NULL, ud);
+}
+
+int store_nack(struct store *st, int64_t notif, int64_t device_row, const char *full_jid,
+               const char *reason, store_count_fn cb, void *ud)
+{
+	char a[24], b[24];
+	const char *p[] = { I64(a, notif), I64(b, device_row), full_jid, reason };
+	return submit(st, S_NACK, p, cb, NULL, ud);
+}
+
+/* Text form of a Postgres text[]: {"a","b\"c"}; every element quoted. */
+static char *pg_text_array(const char *const *v, size_t n)
+{
+	size_t cap = 3;
+	char *out, *o;
+
+	for (size_t i = 0; i < n; i++)
+		cap += 2 * strlen(v[i]) + 3;
+	out = o = malloc(cap);
+	if (!out)
+		return NULL;
+	*o++ = '{';
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			*o++ = ',';
+		*o++ = '"';
+		for (const char *s = v[i]; *s; s++) {
+			if (*s == '"' || *s == '\\')
+				*o++ = '\\';
+			*o++ = *s;
+		}
+		*o++ = '"';
+	}
+	*o++ = '}';
+	*o = '\0';
+	return out;
+}
+
+int store_register(struct store *st, const struct device_reg *r, store_count_fn cb, void *ud)
+{
+	char *tags = pg_text_array(r->tags, r->ntags);
+	int rc;
+
+	if (!tags)
+		return -1;
+	const char *p[] = { r->jid, r->app, r->device, r->alias, tags, r->platform, r->full_jid };
+	rc = submit(st, S_REGISTER, p, cb, NULL, ud);
+	free(tags);
+	return rc;
+}
+
+int store_unregister(struct store *st, const char *jid, const char *app, const char *device,
+                     store_count_fn cb, void *ud)
+{
+	const char *p[] = { jid, app, device };
+	return submit(st, S_UNREGISTER, p, cb, NULL, ud);
+}
+
+int store_presence(struct store *st, const char *jid, const char *full_jid, const char *app,
+                   const char *device, store_count_fn cb, void *ud)
+{
+	if (app && device) {
+		const char *p[] = { jid, full_jid, app, device };
+		return submit(st, S_PRESENCE_DEV, p, cb, NULL, ud);
+	}
+	const char *p[] = { jid, full_jid };
+	return submit(st, S_PRESENCE_JID, p, cb, NULL, ud);
+}
+
+int store_unavailable(struct store *st, const char *full_jid, store_count_fn cb, void *ud)
+{
+	const char *p[] = { full_jid };
+	return submit(st, S_UNAVAILABLE, p, cb, NULL, ud);
+}
+
+int store_fail(struct store *st, int64_t notif, int64_t device_row, const char *reason,
+               store_count_fn cb, void *ud)
+{
+	char a[24], b[24];
+	const char *p[] = { I64(a, notif), I64(b, device_row), reason };
+	return submit(st, S_FAIL, p, cb, NULL, ud);
+}

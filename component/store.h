@@ -1,0 +1,91 @@
+/* store: every SQL statement xpushd runs, as prepared statements on one
+ * asynchronous libpq connection driven by the loop. Callers get typed
+ * callbacks; PGresult never leaves store.c. Requests queue FIFO and run one
+ * at a time; if the connection drops, queued requests fail (err != 0) and
+ * the store reconnects with backoff. NOTIFY on channel "xpush" calls
+ * on_notify; (re)connection calls on_ready. */
+#ifndef XPUSH_STORE_H
+#define XPUSH_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "loop.h"
+
+struct store;
+
+struct store_events {
+	void (*on_ready)(void *ud);     /* connected, statements prepared, LISTENing */
+	void (*on_down)(void *ud);      /* connection lost; reconnect scheduled */
+	void (*on_notify)(void *ud);    /* NOTIFY xpush */
+};
+
+struct store_opts {
+	const char *conninfo;
+	uint32_t reconnect_min_ms, reconnect_max_ms;
+};
+
+/* Connects asynchronously at once. NULL on OOM. Strings are copied. */
+struct store *store_new(struct loop *l, const struct store_opts *o,
+                        const struct store_events *ev, void *ud);
+void store_free(struct store *st);  /* pending callbacks are NOT called */
+int store_is_ready(const struct store *st);
+size_t store_queue_len(const struct store *st);
+
+/* One delivery to send. Strings borrowed for the duration of the callback. */
+struct claim_row {
+	int64_t notif_id, device_row;
+	const char *full_jid, *app, *priority, *created;
+	const char *title, *body, *uri, *payload;  /* NULL if SQL NULL */
+	int attempts;
+};
+
+struct device_reg {
+	const char *jid, *full_jid, *app, *device, *alias, *platform;
+	const char *const *tags;
+	size_t ntags;
+};
+
+typedef void (*store_count_fn)(void *ud, int err, long n);
+typedef void (*store_claim_fn)(void *ud, int err, const struct claim_row *rows, size_t n);
+
+/* Each returns 0 if queued, or -1 if the store is not ready or out of
+ * memory (the callback is then never called). If the query itself fails or
+ * the connection drops, the callback gets err = -1 and n = 0. */
+
+/* Expand up to `limit` new notifications into ledger rows; n = notifications done. */
+int store_fanout(struct store *st, long limit, store_count_fn cb, void *ud);
+/* Claim up to `limit` deliveries for online devices (queued, or sent with an
+ * expired lease), mark them sent under this instance with a lease of lease_ms. */
+int store_claim(struct store *st, const char *instance, long limit, uint32_t lease_ms,
+                store_claim_fn cb, void *ud);
+/* Requeue every sent row leased by this instance (after a restart or a lost
+ * XMPP connection: those acks can no longer arrive). n = rows requeued. */
+int store_reclaim(struct store *st, const char *instance, store_count_fn cb, void *ud);
+/* Mark acked if the row belongs to a device of bare_jid. n = 1 matched, 0 refused. */
+int store_ack(struct store *st, int64_t notif, int64_t device_row, const char *bare_jid,
+              store_count_fn cb, void *ud);
+/* IQ error from full_jid: device offline, row back to queued with reason. */
+int store_nack(struct store *st, int64_t notif, int64_t device_row, const char *full_jid,
+               const char *reason, store_count_fn cb, void *ud);
+/* The row can never be delivered (e.g. text XML cannot carry): failed, with reason. */
+int store_fail(struct store *st, int64_t notif, int64_t device_row, const char *reason,
+               store_count_fn cb, void *ud);
+/* Upsert the device, online at full_jid. n = device row id. */
+int store_register(struct store *st, const struct device_reg *r, store_count_fn cb, void *ud);
+/* n = devices unregistered (0 if unknown). */
+int store_unregister(struct store *st, const char *jid, const char *app, const char *device,
+                     store_count_fn cb, void *ud);
+/* Device online at full_jid. app/device NULL: the devices of jid last at full_jid. */
+int store_presence(struct store *st, const char *jid, const char *full_jid, const char *app,
+                   const char *device, store_count_fn cb, void *ud);
+/* Every device at full_jid offline; their sent rows requeued. n = devices. */
+int store_unavailable(struct store *st, const char *full_jid, store_count_fn cb, void *ud);
+
+/* Blocking: apply schema migrations (one transaction each, under an advisory
+ * lock, recorded in push.schema_version). 0, -2 if the server could not be
+ * reached, or -1 if a migration failed; err says why. *applied =
+ * number applied now (0 if up to date). For --migrate and start-up. */
+__attribute__((warn_unused_result))
+int store_migrate(const char *conninfo, int *applied, char *err, size_t errlen);
+
+#endif
