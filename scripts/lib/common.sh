@@ -1,0 +1,47 @@
+# shellcheck shell=bash
+# scripts/lib/common.sh: what scripts/demo and scripts/test share: install missing Debian
+# packages and build with meson/ninja. Sourced, not run.
+
+# Debian 12 packages the build, the stack and the tests need. gcc/libc6-dev: a fresh minimal
+# image may have no C compiler; runuser (util-linux) is essential and always there.
+XPUSH_PACKAGES=(libstrophe-dev libexpat1-dev libssl-dev libpq-dev postgresql prosody
+	meson ninja-build pkg-config python3 openssl gcc libc6-dev)
+
+xpush_die() {
+	echo "xpush: error: $*" >&2
+	exit 1
+}
+
+# Install whatever of XPUSH_PACKAGES is missing (apt-get update first); nothing if all are there.
+xpush_ensure_packages() {
+	local p missing=()
+	command -v dpkg-query >/dev/null || { echo "xpush: dpkg-query not found: not a Debian system, install ${XPUSH_PACKAGES[*]} by hand" >&2; return 0; }
+	for p in "${XPUSH_PACKAGES[@]}"; do
+		if [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) != installed ]]; then
+			missing+=("$p")
+		fi
+	done
+	((${#missing[@]} == 0)) && return 0
+	echo "xpush: installing missing packages: ${missing[*]}" >&2
+	local sudo=()
+	if [[ $(id -u) != 0 ]]; then
+		command -v sudo >/dev/null || { echo "xpush: error: missing packages ${missing[*]} and not root (no sudo)" >&2; return 1; }
+		sudo=(sudo)
+	fi
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null ||
+		{ echo "xpush: error: apt-get update failed" >&2; return 1; }
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null ||
+		{ echo "xpush: error: apt-get install ${missing[*]} failed" >&2; return 1; }
+}
+
+# xpush_build ROOT BUILD_DIR: configure once (with -Dwerror=true when CI=true), then ninja.
+xpush_build() {
+	local root=$1 build=$2 opts=()
+	[[ ${CI:-} == true ]] && opts=(-Dwerror=true)
+	if [[ ! -f $build/build.ninja ]]; then
+		(cd "$root" && meson setup "$build" "${opts[@]}") || { echo "xpush: error: meson setup failed" >&2; return 1; }
+	elif ((${#opts[@]})); then
+		meson configure "$build" "${opts[@]}" || { echo "xpush: error: meson configure failed" >&2; return 1; }
+	fi
+	ninja -C "$build" || { echo "xpush: error: build failed (ninja -C $build)" >&2; return 1; }
+}
