@@ -140,9 +140,9 @@ new_user() {
 
 # proc_alive PID: running (a zombie, exited but not yet reaped, counts as dead).
 proc_alive() {
-	local st
-	[[ -r /proc/$1/stat ]] || return 1
-	st=$(cut -d' ' -f3 <"/proc/$1/stat" 2>/dev/null) || return 1
+	local _pid _comm st
+	[[ -n $1 ]] || return 1
+	read -r _pid _comm st _ 2>/dev/null <"/proc/$1/stat" || return 1
 	[[ -n $st && $st != Z ]]
 }
 
