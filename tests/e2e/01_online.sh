@@ -25,6 +25,7 @@ line=$(grep -F "notification id=$id " "$T_DIR/phone.out")
 [[ $line == *"app=$T_APP"* ]] || fail "printed line lacks app=$T_APP: $line"
 [[ $line == *'title="Goal!"'* ]] || fail "printed line lacks title=\"Goal!\": $line"
 [[ $line == *'body="2-1 in the 89th minute"'* ]] || fail "printed line lacks the body: $line"
+wait_for 5 "device to log event=acked id=$id" event_seen phone acked "$id"
 assert_eq 1 "$(event_count phone acked "$id")" "event=acked id=$id lines from the device"
 assert_eq 0 "$(event_count phone duplicate "$id")" "event=duplicate id=$id lines from the device"
 assert_eq 1 "$(wc -l <"$T_DIR/phone.out")" "lines on the device's stdout"

@@ -19,6 +19,10 @@ n=$(grep -c 'not-authorized' "$T_DIR/xpushd.log") || true
 ((n >= 1)) || fail "no log line mentions not-authorized"
 grep 'not-authorized' "$T_DIR/xpushd.log" | grep -q 'level=error' ||
 	fail "the not-authorized line is not an error-level line"
+# The interface: a refused handshake logs ONE error line (with condition=not-authorized).
+assert_eq 1 "$(grep -c 'level=error' "$T_DIR/xpushd.log" || true)" "error-level lines for one refused handshake"
+grep 'level=error' "$T_DIR/xpushd.log" | grep -q 'condition=not-authorized' ||
+	fail "the error line lacks condition=not-authorized"
 lines=$(grep -vc '^---- start' "$T_DIR/xpushd.log") || true
 ((lines <= 20)) || fail "xpushd logged $lines lines for one refused handshake (a loop?)"
 assert_eq 0 "$(ready_count xpushd)" "component ready lines"

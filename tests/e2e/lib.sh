@@ -287,15 +287,19 @@ count_in() {
 	echo "${n:-0}"
 }
 
-# event_count NAME EVENT [ID]: how many event=EVENT (with id=ID) lines device NAME logged.
+# event_count NAME EVENT [ID]: how many lines of device NAME's stderr have the field
+# event=EVENT (and the field id=ID or id="ID").
 event_count() {
-	local n
-	if (($# > 2)); then
-		n=$(grep -E -c "(^| )event=$2( |$).*(^| )id=\"?$3\"?( |$)|(^| )id=\"?$3\"?( |$).*(^| )event=$2( |$)" "$T_DIR/$1.err" 2>/dev/null) || true
-	else
-		n=$(grep -E -c "(^| )event=$2( |$)" "$T_DIR/$1.err" 2>/dev/null) || true
-	fi
-	echo "${n:-0}"
+	awk -v ev="event=$2" -v id="${3:-}" '
+		{
+			e = 0; i = (id == "")
+			for (k = 1; k <= NF; k++) {
+				if ($k == ev) e = 1
+				if (id != "" && ($k == "id=" id || $k == "id=\"" id "\"")) i = 1
+			}
+			if (e && i) n++
+		}
+		END { print n + 0 }' "$T_DIR/$1.err" 2>/dev/null || echo 0
 }
 
 # event_seen NAME EVENT [ID]: device NAME logged it at least once.
