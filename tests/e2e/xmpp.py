@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""tests/e2e/xmpp.py: a tiny scripted XMPP client for hostile-input tests (not a device).
+
+Logs in over STARTTLS (certificate verified against --ca-file) with SASL PLAIN, binds a
+resource, sends each --send stanza in order, then reads until a stanza with id --await-id
+arrives (or --timeout seconds pass). Every stanza received after binding is printed on stdout,
+one per line, re-serialised. Exit 0 when the awaited stanza came, 1 on timeout or error.
+
+  xmpp.py --jid mallory@xpush.test --password-file F --port 5222 --ca-file ca.pem \
+          --send "<iq type='get' id='p1' to='push.xpush.test'><ping xmlns='urn:xmpp:ping'/></iq>" \
+          --await-id p1
+"""
+import argparse
+import base64
+import socket
+import ssl
+import sys
+import time
+import xml.etree.ElementTree as ET
+from xml.parsers import expat
+
+
+class Stream:
+    """Reads a stream and yields its depth-1 elements as ElementTree elements."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.queue = []
+        self.reset()
+
+    def reset(self):
+        self.parser = expat.ParserCreate(namespace_separator="}")
+        self.parser.StartElementHandler = self._start
+        self.parser.EndElementHandler = self._end
+        self.parser.CharacterDataHandler = self._text
+        self.depth = 0
+        self.stack = []
+
+    @staticmethod
+    def _qname(name):
+        return "{" + name if "}" in name else name
+
+    def _start(self, name, attrs):
+        self.depth += 1
+        if self.depth == 1:
+            return
+        e = ET.Element(self._qname(name), {self._qname(k): v for k, v in attrs.items()})
+        if self.stack:
+            self.stack[-1].append(e)
+        self.stack.append(e)
+
+    def _end(self, _name):
+        self.depth -= 1
+        if self.depth == 0:
+            return
+        e = self.stack.pop()
+        if not self.stack:
+            self.queue.append(e)
+
+    def _text(self, data):
+        if not self.stack:
+            return
+        e = self.stack[-1]
+        if len(e):
+            e[-1].tail = (e[-1].tail or "") + data
+        else:
+            e.text = (e.text or "") + data
+
+    def next(self, deadline):
+        while not self.queue:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            self.sock.settimeout(left)
+            data = self.sock.recv(65536)
+            if not data:
+                raise EOFError("server closed the connection")
+            self.parser.Parse(data, False)
+        return self.queue.pop(0)
+
+    def send(self, text):
+        self.sock.sendall(text.encode("utf-8"))
+
+
+def local(tag):
+    return tag.rsplit("}", 1)[-1]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--jid", required=True)
+    ap.add_argument("--password-file", required=True)
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--ca-file", required=True)
+    ap.add_argument("--resource", default="script")
+    ap.add_argument("--send", action="append", default=[])
+    ap.add_argument("--await-id", required=True)
+    ap.add_argument("--timeout", type=float, default=10.0)
+    o = ap.parse_args()
+
+    user, domain = o.jid.split("@", 1)
+    with open(o.password_file, encoding="utf-8") as f:
+        password = f.read()
+    deadline = time.monotonic() + o.timeout
+    header = ("<?xml version='1.0'?><stream:stream to='%s' xmlns='jabber:client' "
+              "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>" % domain)
+
+    sock = socket.create_connection((o.host, o.port), timeout=o.timeout)
+    st = Stream(sock)
+    st.send(header)
+    st.next(deadline)  # features
+    st.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+    if local(st.next(deadline).tag) != "proceed":
+        sys.exit("xmpp.py: server refused STARTTLS")
+    ctx = ssl.create_default_context(cafile=o.ca_file)
+    st.sock = ctx.wrap_socket(sock, server_hostname=domain)
+    st.reset()
+    st.send(header)
+    st.next(deadline)
+    token = base64.b64encode(b"\0" + user.encode() + b"\0" + password.encode()).decode()
+    st.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>%s</auth>" % token)
+    if local(st.next(deadline).tag) != "success":
+        sys.exit("xmpp.py: authentication failed")
+    st.reset()
+    st.send(header)
+    st.next(deadline)
+    st.send("<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+            "<resource>%s</resource></bind></iq>" % o.resource)
+    reply = st.next(deadline)
+    if reply.get("type") != "result":
+        sys.exit("xmpp.py: resource binding failed")
+    for stanza in o.send:
+        st.send(stanza)
+    try:
+        while True:
+            e = st.next(deadline)
+            print(ET.tostring(e, encoding="unicode").replace("\n", "&#10;"), flush=True)
+            if e.get("id") == o.await_id:
+                break
+    except TimeoutError:
+        sys.exit("xmpp.py: no stanza with id %r within %.0f s" % (o.await_id, o.timeout))
+    st.send("</stream:stream>")
+    try:
+        st.sock.close()
+    except OSError:
+        pass
+
+
+if __name__ == "__main__":
+    main()
