@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # (1) An online device gets an INSERTed push: it prints it exactly once with the right title
-# and body, and the ledger row turns acked.
+# and body, and the ledger row turns acked; xpushd then exits 0 on SIGTERM.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -29,4 +29,7 @@ wait_for 5 "device to log event=acked id=$id" event_seen phone acked "$id"
 assert_eq 1 "$(event_count phone acked "$id")" "event=acked id=$id lines from the device"
 assert_eq 0 "$(event_count phone duplicate "$id")" "event=duplicate id=$id lines from the device"
 assert_eq 1 "$(wc -l <"$T_DIR/phone.out")" "lines on the device's stdout"
+
+stop_proc xpushd TERM
+assert_eq 0 "$PROC_RC" "xpushd exit status on SIGTERM"
 log "pass"
