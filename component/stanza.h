@@ -57,12 +57,16 @@ struct stanza_in {
  * out->kind and out->id are still set, and err holds a one-line reason
  * suitable for the <text/> of a bad-request reply (e.g. "alias longer than
  * 128 bytes"). Register requires app and device; every string must be
- * non-empty valid XML text within its limit; duplicate tags are an error. */
+ * non-empty valid XML text within its limit, without control characters;
+ * duplicate tags are an error. REGISTER, UNREGISTER and PRESENCE also need a
+ * `from` that is a valid JID (it is the device's identity). err may be NULL. */
 __attribute__((warn_unused_result))
 int stanza_decode(const struct xnode *st, const struct stanza_limits *lim,
                   struct stanza_in *out, char *err, size_t errlen);
 
-/* Notification id on the wire: "xp.<notif_id>.<device_row>". */
+/* Notification id on the wire: "xp.<notif_id>.<device_row>". 0, or -1 unless
+ * iq_id is exactly that with both numbers in canonical decimal (no sign, no
+ * leading zero, within int64). The outputs may be NULL. */
 int stanza_ack_id_parse(const char *iq_id, int64_t *notif_id, int64_t *device_row);
 
 struct notif_out {
@@ -79,7 +83,9 @@ struct notif_out {
 };
 
 /* All encoders return 0, -1 on allocation failure, -2 if a string is not
- * valid XML text (see xbuf_escape). On error the buffer is unchanged. */
+ * valid XML text (see xbuf_escape). On error the buffer is unchanged.
+ * A NULL from/to/id (or other optional attribute) is omitted. Output uses
+ * single-quoted attributes, no XML declaration, no whitespace. */
 __attribute__((warn_unused_result)) int stanza_encode_notification(struct xbuf *b, const struct notif_out *n);
 /* <iq type='result'><registered|unregistered xmlns=urn:xpush:0 app= device=/></iq> */
 __attribute__((warn_unused_result))
@@ -93,7 +99,8 @@ int stanza_encode_iq_result(struct xbuf *b, const char *from, const char *to, co
 __attribute__((warn_unused_result))
 int stanza_encode_disco_info(struct xbuf *b, const char *from, const char *to, const char *id);
 /* <iq type='error'> with <error type=etype><condition xmlns=STANZAS_NS/>
- * <text xmlns=STANZAS_NS>text</text></error>; text may be NULL. */
+ * <text xmlns=STANZAS_NS>text</text></error>; text may be NULL, etype NULL
+ * means "cancel"; condition must be a lowercase RFC 6120 name (else -2). */
 __attribute__((warn_unused_result))
 int stanza_encode_iq_error(struct xbuf *b, const char *from, const char *to, const char *id,
                            const char *etype, const char *condition, const char *text);

@@ -44,7 +44,8 @@ struct stream_callbacks {
 	/* A complete top-level element (including <handshake/> and
 	 * <stream:error/>). The callee takes ownership of st. */
 	void (*on_stanza)(void *ud, struct xnode *st);
-	/* </stream:stream> seen. */
+	/* </stream:stream> seen. Parsing stops there: later bytes are
+	 * ignored and feed keeps returning 0. */
 	void (*on_close)(void *ud);
 };
 
@@ -56,7 +57,9 @@ struct stream_parser *stream_parser_new(const struct stream_limits *lim,
 /* Feed n bytes. Returns 0, or -1 when the stream is broken (malformed XML,
  * DOCTYPE, limit exceeded, a stanza before the header...); then every
  * further call returns -1 and stream_parser_error() says why in one line.
- * Callbacks run inside this call; they must not free the parser. */
+ * Callbacks run inside this call. A callback must not feed the parser (that
+ * breaks the stream); if it frees the parser, the free is deferred until this
+ * call returns -1, and the parser must not be touched again. */
 __attribute__((warn_unused_result)) int stream_parser_feed(struct stream_parser *p, const char *buf, size_t n);
 const char *stream_parser_error(const struct stream_parser *p);
 void stream_parser_free(struct stream_parser *p);

@@ -1,0 +1,601 @@
+/* stanza: the urn:xpush:0 wire protocol (docs/protocol.md). It owns what a
+ * well-formed request is: which stanza means what, the limits on every
+ * device-supplied string, and the exact bytes of every reply and
+ * notification. It must not touch SQL, sockets or the clock, and it never
+ * trusts a payload field for identity: that comes from the server-stamped
+ * `from` alone. */
+#include "stanza.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define DISCO_INFO_NS "http://jabber.org/protocol/disco#info"
+#define PING_NS "urn:xmpp:ping"
+#define STREAMS_ERR_NS "urn:ietf:params:xml:ns:xmpp-streams"
+
+/* RFC 7622 section 3: each JID part is at most 1023 bytes. */
+#define JID_PART_MAX 1023
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* --- JIDs ---------------------------------------------------------------- */
+
+/* Split jid into its parts without copying; -1 if malformed. Only the
+ * structure is checked (RFC 7622 section 3.1 order: first '/' ends the bare
+ * JID, then one '@' at most), plus bytes no JID may hold; full stringprep
+ * is the server's job, and it has already done it for every `from`. */
+static int jid_split(const char *jid, size_t *local_len, const char **domain,
+                     size_t *domain_len, size_t *bare_len)
+{
+	const char *slash, *at;
+	size_t bare;
+
+	if (!jid || !*jid)
+		return -1;
+	slash = strchr(jid, '/');
+	bare = slash ? (size_t)(slash - jid) : strlen(jid);
+	if (slash && slash[1] == '\0')
+		return -1;  /* a resource, if present, is non-empty */
+	if (slash && strlen(slash + 1) > JID_PART_MAX)
+		return -1;
+	at = memchr(jid, '@', bare);
+	if (at && memchr(at + 1, '@', bare - (size_t)(at - jid) - 1))
+		return -1;
+	*local_len = at ? (size_t)(at - jid) : 0;
+	*domain = at ? at + 1 : jid;
+	*domain_len = bare - (at ? *local_len + 1 : 0);
+	if ((at && *local_len == 0) || *domain_len == 0)
+		return -1;
+	if (*local_len > JID_PART_MAX || *domain_len > JID_PART_MAX)
+		return -1;
+	for (const unsigned char *p = (const unsigned char *)jid; *p; p++) {
+		/* Controls anywhere; space only outside the resource. */
+		if (*p < 0x20 || *p == 0x7f)
+			return -1;
+		if (*p == ' ' && (const char *)p < jid + bare)
+			return -1;
+	}
+	if (!xml_text_valid(jid, strlen(jid)))
+		return -1;
+	*bare_len = bare;
+	return 0;
+}
+
+static int copy_out(const char *s, size_t n, char *out, size_t outlen)
+{
+	if (!out || n >= outlen)
+		return -1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return 0;
+}
+
+int jid_bare(const char *jid, char *out, size_t outlen)
+{
+	size_t local_len, domain_len, bare_len;
+	const char *domain;
+
+	if (jid_split(jid, &local_len, &domain, &domain_len, &bare_len) < 0)
+		return -1;
+	return copy_out(jid, bare_len, out, outlen);
+}
+
+int jid_domain(const char *jid, char *out, size_t outlen)
+{
+	size_t local_len, domain_len, bare_len;
+	const char *domain;
+
+	if (jid_split(jid, &local_len, &domain, &domain_len, &bare_len) < 0)
+		return -1;
+	return copy_out(domain, domain_len, out, outlen);
+}
+
+/* --- decode -------------------------------------------------------------- */
+
+/* The ack id is ours ("xp.N.D"), so accept only the canonical form we write:
+ * decimal digits, no sign, no leading zero, no overflow. Anything else is
+ * someone else's IQ and must not touch the ledger. */
+static int parse_i64(const char *s, const char **end, int64_t *v)
+{
+	int64_t n = 0;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	if (*p == '0' && p[1] >= '0' && p[1] <= '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		int d = *p - '0';
+
+		if (n > (INT64_MAX - d) / 10)
+			return -1;
+		n = n * 10 + d;
+	}
+	*end = p;
+	*v = n;
+	return 0;
+}
+
+int stanza_ack_id_parse(const char *iq_id, int64_t *notif_id, int64_t *device_row)
+{
+	const char *p;
+	int64_t n, d;
+
+	if (!iq_id || strncmp(iq_id, "xp.", 3) != 0)
+		return -1;
+	if (parse_i64(iq_id + 3, &p, &n) < 0 || *p != '.')
+		return -1;
+	if (parse_i64(p + 1, &p, &d) < 0 || *p != '\0')
+		return -1;
+	if (notif_id)
+		*notif_id = n;
+	if (device_row)
+		*device_row = d;
+	return 0;
+}
+
+/* Servers route c2s and s2s stanzas to us with their own namespace kept
+ * now and then; the stanza's meaning is the same. */
+static int stanza_ns_ok(const char *ns)
+{
+	return strcmp(ns, COMPONENT_NS) == 0 || strcmp(ns, "jabber:client") == 0
+	       || strcmp(ns, "jabber:server") == 0;
+}
+
+static int streq(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+struct limits {
+	size_t alias, tags, tag, app, device, platform;
+};
+
+static struct limits limits_of(const struct stanza_limits *lim)
+{
+	struct limits l = { 128, 64, 64, 128, 128, 32 };
+
+	if (lim) {
+		if (lim->max_alias) l.alias = lim->max_alias;
+		if (lim->max_tags) l.tags = lim->max_tags;
+		if (lim->max_tag_len) l.tag = lim->max_tag_len;
+		if (lim->max_app_len) l.app = lim->max_app_len;
+		if (lim->max_device_len) l.device = lim->max_device_len;
+		if (lim->max_platform_len) l.platform = lim->max_platform_len;
+	}
+	if (l.tags > STANZA_MAX_TAGS)
+		l.tags = STANZA_MAX_TAGS;
+	return l;
+}
+
+/* One device-supplied identifier: present, non-empty, within its limit,
+ * valid XML text and free of control characters (they are identifiers,
+ * stored and echoed in logs, never prose). len is the byte length the tree
+ * claims; a NUL inside it means the string is not what it says. */
+static int check_field(const char *what, const char *s, size_t len, size_t max,
+                       char *err, size_t errlen)
+{
+	if (!s) {
+		set_err(err, errlen, "missing %s", what);
+		return -1;
+	}
+	if (len == 0) {
+		set_err(err, errlen, "empty %s", what);
+		return -1;
+	}
+	if (len > max) {
+		set_err(err, errlen, "%s longer than %zu bytes", what, max);
+		return -1;
+	}
+	if (strlen(s) != len || !xml_text_valid(s, len)) {
+		set_err(err, errlen, "%s is not valid UTF-8 XML text", what);
+		return -1;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+			set_err(err, errlen, "%s contains a control character", what);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int check_attr(const char *what, const char *s, size_t max, char *err, size_t errlen)
+{
+	return check_field(what, s, s ? strlen(s) : 0, max, err, errlen);
+}
+
+static int check_text(const char *what, const struct xnode *n, size_t max,
+                      char *err, size_t errlen)
+{
+	const char *t = n->text ? n->text : "";
+
+	return check_field(what, t, n->text ? n->text_len : 0, max, err, errlen);
+}
+
+/* The sender's identity is the server-stamped from; without a valid one
+ * there is nobody to register. */
+static int check_from(const char *from, char *err, size_t errlen)
+{
+	char bare[2 * JID_PART_MAX + 2];
+
+	if (!from) {
+		set_err(err, errlen, "missing from");
+		return -1;
+	}
+	if (jid_bare(from, bare, sizeof bare) < 0) {
+		set_err(err, errlen, "from is not a valid JID");
+		return -1;
+	}
+	return 0;
+}
+
+/* <register/> body: optional alias and platform (at most one each) and
+ * tags (bounded, unique). Unknown children are ignored so a newer device
+ * can talk to an older daemon. */
+static int decode_register_body(const struct xnode *reg, const struct limits *l,
+                                struct stanza_in *out, char *err, size_t errlen)
+{
+	for (const struct xnode *c = reg->children; c; c = c->next) {
+		if (strcmp(c->ns, XPUSH_NS) != 0)
+			continue;
+		if (strcmp(c->name, "alias") == 0) {
+			if (out->alias) {
+				set_err(err, errlen, "more than one alias");
+				return -1;
+			}
+			if (check_text("alias", c, l->alias, err, errlen) < 0)
+				return -1;
+			out->alias = c->text;
+		} else if (strcmp(c->name, "platform") == 0) {
+			if (out->platform) {
+				set_err(err, errlen, "more than one platform");
+				return -1;
+			}
+			if (check_text("platform", c, l->platform, err, errlen) < 0)
+				return -1;
+			out->platform = c->text;
+		} else if (strcmp(c->name, "tag") == 0) {
+			if (out->ntags >= l->tags) {
+				set_err(err, errlen, "more than %zu tags", l->tags);
+				return -1;
+			}
+			if (check_text("tag", c, l->tag, err, errlen) < 0)
+				return -1;
+			for (size_t i = 0; i < out->ntags; i++) {
+				if (strcmp(out->tags[i], c->text) == 0) {
+					/* Safe to echo: check_text refused controls. */
+					set_err(err, errlen, "duplicate tag '%s'", c->text);
+					return -1;
+				}
+			}
+			out->tags[out->ntags++] = c->text;
+		}
+	}
+	return 0;
+}
+
+/* app and device attributes of <register/>, <unregister/> or <device/>. */
+static int decode_device_attrs(const struct xnode *n, const struct limits *l,
+                               struct stanza_in *out, char *err, size_t errlen)
+{
+	const char *app = xnode_attr(n, "app"), *device = xnode_attr(n, "device");
+
+	if (check_attr("app", app, l->app, err, errlen) < 0)
+		return -1;
+	if (check_attr("device", device, l->device, err, errlen) < 0)
+		return -1;
+	out->app = app;
+	out->device = device;
+	return 0;
+}
+
+/* The defined condition of an <error/>: its first child in cond_ns that is
+ * not <text/>. */
+static void decode_error(const struct xnode *e, const char *cond_ns, struct stanza_in *out)
+{
+	const struct xnode *t;
+
+	if (!e)
+		return;
+	for (const struct xnode *c = e->children; c; c = c->next) {
+		if (strcmp(c->ns, cond_ns) == 0 && strcmp(c->name, "text") != 0) {
+			out->error_condition = c->name;
+			break;
+		}
+	}
+	t = xnode_child(e, "text", cond_ns);
+	if (t)
+		out->error_text = t->text ? t->text : "";
+}
+
+static int decode_iq(const struct xnode *st, const struct limits *l,
+                     struct stanza_in *out, char *err, size_t errlen)
+{
+	const struct xnode *q = st->children;
+
+	if (streq(out->type, "result")) {
+		if (stanza_ack_id_parse(out->id, &out->notif_id, &out->device_row) == 0)
+			out->kind = STANZA_ACK;
+		return 0;
+	}
+	if (streq(out->type, "error")) {
+		if (stanza_ack_id_parse(out->id, &out->notif_id, &out->device_row) == 0) {
+			out->kind = STANZA_NACK;
+			decode_error(xnode_child(st, "error", NULL), STANZAS_NS, out);
+		}
+		return 0;
+	}
+	if (!streq(out->type, "get") && !streq(out->type, "set"))
+		return 0;  /* no valid type: nothing we may answer */
+	out->kind = STANZA_IQ_UNKNOWN;
+	if (!q)
+		return 0;
+	if (streq(out->type, "get")) {
+		if (strcmp(q->ns, PING_NS) == 0 && strcmp(q->name, "ping") == 0)
+			out->kind = STANZA_PING;
+		/* A node we do not publish is not ours to describe. */
+		else if (strcmp(q->ns, DISCO_INFO_NS) == 0 && strcmp(q->name, "query") == 0
+		         && !xnode_attr(q, "node"))
+			out->kind = STANZA_DISCO_INFO;
+		return 0;
+	}
+	if (strcmp(q->ns, XPUSH_NS) != 0)
+		return 0;
+	if (strcmp(q->name, "register") == 0) {
+		out->kind = STANZA_REGISTER;
+		if (check_from(out->from, err, errlen) < 0
+		    || decode_device_attrs(q, l, out, err, errlen) < 0
+		    || decode_register_body(q, l, out, err, errlen) < 0)
+			return -1;
+	} else if (strcmp(q->name, "unregister") == 0) {
+		out->kind = STANZA_UNREGISTER;
+		if (check_from(out->from, err, errlen) < 0
+		    || decode_device_attrs(q, l, out, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int decode_presence(const struct xnode *st, const struct limits *l,
+                           struct stanza_in *out, char *err, size_t errlen)
+{
+	const struct xnode *dev;
+
+	if (streq(out->type, "unavailable")) {
+		out->kind = STANZA_UNAVAILABLE;
+		return 0;
+	}
+	if (out->type)
+		return 0;  /* subscriptions, probes, errors: not ours */
+	out->kind = STANZA_PRESENCE;
+	if (check_from(out->from, err, errlen) < 0)
+		return -1;
+	dev = xnode_child(st, "device", XPUSH_NS);
+	if (dev && decode_device_attrs(dev, l, out, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+int stanza_decode(const struct xnode *st, const struct stanza_limits *lim,
+                  struct stanza_in *out, char *err, size_t errlen)
+{
+	struct limits l = limits_of(lim);
+	int rc = 0;
+
+	memset(out, 0, sizeof *out);
+	set_err(err, errlen, "%s", "");
+	if (!st || !st->name || !st->ns)
+		return 0;
+	out->from = xnode_attr(st, "from");
+	out->to = xnode_attr(st, "to");
+	out->id = xnode_attr(st, "id");
+	out->type = xnode_attr(st, "type");
+
+	if (strcmp(st->ns, STREAM_NS) == 0) {
+		if (strcmp(st->name, "error") == 0) {
+			out->kind = STANZA_STREAM_ERROR;
+			decode_error(st, STREAMS_ERR_NS, out);
+		}
+		return 0;
+	}
+	if (!stanza_ns_ok(st->ns))
+		return 0;
+	if (strcmp(st->name, "iq") == 0)
+		rc = decode_iq(st, &l, out, err, errlen);
+	else if (strcmp(st->name, "presence") == 0)
+		rc = decode_presence(st, &l, out, err, errlen);
+	else if (strcmp(st->name, "handshake") == 0)
+		out->kind = STANZA_HANDSHAKE;
+	if (rc < 0) {
+		/* Half-filled fields must not be mistaken for a valid request. */
+		enum stanza_kind kind = out->kind;
+		const char *from = out->from, *to = out->to, *id = out->id, *type = out->type;
+
+		memset(out, 0, sizeof *out);
+		out->kind = kind;
+		out->from = from;
+		out->to = to;
+		out->id = id;
+		out->type = type;
+	}
+	return rc;
+}
+
+/* --- encode -------------------------------------------------------------- */
+
+#define TRY(x) do { rc = (x); if (rc) goto out; } while (0)
+
+/* ` name='value'`, or nothing when value is NULL. */
+static int put_attr(struct xbuf *b, const char *name, const char *value)
+{
+	int rc;
+
+	if (!value)
+		return 0;
+	TRY(xbuf_puts(b, " "));
+	TRY(xbuf_puts(b, name));
+	TRY(xbuf_puts(b, "='"));
+	TRY(xbuf_escape(b, value, strlen(value)));
+	TRY(xbuf_puts(b, "'"));
+out:
+	return rc;
+}
+
+/* <name>text</name>, or nothing when text is NULL. */
+static int put_elem(struct xbuf *b, const char *name, const char *text)
+{
+	int rc;
+
+	if (!text)
+		return 0;
+	TRY(xbuf_printf(b, "<%s>", name));
+	TRY(xbuf_escape(b, text, strlen(text)));
+	TRY(xbuf_printf(b, "</%s>", name));
+out:
+	return rc;
+}
+
+/* <iq type= from= to= id= ; the caller closes the tag. */
+static int put_iq_open(struct xbuf *b, const char *type, const char *from, const char *to,
+                       const char *id)
+{
+	int rc;
+
+	TRY(xbuf_puts(b, "<iq"));
+	TRY(put_attr(b, "type", type));
+	TRY(put_attr(b, "from", from));
+	TRY(put_attr(b, "to", to));
+	TRY(put_attr(b, "id", id));
+out:
+	return rc;
+}
+
+int stanza_encode_notification(struct xbuf *b, const struct notif_out *n)
+{
+	size_t orig = b->len;
+	char iq_id[64], nid[24];
+	int rc;
+
+	snprintf(iq_id, sizeof iq_id, "xp.%" PRId64 ".%" PRId64, n->notif_id, n->device_row);
+	snprintf(nid, sizeof nid, "%" PRId64, n->notif_id);
+	TRY(put_iq_open(b, "set", n->from, n->to, iq_id));
+	TRY(xbuf_puts(b, "><notification xmlns='" XPUSH_NS "'"));
+	TRY(put_attr(b, "id", nid));
+	TRY(put_attr(b, "app", n->app));
+	TRY(put_attr(b, "priority", n->priority));
+	TRY(put_attr(b, "collapse", n->collapse));
+	TRY(put_attr(b, "created", n->created));
+	TRY(put_attr(b, "expires", n->expires));
+	TRY(xbuf_puts(b, ">"));
+	TRY(put_elem(b, "title", n->title));
+	TRY(put_elem(b, "body", n->body));
+	TRY(put_elem(b, "uri", n->uri));
+	TRY(put_elem(b, "payload", n->payload));
+	TRY(xbuf_puts(b, "</notification></iq>"));
+out:
+	if (rc)
+		xbuf_truncate(b, orig);
+	return rc;
+}
+
+int stanza_encode_registered(struct xbuf *b, const char *from, const char *to, const char *id,
+                             const char *app, const char *device, int unregistered)
+{
+	size_t orig = b->len;
+	int rc;
+
+	TRY(put_iq_open(b, "result", from, to, id));
+	TRY(xbuf_puts(b, unregistered ? "><unregistered" : "><registered"));
+	TRY(xbuf_puts(b, " xmlns='" XPUSH_NS "'"));
+	TRY(put_attr(b, "app", app));
+	TRY(put_attr(b, "device", device));
+	TRY(xbuf_puts(b, "/></iq>"));
+out:
+	if (rc)
+		xbuf_truncate(b, orig);
+	return rc;
+}
+
+int stanza_encode_iq_result(struct xbuf *b, const char *from, const char *to, const char *id)
+{
+	size_t orig = b->len;
+	int rc;
+
+	TRY(put_iq_open(b, "result", from, to, id));
+	TRY(xbuf_puts(b, "/>"));
+out:
+	if (rc)
+		xbuf_truncate(b, orig);
+	return rc;
+}
+
+int stanza_encode_disco_info(struct xbuf *b, const char *from, const char *to, const char *id)
+{
+	size_t orig = b->len;
+	int rc;
+
+	TRY(put_iq_open(b, "result", from, to, id));
+	TRY(xbuf_puts(b, "><query xmlns='" DISCO_INFO_NS "'>"
+	              "<identity category='component' type='generic' name='xpush'/>"
+	              "<feature var='" DISCO_INFO_NS "'/>"
+	              "<feature var='" PING_NS "'/>"
+	              "<feature var='" XPUSH_NS "'/>"
+	              "</query></iq>"));
+out:
+	if (rc)
+		xbuf_truncate(b, orig);
+	return rc;
+}
+
+/* The condition becomes an element name, so it must be one of the
+ * lowercase-and-hyphen names RFC 6120 defines, not arbitrary text. */
+static int condition_ok(const char *c)
+{
+	size_t n = 0;
+
+	if (!c || !*c)
+		return 0;
+	for (; c[n]; n++)
+		if (!((c[n] >= 'a' && c[n] <= 'z') || c[n] == '-') || n >= 64)
+			return 0;
+	return 1;
+}
+
+int stanza_encode_iq_error(struct xbuf *b, const char *from, const char *to, const char *id,
+                           const char *etype, const char *condition, const char *text)
+{
+	size_t orig = b->len;
+	int rc;
+
+	if (!condition_ok(condition))
+		return -2;
+	TRY(put_iq_open(b, "error", from, to, id));
+	TRY(xbuf_puts(b, "><error"));
+	TRY(put_attr(b, "type", etype ? etype : "cancel"));
+	TRY(xbuf_printf(b, "><%s xmlns='" STANZAS_NS "'/>", condition));
+	if (text) {
+		TRY(xbuf_puts(b, "<text xmlns='" STANZAS_NS "'>"));
+		TRY(xbuf_escape(b, text, strlen(text)));
+		TRY(xbuf_puts(b, "</text>"));
+	}
+	TRY(xbuf_puts(b, "</error></iq>"));
+out:
+	if (rc)
+		xbuf_truncate(b, orig);
+	return rc;
+}

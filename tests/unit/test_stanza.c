@@ -1,0 +1,683 @@
+/* test_stanza: the urn:xpush:0 protocol. Stanzas are parsed from real bytes
+ * by the stream parser (never hand-built trees), decoded, and checked; the
+ * encoders are checked byte-exact and round-tripped through the parser. */
+#include "stanza.h"
+#include "test.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+
+#define HDR "<stream:stream xmlns:stream='http://etherx.jabber.org/streams'" \
+	" xmlns='jabber:component:accept' from='push.example.org' id='abc'>"
+#define DEV "from='alice@example.org/phone' to='push.example.org'"
+
+struct collect {
+	struct xnode *st[8];
+	int n;
+};
+
+static void on_stanza(void *ud, struct xnode *st)
+{
+	struct collect *c = ud;
+
+	if (c->n < 8)
+		c->st[c->n++] = st;
+	else
+		xnode_free(st);
+}
+
+/* Parse HDR + xml (fed in slices of `chunk` bytes; 0 = at once) and return
+ * the first stanza, or NULL. The caller frees it. */
+static struct xnode *parse_chunked(const char *hdr, const char *xml, size_t n, size_t chunk)
+{
+	struct stream_callbacks cb = { .on_stanza = on_stanza };
+	struct collect c = { .n = 0 };
+	struct stream_parser *p = stream_parser_new(NULL, &cb, &c);
+	int rc = 0;
+
+	rc = stream_parser_feed(p, hdr, strlen(hdr));
+	for (size_t off = 0; rc == 0 && off < n;) {
+		size_t len = chunk && n - off > chunk ? chunk : n - off;
+
+		rc = stream_parser_feed(p, xml + off, len);
+		off += len;
+	}
+	if (rc)
+		fprintf(stderr, "  parse error: %s\n", stream_parser_error(p));
+	stream_parser_free(p);
+	for (int i = 1; i < c.n; i++)
+		xnode_free(c.st[i]);
+	return c.n ? c.st[0] : NULL;
+}
+
+static struct xnode *parse(const char *xml)
+{
+	return parse_chunked(HDR, xml, strlen(xml), 0);
+}
+
+/* --- decode: classification ---------------------------------------------- */
+
+static void test_decode_kinds(void)
+{
+	static const struct { const char *xml; enum stanza_kind kind; } cases[] = {
+		{ "<handshake/>", STANZA_HANDSHAKE },
+		{ "<iq type='get' id='p' " DEV "><ping xmlns='urn:xmpp:ping'/></iq>", STANZA_PING },
+		{ "<iq type='get' id='d' " DEV "><query xmlns='http://jabber.org/protocol/disco#info'/>"
+		  "</iq>", STANZA_DISCO_INFO },
+		{ "<iq type='get' id='d' " DEV "><query xmlns='http://jabber.org/protocol/disco#info'"
+		  " node='x'/></iq>", STANZA_IQ_UNKNOWN },
+		{ "<iq type='get' id='v' " DEV "><query xmlns='jabber:iq:version'/></iq>",
+		  STANZA_IQ_UNKNOWN },
+		{ "<iq type='set' id='s' " DEV "><query xmlns='jabber:iq:roster'/></iq>",
+		  STANZA_IQ_UNKNOWN },
+		{ "<iq type='set' id='s' " DEV "><register xmlns='jabber:iq:register'/></iq>",
+		  STANZA_IQ_UNKNOWN },
+		{ "<iq type='set' id='s' " DEV "><ping xmlns='urn:xpush:0'/></iq>", STANZA_IQ_UNKNOWN },
+		{ "<iq type='get' id='e' " DEV "/>", STANZA_IQ_UNKNOWN },
+		{ "<iq id='notype' " DEV "><ping xmlns='urn:xmpp:ping'/></iq>", STANZA_OTHER },
+		{ "<iq type='bogus' id='b' " DEV "/>", STANZA_OTHER },
+		{ "<iq type='result' id='xp.42.7' " DEV "/>", STANZA_ACK },
+		{ "<iq type='result' id='r1' " DEV "/>", STANZA_OTHER },
+		{ "<iq type='result' id='xp.42' " DEV "/>", STANZA_OTHER },
+		{ "<iq type='result' " DEV "/>", STANZA_OTHER },
+		{ "<iq type='error' id='xp.1.2' " DEV "/>", STANZA_NACK },
+		{ "<iq type='error' id='other' " DEV "/>", STANZA_OTHER },
+		{ "<presence " DEV "/>", STANZA_PRESENCE },
+		{ "<presence type='unavailable' " DEV "/>", STANZA_UNAVAILABLE },
+		{ "<presence type='subscribe' " DEV "/>", STANZA_OTHER },
+		{ "<presence type='probe' " DEV "/>", STANZA_OTHER },
+		{ "<presence type='error' " DEV "/>", STANZA_OTHER },
+		{ "<message " DEV "><body>hi</body></message>", STANZA_OTHER },
+		{ "<stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+		  "</stream:error>", STANZA_STREAM_ERROR },
+		/* Lenient about the stanza namespace servers use, strict otherwise. */
+		{ "<iq xmlns='jabber:client' type='get' id='p' " DEV "><ping xmlns='urn:xmpp:ping'/>"
+		  "</iq>", STANZA_PING },
+		{ "<presence xmlns='jabber:server' type='unavailable' " DEV "/>", STANZA_UNAVAILABLE },
+		{ "<iq xmlns='urn:evil' type='get' id='p' " DEV "><ping xmlns='urn:xmpp:ping'/></iq>",
+		  STANZA_OTHER },
+		{ "<stream:features/>", STANZA_OTHER },
+		{ "<handshake xmlns='urn:x'/>", STANZA_OTHER },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct xnode *st = parse(cases[i].xml);
+		struct stanza_in in;
+		char err[128];
+		int rc;
+
+		CHECK(st != NULL);
+		rc = stanza_decode(st, NULL, &in, err, sizeof err);
+		CHECK_INT(rc, 0);
+		CHECK_INT(in.kind, cases[i].kind);
+		if (rc != 0 || in.kind != cases[i].kind)
+			fprintf(stderr, "  case %zu: %s -> kind %d (%s)\n", i, cases[i].xml, in.kind, err);
+		xnode_free(st);
+	}
+}
+
+static void test_decode_attrs(void)
+{
+	struct xnode *st = parse("<iq type='get' id='p1' " DEV "><ping xmlns='urn:xmpp:ping'/></iq>");
+	struct stanza_in in;
+
+	CHECK_INT(stanza_decode(st, NULL, &in, NULL, 0), 0);
+	CHECK_STR(in.from, "alice@example.org/phone");
+	CHECK_STR(in.to, "push.example.org");
+	CHECK_STR(in.id, "p1");
+	CHECK_STR(in.type, "get");
+	xnode_free(st);
+}
+
+static void test_decode_register(void)
+{
+	struct xnode *st = parse("<iq type='set' to='push.example.org' id='r1'"
+		" from='alice@example.org/phone'>"
+		"<register xmlns='urn:xpush:0' app='com.example.news' device='6f1c-42'>"
+		"<alias>alice</alias><tag>sports</tag><tag>news &amp; weather</tag>"
+		"<platform>android</platform><future xmlns='urn:xpush:0'>x</future>"
+		"<tag xmlns='urn:other'>ignored</tag></register></iq>");
+	struct stanza_in in;
+	char err[128];
+
+	CHECK_INT(stanza_decode(st, NULL, &in, err, sizeof err), 0);
+	CHECK_INT(in.kind, STANZA_REGISTER);
+	CHECK_STR(in.id, "r1");
+	CHECK_STR(in.from, "alice@example.org/phone");
+	CHECK_STR(in.app, "com.example.news");
+	CHECK_STR(in.device, "6f1c-42");
+	CHECK_STR(in.alias, "alice");
+	CHECK_STR(in.platform, "android");
+	CHECK_INT(in.ntags, 2);
+	CHECK_STR(in.tags[0], "sports");
+	CHECK_STR(in.tags[1], "news & weather");
+	CHECK_STR(err, "");
+	xnode_free(st);
+
+	/* Minimal: no alias, no tags, no platform. */
+	st = parse("<iq type='set' id='r2' " DEV "><register xmlns='urn:xpush:0' app='a'"
+	           " device='d'/></iq>");
+	CHECK_INT(stanza_decode(st, NULL, &in, err, sizeof err), 0);
+	CHECK_INT(in.kind, STANZA_REGISTER);
+	CHECK(in.alias == NULL);
+	CHECK(in.platform == NULL);
+	CHECK_INT(in.ntags, 0);
+	xnode_free(st);
+}
+
+static void test_decode_unregister_and_presence(void)
+{
+	struct xnode *st;
+	struct stanza_in in;
+	char err[128];
+
+	st = parse("<iq type='set' id='u1' " DEV "><unregister xmlns='urn:xpush:0' app='a'"
+	           " device='d'/></iq>");
+	CHECK_INT(stanza_decode(st, NULL, &in, err, sizeof err), 0);
+	CHECK_INT(in.kind, STANZA_UNREGISTER);
+	CHECK_STR(in.app, "a");
+	CHECK_STR(in.device, "d");
+	xnode_free(st);
+
+	st = parse("<presence " DEV "><device xmlns='urn:xpush:0' app='com.x' device='d1'/>"
+	           "</presence>");
+	CHECK_INT(stanza_decode(st, NULL, &in, err, sizeof err), 0);
+	CHECK_INT(in.kind, STANZA_PRESENCE);
+	CHECK_STR(in.app, "com.x");
+	CHECK_STR(in.device, "d1");
+	xnode_free(st);
+
+	st = parse("<presence " DEV "><priority>5</priority></presence>");
+	CHECK_INT(stanza_decode(st, NULL, &in, err, sizeof err), 0);
+	CHECK_INT(in.kind, STANZA_PRESENCE);
+	CHECK(in.app == NULL);
+	CHECK(in.device == NULL);
+	xnode_free(st);
+}
+
+static void test_decode_nack_and_stream_error(void)
+{
+	struct xnode *st;
+	struct stanza_in in;
+
+	st = parse("<iq type='error' id='xp.42.7' from='alice@example.org/phone'>"
+	           "<error type='cancel'><text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>gone"
+	           "</text><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
+	           "</error></iq>");
+	CHECK_INT(stanza_decode(st, NULL, &in, NULL, 0), 0);
+	CHECK_INT(in.kind, STANZA_NACK);
+	CHECK_INT(in.notif_id, 42);
+	CHECK_INT(in.device_row, 7);
+	CHECK_STR(in.error_condition, "service-unavailable");
+	CHECK_STR(in.error_text, "gone");
+	xnode_free(st);
+
+	st = parse("<iq type='result' id='xp.9223372036854775807.1' from='a@b/c'/>");
+	CHECK_INT(stanza_decode(st, NULL, &in, NULL, 0), 0);
+	CHECK_INT(in.kind, STANZA_ACK);
+	CHECK(in.notif_id == INT64_MAX);
+	CHECK_INT(in.device_row, 1);
+	xnode_free(st);
+
+	st = parse("<stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+	           "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>Replaced by new"
+	           " connection</text></stream:error>");
+	CHECK_INT(stanza_decode(st, NULL, &in, NULL, 0), 0);
+	CHECK_INT(in.kind, STANZA_STREAM_ERROR);
+	CHECK_STR(in.error_condition, "conflict");
+	CHECK_STR(in.error_text, "Replaced by new connection");
+	xnode_free(st);
+
+	st = parse("<stream:error/>");
+	CHECK_INT(stanza_decode(st, NULL, &in, NULL, 0), 0);
+	CHECK_INT(in.kind, STANZA_STREAM_ERROR);
+	CHECK(in.error_condition == NULL);
+	CHECK(in.error_text == NULL);
+	xnode_free(st);
+}
+
+/* --- decode: protocol and limit violations ------------------------------- */
+
+static const char alias129[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+static void test_decode_violations(void)
+{
+	static const struct stanza_limits tight = { 4, 2, 3, 5, 5, 3 };
+	static const struct {
+		const char *body;   /* inside the register/unregister iq, or a full presence */
+		const struct stanza_limits *lim;
+		enum stanza_kind kind;
+		const char *err;
+	} cases[] = {
+		{ "<register xmlns='urn:xpush:0' device='d'/>", NULL, STANZA_REGISTER, "missing app" },
+		{ "<register xmlns='urn:xpush:0' app='a'/>", NULL, STANZA_REGISTER, "missing device" },
+		{ "<register xmlns='urn:xpush:0' app='' device='d'/>", NULL, STANZA_REGISTER,
+		  "empty app" },
+		{ "<register xmlns='urn:xpush:0' app='a' device='d'><alias/></register>", NULL,
+		  STANZA_REGISTER, "empty alias" },
+		{ "<register xmlns='urn:xpush:0' app='a' device='d'><alias>x</alias><alias>y</alias>"
+		  "</register>", NULL, STANZA_REGISTER, "more than one alias" },
+		{ "<register xmlns='urn:xpush:0' app='a' device='d'><platform>x</platform>"
+		  "<platform>y</platform></register>", NULL, STANZA_REGISTER,
+		  "more than one platform" },
+		{ "<register xmlns='urn:xpush:0' app='a' device='d'><tag>x</tag><tag>y</tag>"
+		  "<tag>x</tag></register>", NULL, STANZA_REGISTER, "duplicate tag 'x'" },
+		{ "<register xmlns='urn:xpush:0' app='a' device='d'><tag>a&#9;b</tag></register>",
+		  NULL, STANZA_REGISTER, "tag contains a control character" },
+		{ "<register xmlns='urn:xpush:0' app='a&#10;' device='d'/>", NULL, STANZA_REGISTER,
+		  "app contains a control character" },
+		{ "<register xmlns='urn:xpush:0' app='abcdef' device='d'/>", &tight, STANZA_REGISTER,
+		  "app longer than 5 bytes" },
+		{ "<register xmlns='urn:xpush:0' app='a' device='abcdef'/>", &tight, STANZA_REGISTER,
+		  "device longer than 5 bytes" },
+		{ "<register xmlns='urn:xpush:0' app='a' device='d'><alias>abcde</alias></register>",
+		  &tight, STANZA_REGISTER, "alias longer than 4 bytes" },
+		/* Limits are in bytes, not characters: 2 CJK characters are 6 bytes. */
+		{ "<register xmlns='urn:xpush:0' app='a' device='d'><alias>\xe6\x97\xa5\xe6\x9c\xac"
+		  "</alias></register>", &tight, STANZA_REGISTER, "alias longer than 4 bytes" },
+		{ "<register xmlns='urn:xpush:0' app='a' device='d'><tag>abcd</tag></register>",
+		  &tight, STANZA_REGISTER, "tag longer than 3 bytes" },
+		{ "<register xmlns='urn:xpush:0' app='a' device='d'><tag>a</tag><tag>b</tag>"
+		  "<tag>c</tag></register>", &tight, STANZA_REGISTER, "more than 2 tags" },
+		{ "<register xmlns='urn:xpush:0' app='a' device='d'><platform>ios16</platform>"
+		  "</register>", &tight, STANZA_REGISTER, "platform longer than 3 bytes" },
+		{ "<unregister xmlns='urn:xpush:0' app='a'/>", NULL, STANZA_UNREGISTER,
+		  "missing device" },
+		{ "<unregister xmlns='urn:xpush:0' device='d'/>", NULL, STANZA_UNREGISTER,
+		  "missing app" },
+		{ "<presence " DEV "><device xmlns='urn:xpush:0' app='a'/></presence>", NULL,
+		  STANZA_PRESENCE, "missing device" },
+		{ "<presence to='push.example.org'/>", NULL, STANZA_PRESENCE, "missing from" },
+		{ "<presence from='@example.org/x'/>", NULL, STANZA_PRESENCE,
+		  "from is not a valid JID" },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char xml[1024], err[128];
+		struct stanza_in in;
+		struct xnode *st;
+		int rc;
+
+		if (strncmp(cases[i].body, "<presence", 9) == 0)
+			snprintf(xml, sizeof xml, "%s", cases[i].body);
+		else
+			snprintf(xml, sizeof xml, "<iq type='set' id='q%zu' " DEV ">%s</iq>", i,
+			         cases[i].body);
+		st = parse(xml);
+		CHECK(st != NULL);
+		rc = stanza_decode(st, cases[i].lim, &in, err, sizeof err);
+		CHECK_INT(rc, -1);
+		CHECK_INT(in.kind, cases[i].kind);
+		CHECK_STR(err, cases[i].err);
+		CHECK(strchr(err, '\n') == NULL);
+		/* Nothing half-decoded leaks out of a refused request. */
+		CHECK(in.app == NULL && in.device == NULL && in.alias == NULL && in.ntags == 0);
+		if (in.kind == STANZA_REGISTER || in.kind == STANZA_UNREGISTER) {
+			char want_id[16];
+
+			snprintf(want_id, sizeof want_id, "q%zu", i);
+			CHECK_STR(in.id, want_id);
+		}
+		xnode_free(st);
+	}
+}
+
+static void test_decode_default_limits(void)
+{
+	struct xbuf xml = XBUF_INIT;
+	struct stanza_in in;
+	struct xnode *st;
+	char err[128];
+
+	/* Alias of 129 bytes against the default 128. */
+	CHECK_INT(xbuf_printf(&xml, "<iq type='set' id='r' " DEV "><register xmlns='urn:xpush:0'"
+	                      " app='a' device='d'><alias>%s</alias></register></iq>", alias129), 0);
+	st = parse(xml.data);
+	CHECK_INT(stanza_decode(st, NULL, &in, err, sizeof err), -1);
+	CHECK_STR(err, "alias longer than 128 bytes");
+	xnode_free(st);
+
+	/* Exactly 128 passes. */
+	xbuf_reset(&xml);
+	CHECK_INT(xbuf_printf(&xml, "<iq type='set' id='r' " DEV "><register xmlns='urn:xpush:0'"
+	                      " app='a' device='d'><alias>%.128s</alias></register></iq>",
+	                      alias129), 0);
+	st = parse(xml.data);
+	CHECK_INT(stanza_decode(st, NULL, &in, err, sizeof err), 0);
+	CHECK_INT(strlen(in.alias), 128);
+	xnode_free(st);
+
+	/* 64 tags pass, 65 do not. */
+	for (int n = 64; n <= 65; n++) {
+		xbuf_reset(&xml);
+		CHECK_INT(xbuf_puts(&xml, "<iq type='set' id='r' " DEV "><register"
+		                    " xmlns='urn:xpush:0' app='a' device='d'>"), 0);
+		for (int i = 0; i < n; i++)
+			CHECK_INT(xbuf_printf(&xml, "<tag>t%d</tag>", i), 0);
+		CHECK_INT(xbuf_puts(&xml, "</register></iq>"), 0);
+		st = parse(xml.data);
+		CHECK_INT(stanza_decode(st, NULL, &in, err, sizeof err), n == 64 ? 0 : -1);
+		CHECK_STR(err, n == 64 ? "" : "more than 64 tags");
+		if (n == 64)
+			CHECK_STR(in.tags[63], "t63");
+		xnode_free(st);
+	}
+
+	/* A configured limit above STANZA_MAX_TAGS is clamped to it. */
+	{
+		struct stanza_limits huge = { .max_tags = 10000 };
+
+		xbuf_reset(&xml);
+		CHECK_INT(xbuf_puts(&xml, "<iq type='set' id='r' " DEV "><register"
+		                    " xmlns='urn:xpush:0' app='a' device='d'>"), 0);
+		for (int i = 0; i <= STANZA_MAX_TAGS; i++)
+			CHECK_INT(xbuf_printf(&xml, "<tag>t%d</tag>", i), 0);
+		CHECK_INT(xbuf_puts(&xml, "</register></iq>"), 0);
+		st = parse(xml.data);
+		CHECK_INT(stanza_decode(st, &huge, &in, err, sizeof err), -1);
+		CHECK_STR(err, "more than 256 tags");
+		xnode_free(st);
+	}
+	xbuf_free(&xml);
+}
+
+/* --- ack ids ------------------------------------------------------------- */
+
+static void test_ack_id_parse(void)
+{
+	static const struct { const char *id; int rc; int64_t n, d; } cases[] = {
+		{ "xp.42.7", 0, 42, 7 },
+		{ "xp.0.0", 0, 0, 0 },
+		{ "xp.1.9223372036854775807", 0, 1, INT64_MAX },
+		{ "xp.9223372036854775807.9223372036854775807", 0, INT64_MAX, INT64_MAX },
+		{ "xp.", -1, 0, 0 },
+		{ "xp.1", -1, 0, 0 },
+		{ "xp.1.", -1, 0, 0 },
+		{ "xp..1", -1, 0, 0 },
+		{ "xp.-1.2", -1, 0, 0 },
+		{ "xp.1.-2", -1, 0, 0 },
+		{ "xp.+1.2", -1, 0, 0 },
+		{ "xp.1.2x", -1, 0, 0 },
+		{ "xp.1.2.3", -1, 0, 0 },
+		{ "xp.1 .2", -1, 0, 0 },
+		{ "xp. 1.2", -1, 0, 0 },
+		{ "xp.01.2", -1, 0, 0 },
+		{ "xp.1.02", -1, 0, 0 },
+		{ "xp.9223372036854775808.1", -1, 0, 0 },
+		{ "xp.1.9223372036854775808", -1, 0, 0 },
+		{ "xp.99999999999999999999999.1", -1, 0, 0 },
+		{ "XP.1.2", -1, 0, 0 },
+		{ "xq.1.2", -1, 0, 0 },
+		{ "", -1, 0, 0 },
+		{ "x", -1, 0, 0 },
+		{ "r1", -1, 0, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int64_t n = -5, d = -5;
+		int rc = stanza_ack_id_parse(cases[i].id, &n, &d);
+
+		CHECK_INT(rc, cases[i].rc);
+		if (rc != cases[i].rc)
+			fprintf(stderr, "  case \"%s\"\n", cases[i].id);
+		if (cases[i].rc == 0) {
+			CHECK(n == cases[i].n);
+			CHECK(d == cases[i].d);
+		} else {
+			CHECK(n == -5 && d == -5);  /* outputs untouched on failure */
+		}
+	}
+	CHECK_INT(stanza_ack_id_parse(NULL, NULL, NULL), -1);
+	CHECK_INT(stanza_ack_id_parse("xp.3.4", NULL, NULL), 0);
+}
+
+/* --- JIDs ---------------------------------------------------------------- */
+
+static void test_jid(void)
+{
+	static const struct { const char *jid, *bare, *domain; } cases[] = {
+		{ "alice@example.org/phone", "alice@example.org", "example.org" },
+		{ "alice@example.org", "alice@example.org", "example.org" },
+		{ "example.org", "example.org", "example.org" },
+		{ "push.example.org/res", "push.example.org", "push.example.org" },
+		{ "a@b/c/d", "a@b", "b" },
+		{ "a@b/c@d", "a@b", "b" },
+		{ "a@b/with space", "a@b", "b" },
+		{ "\xc3\xbc@\xe6\x97\xa5.example/\xf0\x9f\x98\x80", "\xc3\xbc@\xe6\x97\xa5.example",
+		  "\xe6\x97\xa5.example" },
+		/* malformed: NULL expected */
+		{ "", NULL, NULL },
+		{ "@example.org", NULL, NULL },
+		{ "alice@", NULL, NULL },
+		{ "alice@/r", NULL, NULL },
+		{ "/r", NULL, NULL },
+		{ "a@b/", NULL, NULL },
+		{ "a@b@c", NULL, NULL },
+		{ "a b@c", NULL, NULL },
+		{ "a@b\n/r", NULL, NULL },
+		{ "a@b/r\x01", NULL, NULL },
+		{ "a@\xff", NULL, NULL },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char out[64];
+		int rb = jid_bare(cases[i].jid, out, sizeof out);
+
+		if (cases[i].bare) {
+			CHECK_INT(rb, 0);
+			CHECK_STR(out, cases[i].bare);
+			CHECK_INT(jid_domain(cases[i].jid, out, sizeof out), 0);
+			CHECK_STR(out, cases[i].domain);
+		} else {
+			CHECK_INT(rb, -1);
+			CHECK_INT(jid_domain(cases[i].jid, out, sizeof out), -1);
+		}
+		if ((rb == 0) != (cases[i].bare != NULL))
+			fprintf(stderr, "  case \"%s\"\n", cases[i].jid);
+	}
+}
+
+static void test_jid_sizes(void)
+{
+	char out[18], big[2100];
+
+	CHECK_INT(jid_bare(NULL, out, sizeof out), -1);
+	/* "alice@example.org" is 17 bytes: needs 18 with the NUL. */
+	CHECK_INT(jid_bare("alice@example.org/r", out, 18), 0);
+	CHECK_INT(jid_bare("alice@example.org/r", out, 17), -1);
+	CHECK_INT(jid_domain("alice@example.org/r", out, 12), 0);
+	CHECK_INT(jid_domain("alice@example.org/r", out, 11), -1);
+	CHECK_INT(jid_bare("a@b", out, 0), -1);
+	CHECK_INT(jid_bare("a@b", NULL, 10), -1);
+	/* RFC 7622: a part longer than 1023 bytes is no JID. */
+	memset(big, 'x', sizeof big);
+	big[1024] = '\0';
+	CHECK_INT(jid_domain(big, NULL, 0), -1);
+	{
+		char dom[1100];
+
+		big[1023] = '\0';
+		CHECK_INT(jid_domain(big, dom, sizeof dom), 0);
+	}
+}
+
+/* --- encoders ------------------------------------------------------------ */
+
+static void test_encode_exact(void)
+{
+	struct xbuf b = XBUF_INIT;
+	const struct notif_out full = {
+		.from = "push.example.org", .to = "alice@example.org/phone",
+		.notif_id = 42, .device_row = 7, .app = "com.example.news",
+		.priority = "normal", .collapse = "score", .created = "2026-11-26T10:00:00Z",
+		.expires = "2026-11-27T10:00:00Z", .title = "Goal!", .body = "2-1 in the 89th minute",
+		.uri = "https://example.org/match/9", .payload = "{\"match\":9}",
+	};
+	const struct notif_out bare = { .from = "p", .to = "a@b/c", .notif_id = 1, .device_row = 2 };
+
+	CHECK_INT(stanza_encode_notification(&b, &full), 0);
+	CHECK_STR(b.data, "<iq type='set' from='push.example.org' to='alice@example.org/phone'"
+	          " id='xp.42.7'><notification xmlns='urn:xpush:0' id='42' app='com.example.news'"
+	          " priority='normal' collapse='score' created='2026-11-26T10:00:00Z'"
+	          " expires='2026-11-27T10:00:00Z'><title>Goal!</title>"
+	          "<body>2-1 in the 89th minute</body><uri>https://example.org/match/9</uri>"
+	          "<payload>{&quot;match&quot;:9}</payload></notification></iq>");
+	xbuf_reset(&b);
+	CHECK_INT(stanza_encode_notification(&b, &bare), 0);
+	CHECK_STR(b.data, "<iq type='set' from='p' to='a@b/c' id='xp.1.2'>"
+	          "<notification xmlns='urn:xpush:0' id='1'></notification></iq>");
+
+	xbuf_reset(&b);
+	CHECK_INT(stanza_encode_registered(&b, "push.example.org", "alice@example.org/phone",
+	                                   "r1", "com.example.news", "6f1c", 0), 0);
+	CHECK_STR(b.data, "<iq type='result' from='push.example.org' to='alice@example.org/phone'"
+	          " id='r1'><registered xmlns='urn:xpush:0' app='com.example.news'"
+	          " device='6f1c'/></iq>");
+	xbuf_reset(&b);
+	CHECK_INT(stanza_encode_registered(&b, "p", "a@b/c", "u1", "x", "y", 1), 0);
+	CHECK_STR(b.data, "<iq type='result' from='p' to='a@b/c' id='u1'>"
+	          "<unregistered xmlns='urn:xpush:0' app='x' device='y'/></iq>");
+
+	xbuf_reset(&b);
+	CHECK_INT(stanza_encode_iq_result(&b, "p", "a@b/c", "ping1"), 0);
+	CHECK_STR(b.data, "<iq type='result' from='p' to='a@b/c' id='ping1'/>");
+	xbuf_reset(&b);
+	CHECK_INT(stanza_encode_iq_result(&b, "p", "a@b/c", NULL), 0);
+	CHECK_STR(b.data, "<iq type='result' from='p' to='a@b/c'/>");
+
+	xbuf_reset(&b);
+	CHECK_INT(stanza_encode_disco_info(&b, "p", "a@b/c", "d1"), 0);
+	CHECK_STR(b.data, "<iq type='result' from='p' to='a@b/c' id='d1'>"
+	          "<query xmlns='http://jabber.org/protocol/disco#info'>"
+	          "<identity category='component' type='generic' name='xpush'/>"
+	          "<feature var='http://jabber.org/protocol/disco#info'/>"
+	          "<feature var='urn:xmpp:ping'/><feature var='urn:xpush:0'/></query></iq>");
+
+	xbuf_reset(&b);
+	CHECK_INT(stanza_encode_iq_error(&b, "p", "a@b/c", "r1", "modify", "bad-request",
+	                                 "alias longer than 128 bytes"), 0);
+	CHECK_STR(b.data, "<iq type='error' from='p' to='a@b/c' id='r1'><error type='modify'>"
+	          "<bad-request xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
+	          "<text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>alias longer than 128 bytes"
+	          "</text></error></iq>");
+	xbuf_reset(&b);
+	CHECK_INT(stanza_encode_iq_error(&b, "p", "a@b/c", "x", NULL, "service-unavailable",
+	                                 NULL), 0);
+	CHECK_STR(b.data, "<iq type='error' from='p' to='a@b/c' id='x'><error type='cancel'>"
+	          "<service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
+	          "</error></iq>");
+	xbuf_free(&b);
+}
+
+static void test_encode_refuses(void)
+{
+	struct xbuf b = XBUF_INIT;
+	struct notif_out n = { .from = "p", .to = "a@b/c", .notif_id = 1, .device_row = 2,
+	                       .title = "ok", .body = "bad\x01" };
+
+	CHECK_INT(xbuf_puts(&b, "prefix"), 0);
+	CHECK_INT(stanza_encode_notification(&b, &n), -2);
+	n.body = "ok";
+	n.payload = "\xc3";
+	CHECK_INT(stanza_encode_notification(&b, &n), -2);
+	n.payload = NULL;
+	n.to = "a@b/\xed\xa0\x80";
+	CHECK_INT(stanza_encode_notification(&b, &n), -2);
+	CHECK_INT(stanza_encode_registered(&b, "p", "t", "i", "a\x02", "d", 0), -2);
+	CHECK_INT(stanza_encode_iq_result(&b, "p", "t", "\xff"), -2);
+	CHECK_INT(stanza_encode_disco_info(&b, "p\x1b", "t", "i"), -2);
+	CHECK_INT(stanza_encode_iq_error(&b, "p", "t", "i", "cancel", "bad-request",
+	                                 "text\x0b"), -2);
+	CHECK_INT(stanza_encode_iq_error(&b, "p", "t", "i", "cancel", "bad request", NULL), -2);
+	CHECK_INT(stanza_encode_iq_error(&b, "p", "t", "i", "cancel", "x'/><evil", NULL), -2);
+	CHECK_INT(stanza_encode_iq_error(&b, "p", "t", "i", "cancel", "", NULL), -2);
+	CHECK_INT(stanza_encode_iq_error(&b, "p", "t", "i", "cancel", NULL, NULL), -2);
+	CHECK_STR(b.data, "prefix");
+	CHECK_INT(b.len, 6);
+	xbuf_free(&b);
+}
+
+/* Hostile text goes out escaped and comes back byte-exact through our own
+ * parser, in one block and one byte at a time. */
+static void test_notification_round_trip(void)
+{
+	static const char hostile[] = "<a href=\"x\">&amp; ]]> ' \xc3\xbc \xe6\x97\xa5\xe6\x9c\xac"
+		" \xf0\x9f\x98\x80";
+	static const char ws[] = " lead\ttab\nlf\r\ncrlf\rcr trail ";
+	const struct notif_out n = {
+		.from = "push.example.org", .to = "\xc3\xbc@example.org/ph'one\"<>",
+		.notif_id = INT64_MAX, .device_row = 3, .app = hostile, .priority = "high",
+		.collapse = ws, .created = "2026-11-26T10:00:00Z", .expires = hostile,
+		.title = hostile, .body = ws, .uri = "https://x/?a=1&b=<2>", .payload = "{\"k\":\"]]>\"}",
+	};
+	struct xbuf b = XBUF_INIT;
+
+	CHECK_INT(stanza_encode_notification(&b, &n), 0);
+	CHECK(strstr(b.data, "<title>&lt;a href=&quot;x&quot;&gt;&amp;amp; ]]&gt; &apos; ") != NULL);
+	for (size_t chunk = 0; chunk <= 1; chunk++) {
+		struct xnode *st = parse_chunked(HDR, b.data, b.len, chunk);
+		const struct xnode *no = xnode_child(st, "notification", XPUSH_NS);
+		struct stanza_in in;
+
+		CHECK(st != NULL && no != NULL);
+		if (!no) {
+			xnode_free(st);
+			continue;
+		}
+		CHECK_STR(xnode_attr(st, "to"), n.to);
+		CHECK_STR(xnode_attr(st, "id"), "xp.9223372036854775807.3");
+		CHECK_STR(xnode_attr(no, "id"), "9223372036854775807");
+		CHECK_STR(xnode_attr(no, "app"), hostile);
+		CHECK_STR(xnode_attr(no, "collapse"), ws);
+		CHECK_STR(xnode_attr(no, "expires"), hostile);
+		CHECK_STR(xnode_child_text(no, "title"), hostile);
+		CHECK_STR(xnode_child_text(no, "body"), ws);
+		CHECK_STR(xnode_child_text(no, "uri"), n.uri);
+		CHECK_STR(xnode_child_text(no, "payload"), n.payload);
+		CHECK_INT(xnode_child(no, "title", XPUSH_NS)->text_len, strlen(hostile));
+		/* Our own set is an iq we do not serve: the daemon would refuse it. */
+		CHECK_INT(stanza_decode(st, NULL, &in, NULL, 0), 0);
+		CHECK_INT(in.kind, STANZA_IQ_UNKNOWN);
+		xnode_free(st);
+	}
+	xbuf_free(&b);
+}
+
+/* An encoded error reply decodes as the NACK the device's server would
+ * bounce, with the condition and text intact. */
+static void test_error_round_trip(void)
+{
+	struct xbuf b = XBUF_INIT;
+	struct stanza_in in;
+	struct xnode *st;
+
+	CHECK_INT(stanza_encode_iq_error(&b, "a@b/c", "push.example.org", "xp.5.6", "cancel",
+	                                 "service-unavailable", "gone <now> & 'then'"), 0);
+	st = parse(b.data);
+	CHECK_INT(stanza_decode(st, NULL, &in, NULL, 0), 0);
+	CHECK_INT(in.kind, STANZA_NACK);
+	CHECK_INT(in.notif_id, 5);
+	CHECK_INT(in.device_row, 6);
+	CHECK_STR(in.error_condition, "service-unavailable");
+	CHECK_STR(in.error_text, "gone <now> & 'then'");
+	xnode_free(st);
+	xbuf_free(&b);
+}
+
+TEST_MAIN(
+	T(test_decode_kinds),
+	T(test_decode_attrs),
+	T(test_decode_register),
+	T(test_decode_unregister_and_presence),
+	T(test_decode_nack_and_stream_error),
+	T(test_decode_violations),
+	T(test_decode_default_limits),
+	T(test_ack_id_parse),
+	T(test_jid),
+	T(test_jid_sizes),
+	T(test_encode_exact),
+	T(test_encode_refuses),
+	T(test_notification_round_trip),
+	T(test_error_round_trip),
+)
