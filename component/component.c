@@ -105,8 +105,12 @@ static void on_open(void *ud, const char *id, const char *from)
 	struct component *c = ud;
 	struct xbuf hs = XBUF_INIT;
 
-	if (c->state != C_OPENING || !id || !*id || strlen(id) >= sizeof c->stream_id) {
-		drop(c, "server stream header without a usable id");
+	if (c->state != C_OPENING)
+		return;  /* dropped earlier in this same read */
+	if (!id || !*id || strlen(id) >= sizeof c->stream_id) {
+		/* A server refusing us (host-unknown) answers with an id-less
+		 * header and a stream error: wait for the error, or the deadline. */
+		log_debug("server stream header without a usable id", NULL);
 		return;
 	}
 	memcpy(c->stream_id, id, strlen(id) + 1);
@@ -125,6 +129,11 @@ static void on_stanza(void *ud, struct xnode *st)
 {
 	struct component *c = ud;
 
+	if (c->state == C_DOWN) {
+		/* Dropped earlier in this same read: the rest is moot. */
+		xnode_free(st);
+		return;
+	}
 	if (strcmp(st->name, "error") == 0 && strcmp(st->ns, STREAM_NS) == 0) {
 		const struct xnode *k;
 		for (k = st->children; k; k = k->next)
@@ -161,7 +170,10 @@ static void on_stanza(void *ud, struct xnode *st)
 
 static void on_close(void *ud)
 {
-	drop(ud, "server closed the stream");
+	struct component *c = ud;
+
+	if (c->state != C_DOWN)
+		drop(c, "server closed the stream");
 }
 
 /* --- socket ------------------------------------------------------------- */
