@@ -26,6 +26,9 @@ struct config {
 	uint32_t scan_interval_ms;
 	uint32_t ack_timeout_ms;
 	uint32_t batch_size;
+	uint32_t fanout_chunk;
+	uint32_t device_window;
+	uint32_t max_attempts;
 	uint32_t reconnect_min_ms;
 	uint32_t reconnect_max_ms;
 	uint32_t max_stanza_bytes;

@@ -24,17 +24,24 @@
 
 #define JID_MAX 3072
 
+enum scan_step { SC_IDLE, SC_RECLAIM, SC_SWEEP, SC_FANOUT, SC_CLAIM, SC_RETRACT, SC_WAKE, SC_DUE };
+
 struct daemon {
 	const struct config *cfg;
 	struct loop *loop;
 	struct store *store;
 	struct component *comp;
-	struct loop_timer scan_timer;
+	struct loop_timer tick;      /* slow periodic scan */
+	struct loop_timer soon;      /* "scan again now" and scheduled pushes */
+	struct loop_timer lease;     /* re-send what was not acked in time */
 	struct stanza_limits lim;
-	int scanning, scan_again, need_reclaim;
+	enum scan_step step;
+	int scan_again, need_reclaim, found_work, backpressure;
+	int listening;               /* what push.wakeup says: -1 unknown */
+	uint64_t last_sweep_ms;
 	int exit_code;
 	struct xbuf out;             /* scratch for encoding one stanza */
-	unsigned long long sent, acked, refused;
+	unsigned long long sent, acked, refused, retracts;
 };
 
 /* Context of a request whose reply goes back to a device. */
@@ -93,15 +100,65 @@ static struct reply_ctx *reply_ctx_new(struct daemon *d, const struct stanza_in 
 	return r;
 }
 
-/* --- scanning ----------------------------------------------------------- */
+/* --- scanning -------------------------------------------------------------
+ * One scan is a chain of queries, one in flight at a time:
+ *   reclaim (after a restart or reconnect) -> sweep (at most 1/s) -> fan-out
+ *   -> claim (repeated while batches come back full) -> retracts -> wake flag
+ *   -> next scheduled push.
+ * Each callback records what it found and calls scan_advance(). */
 
-static void scan_done(struct daemon *d, int sent_any)
+static void scan_advance(struct daemon *d);
+
+static void scan_abort(struct daemon *d)
 {
-	d->scanning = 0;
-	if (sent_any)
-		loop_timer_arm_min(&d->scan_timer, d->cfg->ack_timeout_ms + 50);
-	if (d->scan_again)
-		loop_timer_arm_min(&d->scan_timer, 0);
+	/* A query failed (the store logs why and reconnects; on_store_ready rescans). */
+	d->step = SC_IDLE;
+}
+
+static void scan_finish(struct daemon *d)
+{
+	d->step = SC_IDLE;
+	if (d->backpressure) {
+		/* The server reads slower than Postgres claims: let the socket drain. */
+		d->backpressure = 0;
+		loop_timer_arm_min(&d->soon, 20);
+	} else if (d->found_work || d->scan_again) {
+		loop_timer_arm_min(&d->soon, 0);
+	}
+	d->scan_again = 0;
+}
+
+static void send_notification(struct daemon *d, const struct claim_row *r)
+{
+	struct notif_out o = {
+		.from = d->cfg->component_jid, .to = r->full_jid,
+		.notif_id = r->notif_id, .device_row = r->device_row, .token = r->token,
+		.app = r->app, .priority = r->priority, .created = r->created,
+		.expires = r->expires, .collapse = r->collapse,
+		.title = r->title, .body = r->body, .uri = r->uri, .payload = r->payload,
+	};
+	int rc;
+
+	xbuf_reset(&d->out);
+	rc = stanza_encode_notification(&d->out, &o);
+	if (rc == -2) {
+		/* Text XML cannot carry: retrying would never succeed. */
+		log_error("notification cannot be encoded", "notif=%lld device=%lld",
+		          (long long)r->notif_id, (long long)r->device_row);
+		if (store_fail(d->store, r->notif_id, r->device_row, r->token,
+		               "text holds characters XML cannot carry", NULL, NULL) < 0)
+			log_warn("could not mark failed", "notif=%lld", (long long)r->notif_id);
+		return;
+	}
+	if (rc < 0) {
+		log_error("out of memory encoding notification", NULL);
+		return;
+	}
+	log_debug("notification sent", "notif=%lld device=%lld attempt=%d token=%lld to=%s",
+	          (long long)r->notif_id, (long long)r->device_row, r->attempts,
+	          (long long)r->token, log_q(r->full_jid));
+	send_buf(d);
+	d->sent++;
 }
 
 static void on_claimed(void *ud, int err, const struct claim_row *rows, size_t n)
@@ -109,118 +166,175 @@ static void on_claimed(void *ud, int err, const struct claim_row *rows, size_t n
 	struct daemon *d = ud;
 
 	if (err) {
-		scan_done(d, 0);
+		scan_abort(d);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		send_notification(d, &rows[i]);
+	if (n > 0) {
+		d->found_work = 1;
+		loop_timer_arm_min(&d->lease, d->cfg->ack_timeout_ms + 50);
+	}
+	if (n == d->cfg->batch_size && component_is_ready(d->comp)) {
+		if (component_outbuf_len(d->comp) < d->cfg->max_outbuf_bytes) {
+			scan_advance(d);  /* stay on SC_CLAIM: claim the next batch */
+			return;
+		}
+		d->backpressure = 1;
+	}
+	d->step = SC_RETRACT;
+	scan_advance(d);
+}
+
+static void on_retracts_claimed(void *ud, int err, const struct claim_row *rows, size_t n)
+{
+	struct daemon *d = ud;
+
+	if (err) {
+		scan_abort(d);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const struct claim_row *r = &rows[i];
-		struct notif_out o = {
-			.from = d->cfg->component_jid, .to = r->full_jid,
-			.notif_id = r->notif_id, .device_row = r->device_row,
-			.app = r->app, .priority = r->priority, .created = r->created,
-			.title = r->title, .body = r->body, .uri = r->uri, .payload = r->payload,
-		};
-		int rc;
-
 		xbuf_reset(&d->out);
-		rc = stanza_encode_notification(&d->out, &o);
-		if (rc == -2) {
-			/* Text XML cannot carry: retrying would never succeed. */
-			log_error("notification cannot be encoded", "notif=%lld device=%lld",
-			          (long long)r->notif_id, (long long)r->device_row);
-			if (store_fail(d->store, r->notif_id, r->device_row,
-			               "text holds characters XML cannot carry", NULL, NULL) < 0)
-				log_warn("could not mark failed", "notif=%lld", (long long)r->notif_id);
-			continue;
+		if (stanza_encode_retract(&d->out, d->cfg->component_jid, rows[i].full_jid,
+		                          rows[i].notif_id, rows[i].device_row, rows[i].token) == 0) {
+			log_debug("retract sent", "notif=%lld device=%lld", (long long)rows[i].notif_id,
+			          (long long)rows[i].device_row);
+			send_buf(d);
+			d->retracts++;
 		}
-		if (rc < 0) {
-			log_error("out of memory encoding notification", NULL);
-			continue;
-		}
-		log_debug("notification sent", "notif=%lld device=%lld attempt=%d to=%s",
-		          (long long)r->notif_id, (long long)r->device_row, r->attempts,
-		          log_q(r->full_jid));
-		send_buf(d);
-		d->sent++;
 	}
-	if (n > 0 && n == d->cfg->batch_size && component_is_ready(d->comp)) {
-		if (component_outbuf_len(d->comp) < d->cfg->max_outbuf_bytes) {
-			if (store_claim(d->store, d->cfg->instance_id, d->cfg->batch_size,
-			                d->cfg->ack_timeout_ms, on_claimed, d) == 0)
-				return;
-		} else {
-			/* The server is slower than Postgres: let the socket drain. */
+	if (n > 0) {
+		d->found_work = 1;
+		loop_timer_arm_min(&d->lease, d->cfg->ack_timeout_ms + 50);
+	}
+	d->step = SC_WAKE;
+	scan_advance(d);
+}
+
+static void on_scan_count(void *ud, int err, long n)
+{
+	struct daemon *d = ud;
+
+	if (err) {
+		scan_abort(d);
+		return;
+	}
+	switch (d->step) {
+	case SC_RECLAIM:
+		d->need_reclaim = 0;
+		if (n > 0)
+			log_info("requeued deliveries sent before a restart or reconnect", "rows=%ld", n);
+		d->step = SC_SWEEP;
+		break;
+	case SC_SWEEP:
+		if (n > 0)
+			log_info("deliveries expired or failed", "rows=%ld", n);
+		d->step = SC_FANOUT;
+		break;
+	case SC_FANOUT:
+		if (n > 0) {
+			log_debug("fanned out", "notifications=%ld", n);
+			d->found_work = 1;
+		}
+		d->step = SC_CLAIM;
+		break;
+	case SC_WAKE:
+		d->listening = !d->found_work;
+		/* Set the flag, then look once more: a producer that read the old
+		 * flag may have committed just before it changed. */
+		if (d->listening)
 			d->scan_again = 1;
-			d->scanning = 0;
-			loop_timer_arm_min(&d->scan_timer, 20);
+		d->step = SC_DUE;
+		break;
+	case SC_DUE:
+		if (n >= 0)
+			loop_timer_arm_min(&d->soon, (uint64_t)n + 5);
+		scan_finish(d);
+		return;
+	default:
+		scan_abort(d);
+		return;
+	}
+	scan_advance(d);
+}
+
+static void scan_advance(struct daemon *d)
+{
+	const struct config *c = d->cfg;
+	int rc = 0;
+
+	for (;;) {
+		switch (d->step) {
+		case SC_IDLE:
 			return;
+		case SC_RECLAIM:
+			rc = store_reclaim(d->store, c->instance_id, on_scan_count, d);
+			break;
+		case SC_SWEEP:
+			if (loop_now_ms() - d->last_sweep_ms < 1000) {
+				d->step = SC_FANOUT;
+				continue;
+			}
+			d->last_sweep_ms = loop_now_ms();
+			rc = store_sweep(d->store, c->max_attempts, on_scan_count, d);
+			break;
+		case SC_FANOUT:
+			rc = store_fanout(d->store, c->batch_size, c->fanout_chunk, on_scan_count, d);
+			break;
+		case SC_CLAIM:
+			rc = store_claim(d->store, c->instance_id, c->batch_size, c->ack_timeout_ms,
+			                 c->max_attempts, c->device_window, on_claimed, d);
+			break;
+		case SC_RETRACT:
+			rc = store_claim_retracts(d->store, c->instance_id, c->batch_size,
+			                          c->ack_timeout_ms, on_retracts_claimed, d);
+			break;
+		case SC_WAKE:
+			if (d->listening == !d->found_work) {
+				d->step = SC_DUE;
+				continue;
+			}
+			rc = store_wake(d->store, !d->found_work, on_scan_count, d);
+			break;
+		case SC_DUE:
+			if (d->found_work) {
+				scan_finish(d);
+				return;
+			}
+			rc = store_next_due(d->store, on_scan_count, d);
+			break;
 		}
-	}
-	scan_done(d, n > 0);
-}
-
-static void on_fanned_out(void *ud, int err, long n)
-{
-	struct daemon *d = ud;
-
-	if (err) {
-		scan_done(d, 0);
+		if (rc < 0)
+			scan_abort(d);
 		return;
 	}
-	if (n > 0)
-		log_debug("fanned out", "notifications=%ld", n);
-	if (n == (long)d->cfg->batch_size) {
-		if (store_fanout(d->store, d->cfg->batch_size, on_fanned_out, d) == 0)
-			return;
-	} else if (store_claim(d->store, d->cfg->instance_id, d->cfg->batch_size,
-	                       d->cfg->ack_timeout_ms, on_claimed, d) == 0) {
-		return;
-	}
-	scan_done(d, 0);
-}
-
-static void on_reclaimed(void *ud, int err, long n)
-{
-	struct daemon *d = ud;
-
-	if (err) {
-		scan_done(d, 0);
-		return;
-	}
-	d->need_reclaim = 0;
-	if (n > 0)
-		log_info("requeued deliveries sent before a restart or reconnect", "rows=%ld", n);
-	if (store_fanout(d->store, d->cfg->batch_size, on_fanned_out, d) < 0)
-		scan_done(d, 0);
 }
 
 static void scan(struct daemon *d)
 {
-	int rc;
-
 	if (!store_is_ready(d->store) || !component_is_ready(d->comp))
 		return;
-	if (d->scanning) {
+	if (d->step != SC_IDLE) {
 		d->scan_again = 1;
 		return;
 	}
-	d->scanning = 1;
-	d->scan_again = 0;
-	loop_timer_arm(&d->scan_timer, d->cfg->scan_interval_ms);
-	if (d->need_reclaim)
-		rc = store_reclaim(d->store, d->cfg->instance_id, on_reclaimed, d);
-	else
-		rc = store_fanout(d->store, d->cfg->batch_size, on_fanned_out, d);
-	if (rc < 0)
-		d->scanning = 0;
+	d->found_work = 0;
+	d->step = d->need_reclaim ? SC_RECLAIM : SC_SWEEP;
+	scan_advance(d);
+}
+
+static void on_tick(struct loop_timer *t)
+{
+	struct daemon *d = t->ud;
+
+	loop_timer_arm(&d->tick, d->cfg->scan_interval_ms);
+	scan(d);
 }
 
 static void on_scan_timer(struct loop_timer *t)
 {
-	struct daemon *d = t->ud;
-
-	loop_timer_arm(&d->scan_timer, d->cfg->scan_interval_ms);
-	scan(d);
+	scan(t->ud);
 }
 
 /* --- stanza handling ---------------------------------------------------- */
@@ -286,17 +400,22 @@ static void on_ack_done(void *ud, int err, long n)
 
 	if (err)
 		return;
-	if (n > 0)
+	if (n > 0) {
 		d->acked++;
-	else
+		/* A slot in the device's window is free: fill it this turn. */
+		loop_timer_arm_min(&d->soon, 0);
+	} else {
 		d->refused++;
+	}
 }
 
 static void on_nack_done(void *ud, int err, long n)
 {
 	(void)ud;
-	(void)err;
-	(void)n;
+	/* 0 rows: the lease that sent it is no longer current (another send, an
+	 * ack, or another instance took the row): a stale write, refused. */
+	if (!err && n == 0)
+		log_info("stale nack refused: the row has moved on", NULL);
 }
 
 static void on_unavailable_done(void *ud, int err, long n)
@@ -346,7 +465,7 @@ static void on_stanza(void *ud, const struct xnode *st)
 			log_warn("unavailable not recorded: database unavailable", "from=%s", log_q(in.from));
 		break;
 	case STANZA_ACK:
-		if (store_ack(d->store, in.notif_id, in.device_row, bare, on_ack_done, d) < 0)
+		if (store_ack(d->store, in.notif_id, in.device_row, bare, in.retract, on_ack_done, d) < 0)
 			log_warn("ack not recorded: database unavailable; the push will be resent",
 			         "notif=%lld", (long long)in.notif_id);
 		break;
@@ -354,8 +473,9 @@ static void on_stanza(void *ud, const struct xnode *st)
 		log_info("device did not take notification", "notif=%lld device=%lld from=%s condition=%s",
 		         (long long)in.notif_id, (long long)in.device_row, log_q(in.from),
 		         log_q(in.error_condition));
-		if (store_nack(d->store, in.notif_id, in.device_row, in.from,
-		               in.error_condition ? in.error_condition : "error", on_nack_done, d) < 0)
+		if (store_nack(d->store, in.notif_id, in.device_row, in.token, in.from,
+		               in.error_condition ? in.error_condition : "error", in.retract,
+		               on_nack_done, d) < 0)
 			log_warn("nack not recorded: database unavailable", NULL);
 		break;
 	case STANZA_PING:
@@ -408,7 +528,8 @@ static void on_store_down(void *ud)
 	struct daemon *d = ud;
 
 	/* Queries of the running scan failed through their callbacks. */
-	d->scanning = 0;
+	d->step = SC_IDLE;
+	d->listening = -1;
 }
 
 static void on_notify(void *ud)
@@ -425,8 +546,8 @@ static void on_signal(int signo, void *ud)
 		scan(d);
 		return;
 	}
-	log_info("shutting down", "signal=%d sent=%llu acked=%llu refused_acks=%llu", signo,
-	         d->sent, d->acked, d->refused);
+	log_info("shutting down", "signal=%d sent=%llu acked=%llu refused_acks=%llu retracts=%llu",
+	         signo, d->sent, d->acked, d->refused, d->retracts);
 	if (d->comp)
 		component_close(d->comp);
 	loop_stop(d->loop);
@@ -434,7 +555,8 @@ static void on_signal(int signo, void *ud)
 
 int daemon_run(const struct config *cfg)
 {
-	struct daemon d = { .cfg = cfg, .need_reclaim = 1, .exit_code = XPUSHD_EXIT_OK };
+	struct daemon d = { .cfg = cfg, .need_reclaim = 1, .listening = -1,
+	                    .exit_code = XPUSHD_EXIT_OK };
 	struct store_opts so = {
 		.conninfo = cfg->pg_conninfo,
 		.reconnect_min_ms = cfg->reconnect_min_ms, .reconnect_max_ms = cfg->reconnect_max_ms,
@@ -454,8 +576,10 @@ int daemon_run(const struct config *cfg)
 		log_error("cannot create event loop", NULL);
 		return XPUSHD_EXIT_RUNTIME;
 	}
-	loop_timer_init(d.loop, &d.scan_timer, on_scan_timer, &d);
-	loop_timer_arm(&d.scan_timer, cfg->scan_interval_ms);
+	loop_timer_init(d.loop, &d.tick, on_tick, &d);
+	loop_timer_init(d.loop, &d.soon, on_scan_timer, &d);
+	loop_timer_init(d.loop, &d.lease, on_scan_timer, &d);
+	loop_timer_arm(&d.tick, cfg->scan_interval_ms);
 	log_info("starting", "jid=%s server=%s:%u instance=%s", cfg->component_jid, cfg->server_host,
 	         cfg->server_port, log_q(cfg->instance_id));
 	d.store = store_new(d.loop, &so, &se, &d);
@@ -469,7 +593,9 @@ int daemon_run(const struct config *cfg)
 	}
 	component_free(d.comp);
 	store_free(d.store);
-	loop_timer_remove(d.loop, &d.scan_timer);
+	loop_timer_remove(d.loop, &d.tick);
+	loop_timer_remove(d.loop, &d.soon);
+	loop_timer_remove(d.loop, &d.lease);
 	loop_free(d.loop);
 	xbuf_free(&d.out);
 	return d.exit_code;

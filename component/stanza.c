@@ -130,21 +130,40 @@ static int parse_i64(const char *s, const char **end, int64_t *v)
 	return 0;
 }
 
-int stanza_ack_id_parse(const char *iq_id, int64_t *notif_id, int64_t *device_row)
+int stanza_iq_ref_parse(const char *iq_id, struct iq_ref *out)
 {
 	const char *p;
-	int64_t n, d;
+	int64_t n, d, t = 0;
+	int retract;
 
-	if (!iq_id || strncmp(iq_id, "xp.", 3) != 0)
+	if (!iq_id || (strncmp(iq_id, "xp.", 3) != 0 && strncmp(iq_id, "xr.", 3) != 0))
 		return -1;
+	retract = iq_id[1] == 'r';
 	if (parse_i64(iq_id + 3, &p, &n) < 0 || *p != '.')
 		return -1;
-	if (parse_i64(p + 1, &p, &d) < 0 || *p != '\0')
+	if (parse_i64(p + 1, &p, &d) < 0)
+		return -1;
+	if (*p == '.' && parse_i64(p + 1, &p, &t) < 0)
+		return -1;
+	if (*p != '\0')
+		return -1;
+	out->retract = retract;
+	out->notif_id = n;
+	out->device_row = d;
+	out->token = t;
+	return 0;
+}
+
+int stanza_ack_id_parse(const char *iq_id, int64_t *notif_id, int64_t *device_row)
+{
+	struct iq_ref r;
+
+	if (stanza_iq_ref_parse(iq_id, &r) < 0 || r.retract)
 		return -1;
 	if (notif_id)
-		*notif_id = n;
+		*notif_id = r.notif_id;
 	if (device_row)
-		*device_row = d;
+		*device_row = r.device_row;
 	return 0;
 }
 
@@ -328,14 +347,25 @@ static int decode_iq(const struct xnode *st, const struct limits *l,
 {
 	const struct xnode *q = st->children;
 
+	struct iq_ref ref;
+
 	if (streq(out->type, "result")) {
-		if (stanza_ack_id_parse(out->id, &out->notif_id, &out->device_row) == 0)
+		if (stanza_iq_ref_parse(out->id, &ref) == 0) {
 			out->kind = STANZA_ACK;
+			out->notif_id = ref.notif_id;
+			out->device_row = ref.device_row;
+			out->token = ref.token;
+			out->retract = ref.retract;
+		}
 		return 0;
 	}
 	if (streq(out->type, "error")) {
-		if (stanza_ack_id_parse(out->id, &out->notif_id, &out->device_row) == 0) {
+		if (stanza_iq_ref_parse(out->id, &ref) == 0) {
 			out->kind = STANZA_NACK;
+			out->notif_id = ref.notif_id;
+			out->device_row = ref.device_row;
+			out->token = ref.token;
+			out->retract = ref.retract;
 			decode_error(xnode_child(st, "error", NULL), STANZAS_NS, out);
 		}
 		return 0;
@@ -491,7 +521,11 @@ int stanza_encode_notification(struct xbuf *b, const struct notif_out *n)
 	char iq_id[64], nid[24];
 	int rc;
 
-	snprintf(iq_id, sizeof iq_id, "xp.%" PRId64 ".%" PRId64, n->notif_id, n->device_row);
+	if (n->token)
+		snprintf(iq_id, sizeof iq_id, "xp.%" PRId64 ".%" PRId64 ".%" PRId64, n->notif_id,
+		         n->device_row, n->token);
+	else
+		snprintf(iq_id, sizeof iq_id, "xp.%" PRId64 ".%" PRId64, n->notif_id, n->device_row);
 	snprintf(nid, sizeof nid, "%" PRId64, n->notif_id);
 	TRY(put_iq_open(b, "set", n->from, n->to, iq_id));
 	TRY(xbuf_puts(b, "><notification xmlns='" XPUSH_NS "'"));
@@ -507,6 +541,26 @@ int stanza_encode_notification(struct xbuf *b, const struct notif_out *n)
 	TRY(put_elem(b, "uri", n->uri));
 	TRY(put_elem(b, "payload", n->payload));
 	TRY(xbuf_puts(b, "</notification></iq>"));
+out:
+	if (rc)
+		xbuf_truncate(b, orig);
+	return rc;
+}
+
+int stanza_encode_retract(struct xbuf *b, const char *from, const char *to, int64_t notif_id,
+                          int64_t device_row, int64_t token)
+{
+	size_t orig = b->len;
+	char iq_id[80], nid[24];
+	int rc;
+
+	snprintf(iq_id, sizeof iq_id, "xr.%" PRId64 ".%" PRId64 ".%" PRId64, notif_id, device_row,
+	         token);
+	snprintf(nid, sizeof nid, "%" PRId64, notif_id);
+	TRY(put_iq_open(b, "set", from, to, iq_id));
+	TRY(xbuf_puts(b, "><retract xmlns='" XPUSH_NS "'"));
+	TRY(put_attr(b, "id", nid));
+	TRY(xbuf_puts(b, "/></iq>"));
 out:
 	if (rc)
 		xbuf_truncate(b, orig);

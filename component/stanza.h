@@ -46,8 +46,9 @@ struct stanza_in {
 	const char *app, *device, *alias, *platform;
 	const char *tags[STANZA_MAX_TAGS];
 	size_t ntags;
-	/* ACK / NACK: parsed from id */
-	int64_t notif_id, device_row;
+	/* ACK / NACK: parsed from id ("xp." notification, "xr." retract) */
+	int64_t notif_id, device_row, token;
+	int retract;
 	/* NACK / STREAM_ERROR: the defined condition element's name, and <text/> */
 	const char *error_condition, *error_text;
 };
@@ -64,9 +65,17 @@ __attribute__((warn_unused_result))
 int stanza_decode(const struct xnode *st, const struct stanza_limits *lim,
                   struct stanza_in *out, char *err, size_t errlen);
 
-/* Notification id on the wire: "xp.<notif_id>.<device_row>". 0, or -1 unless
- * iq_id is exactly that with both numbers in canonical decimal (no sign, no
- * leading zero, within int64). The outputs may be NULL. */
+/* What an xpush IQ id names: "xp.<notif>.<device row>[.<lease token>]" for a
+ * notification, "xr.<notif>.<device row>[.<lease token>]" for a retract. The
+ * lease token (0 if absent) fences a stale sender's late writes. */
+struct iq_ref {
+	int retract;
+	int64_t notif_id, device_row, token;
+};
+/* 0, or -1 unless iq_id is exactly one of those forms with every number in
+ * canonical decimal (no sign, no leading zero, within int64). */
+int stanza_iq_ref_parse(const char *iq_id, struct iq_ref *out);
+/* The notification form only (token ignored). The outputs may be NULL. */
 int stanza_ack_id_parse(const char *iq_id, int64_t *notif_id, int64_t *device_row);
 
 struct notif_out {
@@ -74,6 +83,7 @@ struct notif_out {
 	const char *to;          /* device full JID */
 	int64_t notif_id;
 	int64_t device_row;
+	int64_t token;           /* lease token for the IQ id; 0 = omit */
 	const char *app;
 	const char *priority;    /* "normal" / "high"; NULL = omit */
 	const char *collapse;    /* NULL = omit */
@@ -87,6 +97,10 @@ struct notif_out {
  * A NULL from/to/id (or other optional attribute) is omitted. Output uses
  * single-quoted attributes, no XML declaration, no whitespace. */
 __attribute__((warn_unused_result)) int stanza_encode_notification(struct xbuf *b, const struct notif_out *n);
+/* <iq type='set' id='xr.N.D.T'><retract xmlns=urn:xpush:0 id='N'/></iq> */
+__attribute__((warn_unused_result))
+int stanza_encode_retract(struct xbuf *b, const char *from, const char *to, int64_t notif_id,
+                          int64_t device_row, int64_t token);
 /* <iq type='result'><registered|unregistered xmlns=urn:xpush:0 app= device=/></iq> */
 __attribute__((warn_unused_result))
 int stanza_encode_registered(struct xbuf *b, const char *from, const char *to, const char *id,

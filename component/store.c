@@ -113,6 +113,15 @@ static void watch(struct store *st, uint32_t events)
 	}
 }
 
+static int claim_row_cmp(const void *a, const void *b)
+{
+	const struct claim_row *x = a, *y = b;
+
+	if (x->notif_id != y->notif_id)
+		return x->notif_id < y->notif_id ? -1 : 1;
+	return (x->device_row > y->device_row) - (x->device_row < y->device_row);
+}
+
 static void complete(struct store *st, PGresult *res)
 {
 	struct req *r = queue_pop(st);
@@ -147,6 +156,10 @@ static void complete(struct store *st, PGresult *res)
 				c->notif_id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
 				c->device_row = strtoll(PQgetvalue(res, i, 1), NULL, 10);
 				c->full_jid = V(2);
+				if (r->stmt == S_CLAIM_RETRACT) {
+					c->token = strtoll(PQgetvalue(res, i, 3), NULL, 10);
+					continue;
+				}
 				c->app = V(3);
 				c->priority = V(4);
 				c->created = V(5);
@@ -155,8 +168,13 @@ static void complete(struct store *st, PGresult *res)
 				c->uri = V(8);
 				c->payload = V(9);
 				c->attempts = (int)strtol(PQgetvalue(res, i, 10), NULL, 10);
+				c->token = strtoll(PQgetvalue(res, i, 11), NULL, 10);
+				c->collapse = V(12);
+				c->expires = V(13);
 #undef V
 			}
+			/* RETURNING has no order: per device, send by notification id. */
+			qsort(rows, (size_t)n, sizeof *rows, claim_row_cmp);
 			r->claim_cb(r->ud, 0, rows, (size_t)n);
 			free(rows);
 		}
@@ -270,6 +288,12 @@ static void setup_session(struct store *st)
 	store_pump(st);
 }
 
+static void on_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	log_debug("postgres notice", "text=%s", log_q(msg));
+}
+
 static void connect_step(struct store *st)
 {
 	switch (PQconnectPoll(st->conn)) {
@@ -280,6 +304,7 @@ static void connect_step(struct store *st)
 		watch(st, EPOLLOUT);
 		break;
 	case PGRES_POLLING_OK:
+		PQsetNoticeProcessor(st->conn, on_notice, NULL);
 		if (PQsetnonblocking(st->conn, 1) < 0) {
 			store_drop(st, PQerrorMessage(st->conn));
 			return;
@@ -438,19 +463,28 @@ static int submit(struct store *st, enum stmt_id s, const char *const *params,
 
 #define I64(buf, v) (snprintf(buf, sizeof buf, "%lld", (long long)(v)), buf)
 
-int store_fanout(struct store *st, long limit, store_count_fn cb, void *ud)
+int store_fanout(struct store *st, long limit, long chunk, store_count_fn cb, void *ud)
 {
-	char a[24];
-	const char *p[] = { I64(a, limit) };
+	char a[24], b[24];
+	const char *p[] = { I64(a, limit), I64(b, chunk) };
 	return submit(st, S_FANOUT, p, cb, NULL, ud);
 }
 
 int store_claim(struct store *st, const char *instance, long limit, uint32_t lease_ms,
-                store_claim_fn cb, void *ud)
+                long max_attempts, long window, store_claim_fn cb, void *ud)
+{
+	char a[24], b[24], c[24], d[24];
+	const char *p[] = { instance, I64(a, limit), I64(b, lease_ms), I64(c, max_attempts),
+	                    I64(d, window) };
+	return submit(st, S_CLAIM, p, NULL, cb, ud);
+}
+
+int store_claim_retracts(struct store *st, const char *instance, long limit, uint32_t lease_ms,
+                         store_claim_fn cb, void *ud)
 {
 	char a[24], b[24];
 	const char *p[] = { instance, I64(a, limit), I64(b, lease_ms) };
-	return submit(st, S_CLAIM, p, NULL, cb, ud);
+	return submit(st, S_CLAIM_RETRACT, p, NULL, cb, ud);
 }
 
 int store_reclaim(struct store *st, const char *instance, store_count_fn cb, void *ud)
@@ -460,19 +494,38 @@ int store_reclaim(struct store *st, const char *instance, store_count_fn cb, voi
 }
 
 int store_ack(struct store *st, int64_t notif, int64_t device_row, const char *bare_jid,
-              store_count_fn cb, void *ud)
+              int retract, store_count_fn cb, void *ud)
 {
 	char a[24], b[24];
 	const char *p[] = { I64(a, notif), I64(b, device_row), bare_jid };
-	return submit(st, S_ACK, p, cb, NULL, ud);
+	return submit(st, retract ? S_RETRACT_ACK : S_ACK, p, cb, NULL, ud);
 }
 
-int store_nack(struct store *st, int64_t notif, int64_t device_row, const char *full_jid,
-               const char *reason, store_count_fn cb, void *ud)
+int store_nack(struct store *st, int64_t notif, int64_t device_row, int64_t token,
+               const char *full_jid, const char *reason, int retract,
+               store_count_fn cb, void *ud)
 {
-	char a[24], b[24];
-	const char *p[] = { I64(a, notif), I64(b, device_row), full_jid, reason };
-	return submit(st, S_NACK, p, cb, NULL, ud);
+	char a[24], b[24], c[24];
+	const char *p[] = { I64(a, notif), I64(b, device_row), full_jid, reason, I64(c, token) };
+	return submit(st, retract ? S_RETRACT_NACK : S_NACK, p, cb, NULL, ud);
+}
+
+int store_sweep(struct store *st, long max_attempts, store_count_fn cb, void *ud)
+{
+	char a[24];
+	const char *p[] = { I64(a, max_attempts) };
+	return submit(st, S_SWEEP, p, cb, NULL, ud);
+}
+
+int store_wake(struct store *st, int listening, store_count_fn cb, void *ud)
+{
+	const char *p[] = { listening ? "true" : "false" };
+	return submit(st, S_WAKE, p, cb, NULL, ud);
+}
+
+int store_next_due(struct store *st, store_count_fn cb, void *ud)
+{
+	return submit(st, S_NEXT_DUE, NULL, cb, NULL, ud);
 }
 
 /* Text form of a Postgres text[]: {"a","b\"c"}; every element quoted. */
@@ -540,10 +593,10 @@ int store_unavailable(struct store *st, const char *full_jid, store_count_fn cb,
 	return submit(st, S_UNAVAILABLE, p, cb, NULL, ud);
 }
 
-int store_fail(struct store *st, int64_t notif, int64_t device_row, const char *reason,
-               store_count_fn cb, void *ud)
+int store_fail(struct store *st, int64_t notif, int64_t device_row, int64_t token,
+               const char *reason, store_count_fn cb, void *ud)
 {
-	char a[24], b[24];
-	const char *p[] = { I64(a, notif), I64(b, device_row), reason };
+	char a[24], b[24], c[24];
+	const char *p[] = { I64(a, notif), I64(b, device_row), reason, I64(c, token) };
 	return submit(st, S_FAIL, p, cb, NULL, ud);
 }

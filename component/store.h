@@ -33,8 +33,8 @@ size_t store_queue_len(const struct store *st);
 
 /* One delivery to send. Strings borrowed for the duration of the callback. */
 struct claim_row {
-	int64_t notif_id, device_row;
-	const char *full_jid, *app, *priority, *created;
+	int64_t notif_id, device_row, token;
+	const char *full_jid, *app, *priority, *created, *expires, *collapse;
 	const char *title, *body, *uri, *payload;  /* NULL if SQL NULL */
 	int attempts;
 };
@@ -52,24 +52,38 @@ typedef void (*store_claim_fn)(void *ud, int err, const struct claim_row *rows, 
  * memory (the callback is then never called). If the query itself fails or
  * the connection drops, the callback gets err = -1 and n = 0. */
 
-/* Expand up to `limit` new notifications into ledger rows; n = notifications done. */
-int store_fanout(struct store *st, long limit, store_count_fn cb, void *ud);
+/* Expand due notifications into ledger rows (push.fanout): up to `limit`
+ * notifications, `chunk` devices each. n = notifications touched. */
+int store_fanout(struct store *st, long limit, long chunk, store_count_fn cb, void *ud);
 /* Claim up to `limit` deliveries for online devices (queued, or sent with an
- * expired lease), mark them sent under this instance with a lease of lease_ms. */
+ * expired lease), at most `window` in flight per device, fewer than
+ * `max_attempts` sends so far; mark them sent under this instance with a
+ * fresh fencing token and a lease of lease_ms. Rows sorted by notification. */
 int store_claim(struct store *st, const char *instance, long limit, uint32_t lease_ms,
-                store_claim_fn cb, void *ud);
-/* Requeue every sent row leased by this instance (after a restart or a lost
- * XMPP connection: those acks can no longer arrive). n = rows requeued. */
+                long max_attempts, long window, store_claim_fn cb, void *ud);
+/* Claim queued retracts (rows carry only ids, full_jid and token). */
+int store_claim_retracts(struct store *st, const char *instance, long limit, uint32_t lease_ms,
+                         store_claim_fn cb, void *ud);
+/* Requeue every sent row (and sent retract) leased by this instance. */
 int store_reclaim(struct store *st, const char *instance, store_count_fn cb, void *ud);
-/* Mark acked if the row belongs to a device of bare_jid. n = 1 matched, 0 refused. */
+/* Mark acked (or the retract acked) if the row belongs to a device of
+ * bare_jid. n = 1 matched, 0 refused. */
 int store_ack(struct store *st, int64_t notif, int64_t device_row, const char *bare_jid,
-              store_count_fn cb, void *ud);
-/* IQ error from full_jid: device offline, row back to queued with reason. */
-int store_nack(struct store *st, int64_t notif, int64_t device_row, const char *full_jid,
-               const char *reason, store_count_fn cb, void *ud);
-/* The row can never be delivered (e.g. text XML cannot carry): failed, with reason. */
-int store_fail(struct store *st, int64_t notif, int64_t device_row, const char *reason,
+              int retract, store_count_fn cb, void *ud);
+/* IQ error from full_jid: device offline; the row (or retract) back to
+ * queued with reason, only under the lease `token` that sent it. */
+int store_nack(struct store *st, int64_t notif, int64_t device_row, int64_t token,
+               const char *full_jid, const char *reason, int retract,
                store_count_fn cb, void *ud);
+/* Expire and fail by the database's clock. n = rows changed. */
+int store_sweep(struct store *st, long max_attempts, store_count_fn cb, void *ud);
+/* Tell producers' trigger whether to NOTIFY (xpushd idle) or not (busy). */
+int store_wake(struct store *st, int listening, store_count_fn cb, void *ud);
+/* n = ms until the next scheduled notification is due, -1 if none. */
+int store_next_due(struct store *st, store_count_fn cb, void *ud);
+/* The row can never be delivered (e.g. text XML cannot carry): failed, with reason. */
+int store_fail(struct store *st, int64_t notif, int64_t device_row, int64_t token,
+               const char *reason, store_count_fn cb, void *ud);
 /* Upsert the device, online at full_jid. n = device row id. */
 int store_register(struct store *st, const struct device_reg *r, store_count_fn cb, void *ud);
 /* n = devices unregistered (0 if unknown). */

@@ -4,8 +4,9 @@
 #define XPUSH_STORE_SQL_H
 
 enum stmt_id {
-	S_FANOUT, S_CLAIM, S_RECLAIM, S_ACK, S_NACK, S_REGISTER, S_UNREGISTER,
-	S_PRESENCE_DEV, S_PRESENCE_JID, S_UNAVAILABLE, S_FAIL, S_COUNT
+	S_FANOUT, S_CLAIM, S_CLAIM_RETRACT, S_RECLAIM, S_ACK, S_RETRACT_ACK, S_NACK,
+	S_RETRACT_NACK, S_REGISTER, S_UNREGISTER, S_PRESENCE_DEV, S_PRESENCE_JID, S_UNAVAILABLE,
+	S_FAIL, S_SWEEP, S_WAKE, S_NEXT_DUE, S_COUNT
 };
 
 /* How a statement's result becomes the callback's n. */
@@ -19,60 +20,126 @@ struct stmt_def {
 };
 
 static const struct stmt_def stmts[S_COUNT] = {
-	[S_FANOUT] = { "xp_fanout", 1, RES_ROWS,
-	"WITH n AS ("
-	"  SELECT id, app, to_jid, to_device FROM push.notifications"
-	"  WHERE fanned_out_at IS NULL ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED),"
-	" ins AS ("
-	"  INSERT INTO push.deliveries (notification_id, device_id)"
-	"  SELECT n.id, d.id FROM n JOIN push.devices d"
-	"    ON d.app = n.app AND lower(d.jid) = lower(n.to_jid)"
-	"   AND (n.to_device IS NULL OR d.device = n.to_device)"
-	"   AND d.unregistered_at IS NULL"
-	"  ON CONFLICT DO NOTHING RETURNING notification_id),"
-	" cnt AS (SELECT notification_id, count(*) AS c FROM ins GROUP BY notification_id)"
-	" UPDATE push.notifications p SET fanned_out_at = now(), target_count = coalesce(cnt.c, 0)"
-	" FROM n LEFT JOIN cnt ON cnt.notification_id = n.id"
-	" WHERE p.id = n.id RETURNING p.id" },
+	/* Expansion into ledger rows lives in SQL (push.fanout, schema 002). */
+	[S_FANOUT] = { "xp_fanout", 2, RES_FIRST, "SELECT push.fanout($1::int, $2::int)" },
 
-	[S_CLAIM] = { "xp_claim", 3, RES_ROWS,
-	"WITH c AS ("
-	"  SELECT d.notification_id, d.device_id FROM push.deliveries d"
-	"  JOIN push.devices v ON v.id = d.device_id"
-	"  WHERE (d.state = 'queued' OR (d.state = 'sent' AND d.lease_until < now()))"
+	/* Claim deliveries for online devices: due, unexpired, under the attempt
+	 * limit, at most $5 in flight per device, high priority first, then by id.
+	 * Candidates are chosen without locks (window functions cannot lock), then
+	 * locked with SKIP LOCKED and re-checked, so two instances never send the
+	 * same row under the same lease. One fencing token per claim. */
+	[S_CLAIM] = { "xp_claim", 5, RES_ROWS,
+	"WITH tok AS (SELECT nextval('push.lease_tokens') AS t),"
+	" busy AS (SELECT device_id, count(*) AS c FROM push.deliveries"
+	"  WHERE state = 'sent' AND lease_until >= now() GROUP BY device_id),"
+	" cand AS (SELECT x.notification_id, x.device_id FROM ("
+	"   SELECT d.notification_id, d.device_id, n.priority,"
+	"    row_number() OVER (PARTITION BY d.device_id"
+	"     ORDER BY (n.priority = 'high') DESC, d.notification_id) AS rn,"
+	"    coalesce(b.c, 0) AS inflight"
+	"   FROM push.deliveries d"
+	"   JOIN push.devices v ON v.id = d.device_id"
+	"   JOIN push.notifications n ON n.id = d.notification_id"
+	"   LEFT JOIN busy b ON b.device_id = d.device_id"
+	"   WHERE (d.state = 'queued' OR (d.state = 'sent' AND d.lease_until < now()))"
+	"    AND d.attempts < $4::int"
 	"    AND v.online AND v.full_jid IS NOT NULL AND v.unregistered_at IS NULL"
-	"  ORDER BY d.notification_id LIMIT $2::int"
+	"    AND (n.not_before IS NULL OR n.not_before <= now())"
+	"    AND CASE WHEN n.ttl_seconds = 0 THEN d.attempts = 0"
+	"        ELSE push.expiry(n.created_at, n.ttl_seconds, n.expires_at) > now() END"
+	"  ) x WHERE x.rn + x.inflight <= $5::int"
+	"  ORDER BY (x.priority = 'high') DESC, x.notification_id LIMIT $2::int),"
+	" locked AS (SELECT d.notification_id, d.device_id FROM push.deliveries d"
+	"  JOIN cand c ON c.notification_id = d.notification_id AND c.device_id = d.device_id"
+	"  WHERE d.state = 'queued' OR (d.state = 'sent' AND d.lease_until < now())"
 	"  FOR UPDATE OF d SKIP LOCKED)"
 	" UPDATE push.deliveries d SET state = 'sent', attempts = d.attempts + 1,"
-	"  sent_at = now(), updated_at = now(), lease_owner = $1,"
+	"  sent_at = now(), updated_at = now(), lease_owner = $1, lease_token = tok.t,"
 	"  lease_until = now() + make_interval(secs => $3::double precision / 1000)"
-	" FROM c, push.devices v, push.notifications n"
-	" WHERE d.notification_id = c.notification_id AND d.device_id = c.device_id"
+	" FROM locked l, tok, push.devices v, push.notifications n"
+	" WHERE d.notification_id = l.notification_id AND d.device_id = l.device_id"
 	"   AND v.id = d.device_id AND n.id = d.notification_id"
 	" RETURNING d.notification_id, d.device_id, v.full_jid, n.app, n.priority,"
 	"  to_char(n.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-	"  n.title, n.body, n.uri, n.payload, d.attempts" },
+	"  n.title, n.body, n.uri, n.payload, d.attempts, d.lease_token, n.collapse_key,"
+	"  CASE WHEN n.ttl_seconds = 0 THEN NULL ELSE"
+	"   to_char(push.expiry(n.created_at, n.ttl_seconds, n.expires_at) AT TIME ZONE 'UTC',"
+	"   'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') END" },
 
+	/* Retracts to send: devices online, retract queued or its lease expired. */
+	[S_CLAIM_RETRACT] = { "xp_claim_retract", 3, RES_ROWS,
+	"WITH tok AS (SELECT nextval('push.lease_tokens') AS t),"
+	" c AS (SELECT d.notification_id, d.device_id FROM push.deliveries d"
+	"  JOIN push.devices v ON v.id = d.device_id"
+	"  WHERE (d.retract_state = 'queued' OR (d.retract_state = 'sent' AND d.lease_until < now()))"
+	"    AND v.online AND v.full_jid IS NOT NULL AND v.unregistered_at IS NULL"
+	"  ORDER BY d.notification_id LIMIT $2::int FOR UPDATE OF d SKIP LOCKED)"
+	" UPDATE push.deliveries d SET retract_state = 'sent', lease_owner = $1,"
+	"  lease_token = tok.t, updated_at = now(),"
+	"  lease_until = now() + make_interval(secs => $3::double precision / 1000)"
+	" FROM c, tok, push.devices v"
+	" WHERE d.notification_id = c.notification_id AND d.device_id = c.device_id"
+	"   AND v.id = d.device_id"
+	" RETURNING d.notification_id, d.device_id, v.full_jid, d.lease_token" },
+
+	/* Everything this instance had on the wire goes back to the queue: after a
+	 * restart or a new XMPP connection those acks can no longer arrive. Rows
+	 * another instance has re-claimed carry its name, so they are not touched. */
 	[S_RECLAIM] = { "xp_reclaim", 1, RES_CMD,
-	"UPDATE push.deliveries SET state = 'queued', lease_owner = NULL, lease_until = NULL,"
-	" updated_at = now() WHERE state = 'sent' AND lease_owner = $1" },
+	"UPDATE push.deliveries d SET"
+	"  state = CASE WHEN d.state <> 'sent' THEN d.state"
+	"   WHEN n.ttl_seconds = 0 THEN 'expired' ELSE 'queued' END,"
+	"  last_error = CASE WHEN d.state = 'sent' AND n.ttl_seconds = 0"
+	"   THEN 'not acked in its one attempt (ttl 0)' ELSE d.last_error END,"
+	"  retract_state = CASE WHEN d.retract_state = 'sent' THEN 'queued' ELSE d.retract_state END,"
+	"  lease_owner = NULL, lease_until = NULL, updated_at = now()"
+	" FROM push.notifications n"
+	" WHERE n.id = d.notification_id AND d.lease_owner = $1"
+	"   AND (d.state = 'sent' OR d.retract_state = 'sent')" },
 
+	/* The device's IQ result: the truth, whichever instance or lease sent it. */
 	[S_ACK] = { "xp_ack", 3, RES_ROWS,
 	"UPDATE push.deliveries d SET state = 'acked', acks = d.acks + 1,"
-	" acked_at = coalesce(d.acked_at, now()), lease_owner = NULL, lease_until = NULL,"
-	" last_error = NULL, updated_at = now()"
+	" acked_at = coalesce(d.acked_at, now()), last_error = NULL, updated_at = now(),"
+	" lease_owner = CASE WHEN d.retract_state = 'sent' THEN d.lease_owner END,"
+	" lease_until = CASE WHEN d.retract_state = 'sent' THEN d.lease_until END"
 	" FROM push.devices v"
 	" WHERE d.notification_id = $1::bigint AND d.device_id = $2::bigint"
 	"   AND v.id = d.device_id AND lower(v.jid) = lower($3)"
 	" RETURNING d.notification_id" },
 
-	[S_NACK] = { "xp_nack", 4, RES_ROWS,
+	[S_RETRACT_ACK] = { "xp_retract_ack", 3, RES_ROWS,
+	"UPDATE push.deliveries d SET retract_state = 'acked', lease_owner = NULL,"
+	" lease_until = NULL, updated_at = now()"
+	" FROM push.devices v"
+	" WHERE d.notification_id = $1::bigint AND d.device_id = $2::bigint"
+	"   AND d.retract_state IS NOT NULL AND v.id = d.device_id AND lower(v.jid) = lower($3)"
+	" RETURNING d.notification_id" },
+
+	/* An IQ error from the device's full JID (the server bounces an IQ to a
+	 * session that is gone): the device is offline; the row goes back to the
+	 * queue, but only under the lease that sent it (a stale sender's late
+	 * bounce must not requeue a newer send). */
+	[S_NACK] = { "xp_nack", 5, RES_ROWS,
 	"WITH off AS (UPDATE push.devices SET online = false, last_seen = now()"
 	"  WHERE id = $2::bigint AND full_jid = $3 RETURNING id)"
-	" UPDATE push.deliveries d SET state = 'queued', lease_owner = NULL, lease_until = NULL,"
-	"  last_error = $4, updated_at = now()"
-	" FROM push.devices v"
+	" UPDATE push.deliveries d SET"
+	"  state = CASE WHEN n.ttl_seconds = 0 THEN 'expired' ELSE 'queued' END,"
+	"  last_error = $4, lease_owner = NULL, lease_until = NULL, updated_at = now()"
+	" FROM push.devices v, push.notifications n"
 	" WHERE d.notification_id = $1::bigint AND d.device_id = $2::bigint AND d.state = 'sent'"
+	"   AND d.lease_token = $5::bigint AND v.id = d.device_id AND v.full_jid = $3"
+	"   AND n.id = d.notification_id"
+	" RETURNING d.notification_id" },
+
+	[S_RETRACT_NACK] = { "xp_retract_nack", 5, RES_ROWS,
+	"WITH off AS (UPDATE push.devices SET online = false, last_seen = now()"
+	"  WHERE id = $2::bigint AND full_jid = $3 RETURNING id)"
+	" UPDATE push.deliveries d SET retract_state = 'queued', last_error = $4,"
+	"  lease_owner = NULL, lease_until = NULL, updated_at = now()"
+	" FROM push.devices v"
+	" WHERE d.notification_id = $1::bigint AND d.device_id = $2::bigint"
+	"   AND d.retract_state = 'sent' AND d.lease_token = $5::bigint"
 	"   AND v.id = d.device_id AND v.full_jid = $3"
 	" RETURNING d.notification_id" },
 
@@ -102,16 +169,55 @@ static const struct stmt_def stmts[S_COUNT] = {
 	[S_UNAVAILABLE] = { "xp_unavailable", 1, RES_FIRST,
 	"WITH off AS (UPDATE push.devices SET online = false, last_seen = now()"
 	"  WHERE full_jid = $1 AND online RETURNING id),"
-	" rq AS (UPDATE push.deliveries d SET state = 'queued', lease_owner = NULL,"
-	"  lease_until = NULL, last_error = 'device went offline', updated_at = now()"
-	"  FROM off WHERE d.device_id = off.id AND d.state = 'sent' RETURNING 1)"
+	" rq AS (UPDATE push.deliveries d SET"
+	"  state = CASE WHEN d.state <> 'sent' THEN d.state"
+	"   WHEN n.ttl_seconds = 0 THEN 'expired' ELSE 'queued' END,"
+	"  retract_state = CASE WHEN d.retract_state = 'sent' THEN 'queued' ELSE d.retract_state END,"
+	"  last_error = 'device went offline', lease_owner = NULL, lease_until = NULL,"
+	"  updated_at = now()"
+	"  FROM off, push.notifications n WHERE d.device_id = off.id AND n.id = d.notification_id"
+	"   AND (d.state = 'sent' OR d.retract_state = 'sent') RETURNING 1)"
 	" SELECT count(*) FROM off" },
 
-	[S_FAIL] = { "xp_fail", 3, RES_ROWS,
+	/* A row that can never be delivered; fenced by the lease token. */
+	[S_FAIL] = { "xp_fail", 4, RES_ROWS,
 	"UPDATE push.deliveries SET state = 'failed', lease_owner = NULL, lease_until = NULL,"
 	" last_error = $3, updated_at = now()"
-	" WHERE notification_id = $1::bigint AND device_id = $2::bigint AND state <> 'acked'"
+	" WHERE notification_id = $1::bigint AND device_id = $2::bigint AND state = 'sent'"
+	"   AND lease_token = $4::bigint"
 	" RETURNING notification_id" },
+
+	/* Terminal states by the database's clock: expired (TTL passed, or a ttl-0
+	 * push that missed its one chance) and failed (no ack after $1 sends). */
+	[S_SWEEP] = { "xp_sweep", 1, RES_FIRST,
+	"WITH exp AS (UPDATE push.deliveries d SET state = 'expired',"
+	"  last_error = CASE WHEN n.ttl_seconds = 0 THEN 'not delivered at send time (ttl 0)'"
+	"   ELSE 'expired before delivery' END,"
+	"  lease_owner = NULL, lease_until = NULL, updated_at = now()"
+	"  FROM push.notifications n, push.devices v"
+	"  WHERE n.id = d.notification_id AND v.id = d.device_id"
+	"   AND (d.state = 'queued' OR (d.state = 'sent' AND d.lease_until < now()))"
+	"   AND CASE WHEN n.ttl_seconds = 0 THEN d.attempts > 0 OR NOT v.online"
+	"       ELSE push.expiry(n.created_at, n.ttl_seconds, n.expires_at) <= now() END"
+	"  RETURNING 1),"
+	" fl AS (UPDATE push.deliveries d SET state = 'failed',"
+	"  last_error = 'no ack after ' || d.attempts || ' attempts',"
+	"  lease_owner = NULL, lease_until = NULL, updated_at = now()"
+	"  FROM push.notifications n"
+	"  WHERE n.id = d.notification_id AND d.state = 'sent' AND d.lease_until < now()"
+	"   AND d.attempts >= $1::int AND n.ttl_seconds IS DISTINCT FROM 0"
+	"   AND push.expiry(n.created_at, n.ttl_seconds, n.expires_at) > now()"
+	"  RETURNING 1)"
+	" SELECT (SELECT count(*) FROM exp) + (SELECT count(*) FROM fl)" },
+
+	/* Producers' trigger NOTIFYs only while xpushd says it is idle. */
+	[S_WAKE] = { "xp_wake", 1, RES_CMD,
+	"UPDATE push.wakeup SET listening = $1::boolean WHERE listening <> $1::boolean" },
+
+	/* Milliseconds until the next scheduled notification is due, or -1. */
+	[S_NEXT_DUE] = { "xp_next_due", 0, RES_FIRST,
+	"SELECT coalesce(ceil(extract(epoch FROM min(not_before) - now()) * 1000)::bigint, -1)"
+	" FROM push.notifications WHERE fanned_out_at IS NULL AND not_before > now()" },
 };
 
 #endif

@@ -161,7 +161,12 @@ static void check_decoded(const struct xnode *st, const struct stanza_limits *li
 		char id[64];
 
 		ASSERT(in.notif_id >= 0 && in.device_row >= 0);
-		snprintf(id, sizeof id, "xp.%" PRId64 ".%" PRId64, in.notif_id, in.device_row);
+		if (in.token || strchr(in.id + 3, '.') != strrchr(in.id + 3, '.'))
+			snprintf(id, sizeof id, "%s.%" PRId64 ".%" PRId64 ".%" PRId64,
+			         in.retract ? "xr" : "xp", in.notif_id, in.device_row, in.token);
+		else
+			snprintf(id, sizeof id, "%s.%" PRId64 ".%" PRId64, in.retract ? "xr" : "xp",
+			         in.notif_id, in.device_row);
 		ASSERT(strcmp(id, in.id) == 0);
 	}
 	if (in.kind == STANZA_PING || in.kind == STANZA_DISCO_INFO || in.kind == STANZA_IQ_UNKNOWN) {

@@ -399,7 +399,11 @@ static void test_ack_id_parse(void)
 		{ "xp.1.-2", -1, 0, 0 },
 		{ "xp.+1.2", -1, 0, 0 },
 		{ "xp.1.2x", -1, 0, 0 },
-		{ "xp.1.2.3", -1, 0, 0 },
+		{ "xp.1.2.3", 0, 1, 2 },
+		{ "xp.1.2.03", -1, 0, 0 },
+		{ "xp.1.2.", -1, 0, 0 },
+		{ "xp.1.2.3.4", -1, 0, 0 },
+		{ "xr.1.2.3", -1, 0, 0 },
 		{ "xp.1 .2", -1, 0, 0 },
 		{ "xp. 1.2", -1, 0, 0 },
 		{ "xp.01.2", -1, 0, 0 },
@@ -430,6 +434,43 @@ static void test_ack_id_parse(void)
 	}
 	CHECK_INT(stanza_ack_id_parse(NULL, NULL, NULL), -1);
 	CHECK_INT(stanza_ack_id_parse("xp.3.4", NULL, NULL), 0);
+}
+
+static void test_iq_ref_parse(void)
+{
+	struct iq_ref r;
+
+	CHECK_INT(stanza_iq_ref_parse("xr.5.6.7", &r), 0);
+	CHECK(r.retract == 1 && r.notif_id == 5 && r.device_row == 6 && r.token == 7);
+	CHECK_INT(stanza_iq_ref_parse("xp.5.6", &r), 0);
+	CHECK(r.retract == 0 && r.token == 0);
+	CHECK_INT(stanza_iq_ref_parse("xp.5.6.9223372036854775807", &r), 0);
+	CHECK(r.token == INT64_MAX);
+	CHECK_INT(stanza_iq_ref_parse("xr.5.6.9223372036854775808", &r), -1);
+	CHECK_INT(stanza_iq_ref_parse("xs.5.6.7", &r), -1);
+	CHECK_INT(stanza_iq_ref_parse(NULL, &r), -1);
+}
+
+/* A retract IQ carries the token in its id and the notification id inside. */
+static void test_encode_retract(void)
+{
+	struct xbuf b = XBUF_INIT;
+	struct stanza_in in;
+	struct xnode *st;
+
+	CHECK_INT(stanza_encode_retract(&b, "push.example.org", "a@b/c", 42, 7, 99), 0);
+	CHECK_STR(b.data, "<iq type='set' from='push.example.org' to='a@b/c' id='xr.42.7.99'>"
+	                  "<retract xmlns='urn:xpush:0' id='42'/></iq>");
+	xbuf_reset(&b);
+	CHECK_INT(stanza_encode_iq_result(&b, "a@b/c", "push.example.org", "xr.42.7.99"), 0);
+	st = parse(b.data);
+	CHECK_INT(stanza_decode(st, NULL, &in, NULL, 0), 0);
+	CHECK_INT(in.kind, STANZA_ACK);
+	CHECK_INT(in.retract, 1);
+	CHECK_INT(in.notif_id, 42);
+	CHECK_INT(in.token, 99);
+	xnode_free(st);
+	xbuf_free(&b);
 }
 
 /* --- JIDs ---------------------------------------------------------------- */
@@ -666,6 +707,8 @@ static void test_error_round_trip(void)
 }
 
 TEST_MAIN(
+	T(test_iq_ref_parse),
+	T(test_encode_retract),
 	T(test_decode_kinds),
 	T(test_decode_attrs),
 	T(test_decode_register),
