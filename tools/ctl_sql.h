@@ -1,0 +1,58 @@
+/* ctl_sql: every SQL statement of xpushctl, behind typed functions. All
+ * statements are constant text run with PQexecParams; user input travels only
+ * as parameters. PGresult and PGconn never leave ctl_sql.c: results come back
+ * as ctl_rows (caller frees with ctl_rows_free) or plain values. Errors are
+ * one line in the caller's buffer: Postgres' message, SQLSTATE and, when
+ * there is one, the constraint name. */
+#ifndef XPUSH_CTL_SQL_H
+#define XPUSH_CTL_SQL_H
+
+#include <stddef.h>
+
+#include "ctl_args.h"
+#include "ctl_rows.h"
+
+enum {
+	CTL_SQL_OK = 0,
+	CTL_SQL_ERROR = -1,      /* connection or statement failed; err says why */
+	CTL_SQL_NOT_FOUND = -2,  /* no notification with that id */
+};
+
+struct ctl_db;
+
+/* Connect with conninfo (a key=value string or a postgresql:// URI; NULL or
+ * "" uses libpq's PG* environment and defaults). The session's client
+ * encoding is UTF8. *out is the caller's, to close with ctl_db_close. */
+CTL_WUR int ctl_db_open(const char *conninfo, struct ctl_db **out, char *err, size_t errlen);
+void ctl_db_close(struct ctl_db *db);
+
+struct ctl_send_result {
+	long long id;
+	int created;    /* 0: the dedup key was already used by notification id */
+};
+
+/* INSERT one notification. With a dedup key that (app, key) already has,
+ * nothing is inserted and *res names the existing notification. */
+CTL_WUR int ctl_sql_send(struct ctl_db *db, const struct ctl_send *s, struct ctl_send_result *res,
+                         char *err, size_t errlen);
+
+/* One notification (one row: its target, content, progress counts) and its
+ * ledger (one row per device, at most limit rows, 0 = all), read in one
+ * snapshot. CTL_SQL_NOT_FOUND if there is no such id. */
+CTL_WUR int ctl_sql_status(struct ctl_db *db, long long id, long long limit,
+                           struct ctl_rows **notification, struct ctl_rows **deliveries,
+                           char *err, size_t errlen);
+
+/* Devices matching every given filter, in id order. */
+CTL_WUR int ctl_sql_devices(struct ctl_db *db, const struct ctl_devices *f, struct ctl_rows **out,
+                            char *err, size_t errlen);
+
+/* One row: push.queue_health and acked/failed counts of the last minute/hour. */
+CTL_WUR int ctl_sql_stats(struct ctl_db *db, struct ctl_rows **out, char *err, size_t errlen);
+
+/* push.retract(id): *affected ledger rows changed, *already 1 if it had been
+ * retracted before. CTL_SQL_NOT_FOUND if there is no such id. */
+CTL_WUR int ctl_sql_retract(struct ctl_db *db, long long id, long long *affected, int *already,
+                            char *err, size_t errlen);
+
+#endif
