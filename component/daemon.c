@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "component.h"
+#include "fault.h"
 #include "log.h"
 #include "loop.h"
 #include "stanza.h"
@@ -169,8 +170,12 @@ static void on_claimed(void *ud, int err, const struct claim_row *rows, size_t n
 		scan_abort(d);
 		return;
 	}
-	for (size_t i = 0; i < n; i++)
+	if (n > 0)
+		FAULT_POINT("after_claim");      /* claimed (sent in SQL), nothing on the wire */
+	for (size_t i = 0; i < n; i++) {
 		send_notification(d, &rows[i]);
+		FAULT_POINT("after_send");       /* on the wire, ack not yet seen */
+	}
 	if (n > 0) {
 		d->found_work = 1;
 		loop_timer_arm_min(&d->lease, d->cfg->ack_timeout_ms + 50);
@@ -401,6 +406,7 @@ static void on_ack_done(void *ud, int err, long n)
 	if (err)
 		return;
 	if (n > 0) {
+		FAULT_POINT("after_ack_commit");
 		d->acked++;
 		/* A slot in the device's window is free: fill it this turn. */
 		loop_timer_arm_min(&d->soon, 0);
@@ -465,6 +471,7 @@ static void on_stanza(void *ud, const struct xnode *st)
 			log_warn("unavailable not recorded: database unavailable", "from=%s", log_q(in.from));
 		break;
 	case STANZA_ACK:
+		FAULT_POINT("before_ack_commit");  /* device acked; ledger not yet told */
 		if (store_ack(d->store, in.notif_id, in.device_row, bare, in.retract, on_ack_done, d) < 0)
 			log_warn("ack not recorded: database unavailable; the push will be resent",
 			         "notif=%lld", (long long)in.notif_id);
