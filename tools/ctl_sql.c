@@ -62,7 +62,7 @@ static const char *const sql[] = {
 	" p.target_count, p.fanout_note,"
 	" " TS("p.retracted_at") " AS retracted_at,"
 	" p.queued + p.sent + p.acked + p.expired + p.superseded + p.retracted + p.failed"
-	" AS deliveries,"
+	" AS deliveries_total,"
 	" p.queued, p.sent, p.acked, p.expired, p.superseded, p.retracted, p.failed"
 	" FROM push.notifications n JOIN push.notification_progress p ON p.id = n.id"
 	" WHERE n.id = $1::bigint",

@@ -76,7 +76,7 @@ static int cmd_status(struct run *r)
 
 	if (rc < 0)
 		return sql_fail(r, rc, st->id);
-	const char *total = ctl_rows_get(n, 0, ctl_rows_col(n, "deliveries"));
+	const char *total = ctl_rows_get(n, 0, ctl_rows_col(n, "deliveries_total"));
 	if (r->cmd->json) {
 		fputs("{\"notification\":", stdout);
 		ctl_out_json_object(stdout, n, 0);
