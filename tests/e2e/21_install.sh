@@ -35,7 +35,9 @@ for b in xpushd xpushctl xpush-client; do
 	need_file "$DEST$BINDIR/$b"
 	[[ -x $DEST$BINDIR/$b ]] || fail "$BINDIR/$b is not executable"
 done
-need_file "$DEST$INCLUDEDIR/xpush.h"
+hdr=$(find "$DEST$INCLUDEDIR" -name xpush.h -type f | head -n 1) || true
+[[ -n $hdr ]] || fail "xpush.h is not installed under $INCLUDEDIR"
+log "ok: installed ${hdr#"$DEST"}"
 lib=$(find "$DEST$LIBDIR" -maxdepth 1 -name 'libxpush.so.*' -type f | head -n 1)
 [[ -n $lib ]] || fail "no libxpush.so.* (the shared library) under $LIBDIR"
 log "ok: installed ${lib#"$DEST"}"
