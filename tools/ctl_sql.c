@@ -108,9 +108,9 @@ static const char *const sql[] = {
 	" FROM push.queue_health h",
 
 	/* retracted_at is read from the snapshot taken before push.retract runs. */
-	[Q_RETRACT] =
+	[Q_RETRACT] = (
 	"SELECT n.retracted_at IS NOT NULL AS already, push.retract(n.id) AS affected"
-	" FROM push.notifications n WHERE n.id = $1::bigint",
+	" FROM push.notifications n WHERE n.id = $1::bigint"),
 };
 
 /* Collapse a multi-line message into one line, in place. */
