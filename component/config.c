@@ -52,6 +52,12 @@ static const struct ckey keys[] = {
 	  "largest stanza accepted from the server" },
 	{ "max_outbuf_bytes", CT_U32, O(max_outbuf_bytes), "1048576", 4096, 268435456,
 	  "stop claiming while this much is queued for the server" },
+	{ "metrics_address", CT_STR, O(metrics_address), "127.0.0.1", 0, 0,
+	  "address of the Prometheus /metrics endpoint (keep it on loopback)" },
+	{ "metrics_port", CT_U32, O(metrics_port), "0", 0, 65535,
+	  "port of the /metrics endpoint; 0 = no endpoint" },
+	{ "metrics_refresh_ms", CT_U32, O(metrics_refresh_ms), "10000", 1000, 3600000,
+	  "how often queue and device gauges are read from Postgres" },
 	{ "log_level", CT_LEVEL, O(log_level), "info", 0, 0, "debug, info, warn or error" },
 };
 #define NKEYS (sizeof keys / sizeof keys[0])

@@ -33,6 +33,9 @@ struct config {
 	uint32_t reconnect_max_ms;
 	uint32_t max_stanza_bytes;
 	uint32_t max_outbuf_bytes;
+	char *metrics_address;
+	uint32_t metrics_port;      /* 0 = no endpoint */
+	uint32_t metrics_refresh_ms;
 	enum log_level log_level;
 };
 

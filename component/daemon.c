@@ -19,6 +19,7 @@
 #include "fault.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "stanza.h"
 #include "store.h"
 #include "xbuf.h"
@@ -35,6 +36,8 @@ struct daemon {
 	struct loop_timer tick;      /* slow periodic scan */
 	struct loop_timer soon;      /* "scan again now" and scheduled pushes */
 	struct loop_timer lease;     /* re-send what was not acked in time */
+	struct loop_timer health;    /* refresh the Postgres gauges of /metrics */
+	struct metrics *metrics;
 	struct stanza_limits lim;
 	enum scan_step step;
 	int scan_again, need_reclaim, found_work, backpressure;
@@ -42,7 +45,7 @@ struct daemon {
 	uint64_t last_sweep_ms;
 	int exit_code;
 	struct xbuf out;             /* scratch for encoding one stanza */
-	unsigned long long sent, acked, refused, retracts;
+	struct xp_stats st;
 };
 
 /* Context of a request whose reply goes back to a device. */
@@ -159,7 +162,9 @@ static void send_notification(struct daemon *d, const struct claim_row *r)
 	          (long long)r->notif_id, (long long)r->device_row, r->attempts,
 	          (long long)r->token, log_q(r->full_jid));
 	send_buf(d);
-	d->sent++;
+	d->st.sent++;
+	if (r->attempts > 1)
+		d->st.retried++;
 }
 
 static void on_claimed(void *ud, int err, const struct claim_row *rows, size_t n)
@@ -206,7 +211,7 @@ static void on_retracts_claimed(void *ud, int err, const struct claim_row *rows,
 			log_debug("retract sent", "notif=%lld device=%lld", (long long)rows[i].notif_id,
 			          (long long)rows[i].device_row);
 			send_buf(d);
-			d->retracts++;
+			d->st.retracts++;
 		}
 	}
 	if (n > 0) {
@@ -231,11 +236,6 @@ static void on_scan_count(void *ud, int err, long n)
 		if (n > 0)
 			log_info("requeued deliveries sent before a restart or reconnect", "rows=%ld", n);
 		d->step = SC_SWEEP;
-		break;
-	case SC_SWEEP:
-		if (n > 0)
-			log_info("deliveries expired or failed", "rows=%ld", n);
-		d->step = SC_FANOUT;
 		break;
 	case SC_FANOUT:
 		if (n > 0) {
@@ -264,6 +264,23 @@ static void on_scan_count(void *ud, int err, long n)
 	scan_advance(d);
 }
 
+static void on_swept(void *ud, int err, const int64_t *v, size_t n)
+{
+	struct daemon *d = ud;
+
+	if (err || n < 2) {
+		scan_abort(d);
+		return;
+	}
+	if (v[0] > 0 || v[1] > 0)
+		log_info("deliveries ended by the sweep", "expired=%lld failed=%lld", (long long)v[0],
+		         (long long)v[1]);
+	d->st.expired += (uint64_t)v[0];
+	d->st.failed += (uint64_t)v[1];
+	d->step = SC_FANOUT;
+	scan_advance(d);
+}
+
 static void scan_advance(struct daemon *d)
 {
 	const struct config *c = d->cfg;
@@ -282,7 +299,7 @@ static void scan_advance(struct daemon *d)
 				continue;
 			}
 			d->last_sweep_ms = loop_now_ms();
-			rc = store_sweep(d->store, c->max_attempts, on_scan_count, d);
+			rc = store_sweep(d->store, c->max_attempts, on_swept, d);
 			break;
 		case SC_FANOUT:
 			rc = store_fanout(d->store, c->batch_size, c->fanout_chunk, on_scan_count, d);
@@ -352,6 +369,10 @@ static void on_registered(void *ud, int err, long n)
 	if (err) {
 		reply_error(d, r->to, r->id, "wait", "internal-server-error", "database unavailable");
 	} else {
+		if (r->unregister)
+			d->st.unregisters++;
+		else
+			d->st.registers++;
 		log_info(r->unregister ? "device unregistered" : "device registered",
 		         "jid=%s app=%s device=%s row=%ld", log_q(r->to), log_q(r->app),
 		         log_q(r->device), n);
@@ -405,19 +426,22 @@ static void on_ack_done(void *ud, int err, long n)
 
 	if (err)
 		return;
-	if (n > 0) {
+	if (n >= 0) {
 		FAULT_POINT("after_ack_commit");
-		d->acked++;
+		d->st.acked++;
+		metrics_observe_latency(&d->st, n);
 		/* A slot in the device's window is free: fill it this turn. */
 		loop_timer_arm_min(&d->soon, 0);
 	} else {
-		d->refused++;
+		d->st.acks_refused++;
 	}
 }
 
 static void on_nack_done(void *ud, int err, long n)
 {
-	(void)ud;
+	struct daemon *d = ud;
+
+	d->st.nacks++;
 	/* 0 rows: the lease that sent it is no longer current (another send, an
 	 * ack, or another instance took the row): a stale write, refused. */
 	if (!err && n == 0)
@@ -447,6 +471,7 @@ static void on_stanza(void *ud, const struct xnode *st)
 	}
 	if (rc < 0) {
 		log_warn("bad request", "from=%s reason=%s", log_q(in.from), log_q(err));
+		d->st.bad_requests++;
 		if (in.kind == STANZA_REGISTER || in.kind == STANZA_UNREGISTER)
 			reply_error(d, in.from, in.id, "modify", "bad-request", err);
 		return;
@@ -512,6 +537,8 @@ static void on_comp_ready(void *ud)
 
 	/* Acks for stanzas sent on the old connection can no longer arrive. */
 	d->need_reclaim = 1;
+	d->st.xmpp_connects++;
+	d->st.xmpp_up = 1;
 	scan(d);
 }
 
@@ -519,6 +546,7 @@ static void on_comp_down(void *ud, int final, const char *condition, const char 
 {
 	struct daemon *d = ud;
 
+	d->st.xmpp_up = 0;
 	if (final) {
 		d->exit_code = XPUSHD_EXIT_REFUSED;
 		loop_stop(d->loop);
@@ -527,7 +555,36 @@ static void on_comp_down(void *ud, int final, const char *condition, const char 
 
 static void on_store_ready(void *ud)
 {
-	scan(ud);
+	struct daemon *d = ud;
+
+	d->st.pg_connects++;
+	d->st.pg_up = 1;
+	scan(d);
+}
+
+static void on_health(void *ud, int err, const int64_t *v, size_t n)
+{
+	struct xp_stats *s = &((struct daemon *)ud)->st;
+
+	if (err || n < 8)
+		return;
+	s->awaiting_fanout = v[0];
+	s->queued = v[1];
+	s->in_flight = v[2];
+	s->db_failed = v[3];
+	s->db_expired = v[4];
+	s->devices_online = v[5];
+	s->devices_registered = v[6];
+	s->oldest_queued_s = v[7];
+}
+
+static void on_health_timer(struct loop_timer *t)
+{
+	struct daemon *d = t->ud;
+
+	loop_timer_arm(&d->health, d->cfg->metrics_refresh_ms);
+	if (store_is_ready(d->store) && store_health(d->store, on_health, d) < 0)
+		log_debug("health query not queued", NULL);
 }
 
 static void on_store_down(void *ud)
@@ -537,6 +594,7 @@ static void on_store_down(void *ud)
 	/* Queries of the running scan failed through their callbacks. */
 	d->step = SC_IDLE;
 	d->listening = -1;
+	d->st.pg_up = 0;
 }
 
 static void on_notify(void *ud)
@@ -554,7 +612,8 @@ static void on_signal(int signo, void *ud)
 		return;
 	}
 	log_info("shutting down", "signal=%d sent=%llu acked=%llu refused_acks=%llu retracts=%llu",
-	         signo, d->sent, d->acked, d->refused, d->retracts);
+	         signo, (unsigned long long)d->st.sent, (unsigned long long)d->st.acked,
+	         (unsigned long long)d->st.acks_refused, (unsigned long long)d->st.retracts);
 	if (d->comp)
 		component_close(d->comp);
 	loop_stop(d->loop);
@@ -587,6 +646,21 @@ int daemon_run(const struct config *cfg)
 	loop_timer_init(d.loop, &d.soon, on_scan_timer, &d);
 	loop_timer_init(d.loop, &d.lease, on_scan_timer, &d);
 	loop_timer_arm(&d.tick, cfg->scan_interval_ms);
+	metrics_stats_init(&d.st);
+	loop_timer_init(d.loop, &d.health, on_health_timer, &d);
+	if (cfg->metrics_port) {
+		const char *merr = NULL;
+		d.metrics = metrics_start(d.loop, cfg->metrics_address, (uint16_t)cfg->metrics_port,
+		                          &d.st, &merr);
+		if (!d.metrics) {
+			log_error("metrics endpoint failed", "error=%s", log_q(merr));
+			loop_free(d.loop);
+			return XPUSHD_EXIT_RUNTIME;
+		}
+		log_info("metrics endpoint listening", "address=%s port=%u", cfg->metrics_address,
+		         cfg->metrics_port);
+		loop_timer_arm(&d.health, 1000);
+	}
 	log_info("starting", "jid=%s server=%s:%u instance=%s", cfg->component_jid, cfg->server_host,
 	         cfg->server_port, log_q(cfg->instance_id));
 	d.store = store_new(d.loop, &so, &se, &d);
@@ -598,8 +672,10 @@ int daemon_run(const struct config *cfg)
 		log_error("event loop failed", NULL);
 		d.exit_code = XPUSHD_EXIT_RUNTIME;
 	}
+	metrics_stop(d.metrics);
 	component_free(d.comp);
 	store_free(d.store);
+	loop_timer_remove(d.loop, &d.health);
 	loop_timer_remove(d.loop, &d.tick);
 	loop_timer_remove(d.loop, &d.soon);
 	loop_timer_remove(d.loop, &d.lease);

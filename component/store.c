@@ -26,6 +26,7 @@ struct req {
 	char *params[MAX_PARAMS];  /* owned; NULL = SQL NULL */
 	store_count_fn count_cb;
 	store_claim_fn claim_cb;
+	store_nums_fn nums_cb;
 	void *ud;
 };
 
@@ -64,6 +65,8 @@ static void req_fail(struct req *r)
 		r->count_cb(r->ud, -1, 0);
 	else if (r->claim_cb)
 		r->claim_cb(r->ud, -1, NULL, 0);
+	else if (r->nums_cb)
+		r->nums_cb(r->ud, -1, NULL, 0);
 }
 
 static void queue_push(struct store *st, struct req *r, int front)
@@ -178,6 +181,14 @@ static void complete(struct store *st, PGresult *res)
 			r->claim_cb(r->ud, 0, rows, (size_t)n);
 			free(rows);
 		}
+	} else if (r->kind == REQ_STMT && r->nums_cb) {
+		int64_t v[16];
+		int n = PQntuples(res) > 0 ? PQnfields(res) : 0;
+		if (n > 16)
+			n = 16;
+		for (int i = 0; i < n; i++)
+			v[i] = PQgetisnull(res, 0, i) ? -1 : strtoll(PQgetvalue(res, 0, i), NULL, 10);
+		r->nums_cb(r->ud, 0, v, (size_t)n);
 	} else if (r->kind == REQ_STMT && r->count_cb) {
 		long n = 0;
 		switch (stmts[r->stmt].mode) {
@@ -185,10 +196,12 @@ static void complete(struct store *st, PGresult *res)
 			n = PQntuples(res);
 			break;
 		case RES_FIRST:
-			n = PQntuples(res) > 0 ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+			n = PQntuples(res) > 0 ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : -1;
 			break;
 		case RES_CMD:
 			n = strtol(PQcmdTuples(res), NULL, 10);
+			break;
+		case RES_NUMS:
 			break;
 		}
 		r->count_cb(r->ud, 0, n);
@@ -434,8 +447,8 @@ void store_free(struct store *st)
 }
 
 /* Queue a statement. Parameters are copied; NULL stays SQL NULL. */
-static int submit(struct store *st, enum stmt_id s, const char *const *params,
-                  store_count_fn ccb, store_claim_fn kcb, void *ud)
+static int submit_any(struct store *st, enum stmt_id s, const char *const *params,
+                      store_count_fn ccb, store_claim_fn kcb, store_nums_fn ncb, void *ud)
 {
 	struct req *r;
 
@@ -455,10 +468,17 @@ static int submit(struct store *st, enum stmt_id s, const char *const *params,
 	}
 	r->count_cb = ccb;
 	r->claim_cb = kcb;
+	r->nums_cb = ncb;
 	r->ud = ud;
 	queue_push(st, r, 0);
 	store_pump(st);
 	return 0;
+}
+
+static int submit(struct store *st, enum stmt_id s, const char *const *params,
+                  store_count_fn ccb, store_claim_fn kcb, void *ud)
+{
+	return submit_any(st, s, params, ccb, kcb, NULL, ud);
 }
 
 #define I64(buf, v) (snprintf(buf, sizeof buf, "%lld", (long long)(v)), buf)
@@ -510,11 +530,16 @@ int store_nack(struct store *st, int64_t notif, int64_t device_row, int64_t toke
 	return submit(st, retract ? S_RETRACT_NACK : S_NACK, p, cb, NULL, ud);
 }
 
-int store_sweep(struct store *st, long max_attempts, store_count_fn cb, void *ud)
+int store_sweep(struct store *st, long max_attempts, store_nums_fn cb, void *ud)
 {
 	char a[24];
 	const char *p[] = { I64(a, max_attempts) };
-	return submit(st, S_SWEEP, p, cb, NULL, ud);
+	return submit_any(st, S_SWEEP, p, NULL, NULL, cb, ud);
+}
+
+int store_health(struct store *st, store_nums_fn cb, void *ud)
+{
+	return submit_any(st, S_HEALTH, NULL, NULL, NULL, cb, ud);
 }
 
 int store_wake(struct store *st, int listening, store_count_fn cb, void *ud)

@@ -46,6 +46,8 @@ struct device_reg {
 };
 
 typedef void (*store_count_fn)(void *ud, int err, long n);
+/* A row of numbers (SQL NULL = -1); v is borrowed for the call. */
+typedef void (*store_nums_fn)(void *ud, int err, const int64_t *v, size_t n);
 typedef void (*store_claim_fn)(void *ud, int err, const struct claim_row *rows, size_t n);
 
 /* Each returns 0 if queued, or -1 if the store is not ready or out of
@@ -67,7 +69,8 @@ int store_claim_retracts(struct store *st, const char *instance, long limit, uin
 /* Requeue every sent row (and sent retract) leased by this instance. */
 int store_reclaim(struct store *st, const char *instance, store_count_fn cb, void *ud);
 /* Mark acked (or the retract acked) if the row belongs to a device of
- * bare_jid. n = 1 matched, 0 refused. */
+ * bare_jid. n = -1 refused; else the latency from INSERT to now in ms (0 for
+ * a retract). */
 int store_ack(struct store *st, int64_t notif, int64_t device_row, const char *bare_jid,
               int retract, store_count_fn cb, void *ud);
 /* IQ error from full_jid: device offline; the row (or retract) back to
@@ -75,8 +78,11 @@ int store_ack(struct store *st, int64_t notif, int64_t device_row, const char *b
 int store_nack(struct store *st, int64_t notif, int64_t device_row, int64_t token,
                const char *full_jid, const char *reason, int retract,
                store_count_fn cb, void *ud);
-/* Expire and fail by the database's clock. n = rows changed. */
-int store_sweep(struct store *st, long max_attempts, store_count_fn cb, void *ud);
+/* Expire and fail by the database's clock. v = {expired, failed}. */
+int store_sweep(struct store *st, long max_attempts, store_nums_fn cb, void *ud);
+/* push.queue_health: v = {awaiting_fanout, queued, in_flight, failed, expired,
+ * devices_online, devices_registered, oldest_queued_s}. */
+int store_health(struct store *st, store_nums_fn cb, void *ud);
 /* Tell producers' trigger whether to NOTIFY (xpushd idle) or not (busy). */
 int store_wake(struct store *st, int listening, store_count_fn cb, void *ud);
 /* n = ms until the next scheduled notification is due, -1 if none. */

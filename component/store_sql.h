@@ -6,11 +6,13 @@
 enum stmt_id {
 	S_FANOUT, S_CLAIM, S_CLAIM_RETRACT, S_RECLAIM, S_ACK, S_RETRACT_ACK, S_NACK,
 	S_RETRACT_NACK, S_REGISTER, S_UNREGISTER, S_PRESENCE_DEV, S_PRESENCE_JID, S_UNAVAILABLE,
-	S_FAIL, S_SWEEP, S_WAKE, S_NEXT_DUE, S_COUNT
+	S_FAIL, S_SWEEP, S_WAKE, S_NEXT_DUE, S_HEALTH, S_COUNT
 };
 
-/* How a statement's result becomes the callback's n. */
-enum res_mode { RES_ROWS, RES_FIRST, RES_CMD };
+/* How a statement's result becomes the callback's n: row count, the first
+ * column of the first row (-1 if no row), the command's row count, or the
+ * whole first row as numbers (store_nums_fn). */
+enum res_mode { RES_ROWS, RES_FIRST, RES_CMD, RES_NUMS };
 
 struct stmt_def {
 	const char *name;
@@ -97,24 +99,25 @@ static const struct stmt_def stmts[S_COUNT] = {
 	" WHERE n.id = d.notification_id AND d.lease_owner = $1"
 	"   AND (d.state = 'sent' OR d.retract_state = 'sent')" },
 
-	/* The device's IQ result: the truth, whichever instance or lease sent it. */
-	[S_ACK] = { "xp_ack", 3, RES_ROWS,
+	/* The device's IQ result: the truth, whichever instance or lease sent it.
+	 * Returns the delivery latency (INSERT to now) in ms; no row = refused. */
+	[S_ACK] = { "xp_ack", 3, RES_FIRST,
 	"UPDATE push.deliveries d SET state = 'acked', acks = d.acks + 1,"
 	" acked_at = coalesce(d.acked_at, now()), last_error = NULL, updated_at = now(),"
 	" lease_owner = CASE WHEN d.retract_state = 'sent' THEN d.lease_owner END,"
 	" lease_until = CASE WHEN d.retract_state = 'sent' THEN d.lease_until END"
-	" FROM push.devices v"
+	" FROM push.devices v, push.notifications n"
 	" WHERE d.notification_id = $1::bigint AND d.device_id = $2::bigint"
-	"   AND v.id = d.device_id AND lower(v.jid) = lower($3)"
-	" RETURNING d.notification_id" },
+	"   AND v.id = d.device_id AND lower(v.jid) = lower($3) AND n.id = d.notification_id"
+	" RETURNING (extract(epoch FROM clock_timestamp() - n.created_at) * 1000)::bigint" },
 
-	[S_RETRACT_ACK] = { "xp_retract_ack", 3, RES_ROWS,
+	[S_RETRACT_ACK] = { "xp_retract_ack", 3, RES_FIRST,
 	"UPDATE push.deliveries d SET retract_state = 'acked', lease_owner = NULL,"
 	" lease_until = NULL, updated_at = now()"
 	" FROM push.devices v"
 	" WHERE d.notification_id = $1::bigint AND d.device_id = $2::bigint"
 	"   AND d.retract_state IS NOT NULL AND v.id = d.device_id AND lower(v.jid) = lower($3)"
-	" RETURNING d.notification_id" },
+	" RETURNING 0" },
 
 	/* An IQ error from the device's full JID (the server bounces an IQ to a
 	 * session that is gone): the device is offline; the row goes back to the
@@ -189,7 +192,7 @@ static const struct stmt_def stmts[S_COUNT] = {
 
 	/* Terminal states by the database's clock: expired (TTL passed, or a ttl-0
 	 * push that missed its one chance) and failed (no ack after $1 sends). */
-	[S_SWEEP] = { "xp_sweep", 1, RES_FIRST,
+	[S_SWEEP] = { "xp_sweep", 1, RES_NUMS,
 	"WITH exp AS (UPDATE push.deliveries d SET state = 'expired',"
 	"  last_error = CASE WHEN n.ttl_seconds = 0 THEN 'not delivered at send time (ttl 0)'"
 	"   ELSE 'expired before delivery' END,"
@@ -208,7 +211,7 @@ static const struct stmt_def stmts[S_COUNT] = {
 	"   AND d.attempts >= $1::int AND n.ttl_seconds IS DISTINCT FROM 0"
 	"   AND push.expiry(n.created_at, n.ttl_seconds, n.expires_at) > now()"
 	"  RETURNING 1)"
-	" SELECT (SELECT count(*) FROM exp) + (SELECT count(*) FROM fl)" },
+	" SELECT (SELECT count(*) FROM exp), (SELECT count(*) FROM fl)" },
 
 	/* Producers' trigger NOTIFYs only while xpushd says it is idle. */
 	[S_WAKE] = { "xp_wake", 1, RES_CMD,
@@ -218,6 +221,12 @@ static const struct stmt_def stmts[S_COUNT] = {
 	[S_NEXT_DUE] = { "xp_next_due", 0, RES_FIRST,
 	"SELECT coalesce(ceil(extract(epoch FROM min(not_before) - now()) * 1000)::bigint, -1)"
 	" FROM push.notifications WHERE fanned_out_at IS NULL AND not_before > now()" },
+
+	/* Gauges for /metrics. */
+	[S_HEALTH] = { "xp_health", 0, RES_NUMS,
+	"SELECT awaiting_fanout, queued, in_flight, failed, expired, devices_online,"
+	" devices_registered, coalesce(extract(epoch FROM oldest_queued_age)::bigint, 0)"
+	" FROM push.queue_health" },
 };
 
 #endif

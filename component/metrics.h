@@ -1,0 +1,41 @@
+/* metrics: xpushd's counters and its Prometheus /metrics endpoint. The
+ * daemon bumps plain counters in struct xp_stats; this module renders them
+ * in the text exposition format and serves them with libmicrohttpd driven by
+ * xpushd's own loop (no thread). Gauges that live in Postgres (queue depth,
+ * devices online) are refreshed by the daemon and only cached here. */
+#ifndef XPUSH_METRICS_H
+#define XPUSH_METRICS_H
+
+#include <stdint.h>
+#include "loop.h"
+#include "xbuf.h"
+
+#define METRICS_LATENCY_BUCKETS 15
+
+struct xp_stats {
+	uint64_t sent, retried, acked, acks_refused, nacks, retracts, expired, failed;
+	uint64_t registers, unregisters, bad_requests;
+	uint64_t xmpp_connects, pg_connects;
+	int xmpp_up, pg_up;
+	/* delivery latency, INSERT to ack recorded */
+	uint64_t latency_buckets[METRICS_LATENCY_BUCKETS + 1];  /* last: +Inf */
+	double latency_sum_s;
+	uint64_t latency_count;
+	/* from push.queue_health; -1 = not known yet */
+	int64_t awaiting_fanout, queued, in_flight, db_failed, db_expired;
+	int64_t devices_online, devices_registered, oldest_queued_s;
+};
+
+void metrics_stats_init(struct xp_stats *s);
+void metrics_observe_latency(struct xp_stats *s, int64_t latency_ms);
+/* Append the exposition text. 0 or -1 on OOM. */
+__attribute__((warn_unused_result)) int metrics_render(const struct xp_stats *s, struct xbuf *out);
+
+struct metrics;
+/* Serve GET /metrics on address:port (port 0: no endpoint, returns NULL
+ * with *err = NULL). On failure returns NULL and sets *err to a message. */
+struct metrics *metrics_start(struct loop *l, const char *address, uint16_t port,
+                              const struct xp_stats *s, const char **err);
+void metrics_stop(struct metrics *m);
+
+#endif
