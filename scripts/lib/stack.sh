@@ -60,7 +60,7 @@ stack_pid_is() {
 	local pid=$1 word=$2 cmd
 	[[ -n $pid && $pid =~ ^[0-9]+$ ]] || return 1
 	[[ -r /proc/$pid/cmdline ]] || return 1
-	cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+	cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || return 1
 	[[ $cmd == *"$word"* ]]
 }
 
