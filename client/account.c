@@ -1,0 +1,306 @@
+/* account.c: in-band account creation (XEP-0077), the Androidpn way, behind
+ * the register_account option. Used once, after the first authentication
+ * failure: a separate "raw" libstrophe connection does STARTTLS by hand
+ * (same CA policy and certificate check as the login), then sends
+ * jabber:iq:register with the JID's node and the password. Created or
+ * <conflict/> (it exists) -> log in again at once; refused -> final
+ * authentication failure; network trouble -> the normal reconnect path.
+ *
+ * libstrophe notes: a conn that was ever connected raw stays raw, hence a
+ * conn of its own; user handlers fire on raw conns because libstrophe marks
+ * them authenticated; the conn is released from the loop, never from inside
+ * one of its callbacks. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client_impl.h"
+#include "xjid.h"
+
+#define NS_REGISTER "jabber:iq:register"
+#define ACCOUNT_IQ_ID "xpacct1"
+
+enum acct_result {
+	ACCT_RUNNING = 0,
+	ACCT_CREATED,
+	ACCT_EXISTS,
+	ACCT_REFUSED,
+	ACCT_TLS,
+	ACCT_TRANSIENT,
+};
+
+static const char *const result_names[] = {
+	"running", "created", "exists", "refused", "tls_failed", "transient",
+};
+
+struct account_reg {
+	xmpp_conn_t *conn;
+	enum acct_result result;
+	int done;       /* its DISCONNECT arrived */
+	int releasing;  /* ignore callbacks from xmpp_conn_release */
+	uint64_t deadline_ms;
+	char reason[CLIENT_REASON_MAX];
+};
+
+static void finish(struct account_reg *a, enum acct_result r, const char *reason)
+{
+	if (a->result != ACCT_RUNNING)
+		return;
+	a->result = r;
+	snprintf(a->reason, sizeof a->reason, "%s", reason);
+	xmpp_disconnect(a->conn);
+}
+
+static int features_cb(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
+{
+	struct xpush_client *c = userdata;
+	struct account_reg *a = c->acct;
+	xmpp_stanza_t *iq, *q, *e, *t;
+	struct xjid_parts p;
+	char node[1024];
+	int bad = 0;
+
+	if (!a || a->releasing || a->result != ACCT_RUNNING)
+		return 1;
+	if (!xmpp_conn_is_secured(conn)) {
+		if (!xmpp_stanza_get_child_by_name_and_ns(st, "starttls", XMPP_NS_TLS)) {
+			finish(a, ACCT_TLS, "server did not offer STARTTLS (TLS is mandatory)");
+			return 1;
+		}
+		if (!(e = xmpp_stanza_new(c->ctx)))
+			return 1;
+		xmpp_stanza_set_name(e, "starttls");
+		xmpp_stanza_set_ns(e, XMPP_NS_TLS);
+		xmpp_send(conn, e);
+		xmpp_stanza_release(e);
+		return 1;
+	}
+	if (xjid_split(c->cfg.jid, &p) || !p.node || p.node_len >= sizeof node) {
+		finish(a, ACCT_REFUSED, "jid has no node to register");
+		return 1;
+	}
+	memcpy(node, p.node, p.node_len);
+	node[p.node_len] = '\0';
+	iq = xmpp_iq_new(c->ctx, "set", ACCOUNT_IQ_ID);
+	q = xmpp_stanza_new(c->ctx);
+	if (!iq || !q) {
+		bad = 1;
+		goto out;
+	}
+	xmpp_stanza_set_to(iq, c->domain);
+	xmpp_stanza_set_name(q, "query");
+	xmpp_stanza_set_ns(q, NS_REGISTER);
+	for (int i = 0; i < 2 && !bad; i++) {
+		e = xmpp_stanza_new(c->ctx);
+		t = xmpp_stanza_new(c->ctx);
+		if (!e || !t) {
+			bad = 1;
+		} else {
+			xmpp_stanza_set_name(e, i == 0 ? "username" : "password");
+			xmpp_stanza_set_text(t, i == 0 ? node : c->cfg.password);
+			xmpp_stanza_add_child(e, t);
+			xmpp_stanza_add_child(q, e);
+		}
+		if (e)
+			xmpp_stanza_release(e);
+		if (t)
+			xmpp_stanza_release(t);
+	}
+	if (!bad)
+		xmpp_stanza_add_child(iq, q);
+out:
+	if (q)
+		xmpp_stanza_release(q);
+	if (bad) {
+		if (iq)
+			xmpp_stanza_release(iq);
+		finish(a, ACCT_TRANSIENT, "out of memory building the registration");
+		return 1;
+	}
+	clog_printf(&c->log, XPUSH_LOG_INFO, "topic=account msg=registering node=%s domain=%s",
+		    node, c->domain);
+	xmpp_send(conn, iq);
+	xmpp_stanza_release(iq);
+	return 1;
+}
+
+static int tls_cb(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
+{
+	struct xpush_client *c = userdata;
+	struct account_reg *a = c->acct;
+	const char *name = xmpp_stanza_get_name(st);
+
+	if (!a || a->releasing || a->result != ACCT_RUNNING || !name)
+		return 1;
+	if (strcmp(name, "proceed") == 0) {
+		if (xmpp_conn_tls_start(conn) == XMPP_EOK)
+			xmpp_conn_open_stream_default(conn);
+		else if (c->cert_failed)
+			finish(a, ACCT_TLS, c->tls_reason);
+		else
+			finish(a, ACCT_TRANSIENT, "TLS handshake failed");
+	} else if (strcmp(name, "failure") == 0) {
+		finish(a, ACCT_TLS, "server refused STARTTLS");
+	}
+	return 1;
+}
+
+static int iq_cb(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
+{
+	struct xpush_client *c = userdata;
+	struct account_reg *a = c->acct;
+	const char *id = xmpp_stanza_get_id(st), *type = xmpp_stanza_get_type(st);
+	xmpp_stanza_t *err, *ch;
+	const char *cond = "undefined-condition";
+	char reason[CLIENT_REASON_MAX];
+
+	if (!a || a->releasing || !id || !type || strcmp(id, ACCOUNT_IQ_ID) != 0)
+		return 1;
+	if (strcmp(type, "result") == 0) {
+		finish(a, ACCT_CREATED, "account created");
+		return 1;
+	}
+	if (strcmp(type, "error") != 0)
+		return 1;
+	if ((err = xmpp_stanza_get_child_by_name(st, "error")))
+		for (ch = xmpp_stanza_get_children(err); ch; ch = xmpp_stanza_get_next(ch))
+			if (xmpp_stanza_is_tag(ch) && xmpp_stanza_get_name(ch) &&
+			    strcmp(xmpp_stanza_get_name(ch), "text") != 0) {
+				cond = xmpp_stanza_get_name(ch);
+				break;
+			}
+	if (strcmp(cond, "conflict") == 0) {
+		finish(a, ACCT_EXISTS, "account exists");
+		return 1;
+	}
+	snprintf(reason, sizeof reason, "authentication failed; in-band registration refused: %s", cond);
+	finish(a, ACCT_REFUSED, reason);
+	return 1;
+}
+
+static void acct_conn_cb(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
+                         xmpp_stream_error_t *se, void *userdata)
+{
+	struct xpush_client *c = userdata;
+	struct account_reg *a = c->acct;
+
+	if (c->freeing || !a || a->releasing)
+		return;
+	if (ev == XMPP_CONN_RAW_CONNECT) {
+		xmpp_conn_open_stream_default(conn);
+		return;
+	}
+	if (ev == XMPP_CONN_CONNECT)
+		return; /* a stream (re)opened: wait for its features */
+	if (a->result == ACCT_RUNNING) {
+		if (c->cert_failed) {
+			a->result = ACCT_TLS;
+			snprintf(a->reason, sizeof a->reason, "%s", c->tls_reason);
+		} else {
+			a->result = ACCT_TRANSIENT;
+			snprintf(a->reason, sizeof a->reason,
+				 "connection closed during account registration");
+		}
+	}
+	a->done = 1;
+}
+
+int account_start(struct xpush_client *c)
+{
+	struct account_reg *a;
+
+	if (!(a = calloc(1, sizeof *a)))
+		return XPUSH_ENOMEM;
+	if (!(a->conn = xmpp_conn_new(c->ctx))) {
+		free(a);
+		return XPUSH_ENOMEM;
+	}
+	c->acct = a;
+	c->cert_failed = 0;
+	c->tls_reason[0] = '\0';
+	conn_apply_tls(c, a->conn);
+	xmpp_conn_set_jid(a->conn, c->domain);
+	xmpp_handler_add(a->conn, features_cb, XMPP_NS_STREAMS, "features", NULL, c);
+	xmpp_handler_add(a->conn, tls_cb, XMPP_NS_TLS, NULL, NULL, c);
+	xmpp_handler_add(a->conn, iq_cb, NULL, "iq", NULL, c);
+	a->deadline_ms = client_now_ms() + c->cfg.connect_timeout_ms;
+	if (xmpp_connect_raw(a->conn, c->cfg.host, (unsigned short)c->cfg.port, acct_conn_cb, c) !=
+	    XMPP_EOK) {
+		a->result = ACCT_TRANSIENT;
+		snprintf(a->reason, sizeof a->reason, "could not connect for account registration");
+		a->done = 1;
+	}
+	return XPUSH_OK;
+}
+
+void account_release(struct xpush_client *c)
+{
+	struct account_reg *a = c->acct;
+
+	if (!a)
+		return;
+	a->releasing = 1;
+	xmpp_conn_release(a->conn); /* fires DISCONNECT into acct_conn_cb: ignored */
+	c->acct = NULL;
+	free(a);
+}
+
+void account_tick(struct xpush_client *c, uint64_t now)
+{
+	struct account_reg *a;
+	enum acct_result r;
+	char reason[CLIENT_REASON_MAX], q[CLIENT_REASON_MAX + 16];
+
+	if (c->account_pending) {
+		c->account_pending = 0;
+		if (account_start(c) != XPUSH_OK) {
+			client_connection_lost(c, CLOSE_TRANSIENT, "out of memory");
+			return;
+		}
+	}
+	if (!(a = c->acct))
+		return;
+	if (!a->done && now >= a->deadline_ms) {
+		if (a->result == ACCT_RUNNING)
+			finish(a, ACCT_TRANSIENT, "account registration timed out");
+		/* give the close DISCONNECT_TIMEOUT (2 s) and then drop it */
+		if (now >= a->deadline_ms + 3000)
+			a->done = 1;
+	}
+	if (!a->done)
+		return;
+	r = a->result;
+	snprintf(reason, sizeof reason, "%s", a->reason);
+	account_release(c);
+	clog_printf(&c->log, r == ACCT_CREATED || r == ACCT_EXISTS ? XPUSH_LOG_INFO : XPUSH_LOG_WARN,
+		    "topic=account msg=finished result=%s reason=%s", result_names[r],
+		    clog_quote(q, sizeof q, reason));
+	switch (r) {
+	case ACCT_CREATED:
+	case ACCT_EXISTS:
+		c->account_tried = 1;
+		client_start_connect(c, now);
+		break;
+	case ACCT_REFUSED:
+		c->account_tried = 1;
+		client_enter_state(c, XPUSH_STATE_FAILED, XPUSH_EAUTH, reason, 0);
+		break;
+	case ACCT_TLS:
+		client_connection_lost(c, CLOSE_TLS, reason);
+		break;
+	default:
+		client_connection_lost(c, CLOSE_TRANSIENT, reason);
+		break;
+	}
+}
+
+uint64_t account_next_wake(const struct xpush_client *c)
+{
+	if (c->account_pending)
+		return 0;
+	if (!c->acct)
+		return CLIENT_NEVER;
+	if (c->acct->done)
+		return 0;
+	return c->acct->result == ACCT_RUNNING ? c->acct->deadline_ms : c->acct->deadline_ms + 3000;
+}

@@ -1,0 +1,563 @@
+/* client.c: the public client API, its loop and its state machine.
+ *
+ * Owns: the lifecycle (new/run/stop/free), the one state transition function,
+ * reconnect scheduling with backoff, and the timers that drive everything
+ * else (connect deadline, stop deadline, backoff reset). It must not touch
+ * stanzas (session.c, notify.c) or libstrophe connection details (conn.c).
+ * Everything here runs on the loop thread except xpush_client_stop() and
+ * xpush_client_network_changed(), which only set atomic flags. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client_impl.h"
+#include "xjid.h"
+
+#define RUN_SLICE_MS 500
+
+static pthread_once_t strophe_once = PTHREAD_ONCE_INIT;
+
+static void strophe_init(void)
+{
+	xmpp_initialize();
+}
+
+uint64_t client_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint32_t client_random(struct xpush_client *c)
+{
+	uint32_t r;
+
+	if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
+		r = (uint32_t)client_now_ms() * 2654435761u ^ (uint32_t)(uintptr_t)c;
+	return r;
+}
+
+static const char *const state_names[] = {
+	[XPUSH_STATE_IDLE] = "idle",
+	[XPUSH_STATE_CONNECTING] = "connecting",
+	[XPUSH_STATE_ACCOUNT_SETUP] = "account_setup",
+	[XPUSH_STATE_CONNECTED] = "connected",
+	[XPUSH_STATE_REGISTERED] = "registered",
+	[XPUSH_STATE_ONLINE] = "online",
+	[XPUSH_STATE_DISCONNECTED] = "disconnected",
+	[XPUSH_STATE_WAITING] = "waiting",
+	[XPUSH_STATE_STOPPING] = "stopping",
+	[XPUSH_STATE_STOPPED] = "stopped",
+	[XPUSH_STATE_FAILED] = "failed",
+};
+
+const char *xpush_state_name(enum xpush_state s)
+{
+	if ((unsigned)s < sizeof state_names / sizeof state_names[0] && state_names[s])
+		return state_names[s];
+	return "unknown";
+}
+
+#define B(s) (1u << (s))
+/* Allowed transitions: allowed[from] is a bit set of destinations. */
+static const unsigned allowed[] = {
+	[XPUSH_STATE_IDLE] = B(XPUSH_STATE_CONNECTING) | B(XPUSH_STATE_STOPPED),
+	[XPUSH_STATE_CONNECTING] = B(XPUSH_STATE_CONNECTED) | B(XPUSH_STATE_ACCOUNT_SETUP) |
+		B(XPUSH_STATE_DISCONNECTED) | B(XPUSH_STATE_FAILED) | B(XPUSH_STATE_STOPPING),
+	[XPUSH_STATE_ACCOUNT_SETUP] = B(XPUSH_STATE_CONNECTING) | B(XPUSH_STATE_DISCONNECTED) |
+		B(XPUSH_STATE_FAILED) | B(XPUSH_STATE_STOPPED),
+	[XPUSH_STATE_CONNECTED] = B(XPUSH_STATE_REGISTERED) | B(XPUSH_STATE_DISCONNECTED) |
+		B(XPUSH_STATE_FAILED) | B(XPUSH_STATE_STOPPING),
+	[XPUSH_STATE_REGISTERED] = B(XPUSH_STATE_ONLINE) | B(XPUSH_STATE_DISCONNECTED) |
+		B(XPUSH_STATE_FAILED) | B(XPUSH_STATE_STOPPING),
+	[XPUSH_STATE_ONLINE] = B(XPUSH_STATE_DISCONNECTED) | B(XPUSH_STATE_FAILED) |
+		B(XPUSH_STATE_STOPPING),
+	[XPUSH_STATE_DISCONNECTED] = B(XPUSH_STATE_WAITING) | B(XPUSH_STATE_STOPPED) |
+		B(XPUSH_STATE_FAILED),
+	[XPUSH_STATE_WAITING] = B(XPUSH_STATE_CONNECTING) | B(XPUSH_STATE_STOPPED),
+	[XPUSH_STATE_STOPPING] = B(XPUSH_STATE_STOPPED),
+	[XPUSH_STATE_STOPPED] = 0,
+	[XPUSH_STATE_FAILED] = 0,
+};
+
+static int terminal(const struct xpush_client *c)
+{
+	return c->state == XPUSH_STATE_STOPPED || c->state == XPUSH_STATE_FAILED;
+}
+
+const char *client_jid(const struct xpush_client *c)
+{
+	return c->bound_jid ? c->bound_jid : c->cfg.jid;
+}
+
+void client_emit(struct xpush_client *c, struct xpush_event *ev)
+{
+	if (!ev->jid)
+		ev->jid = client_jid(c);
+	if (c->cfg.event_cb)
+		c->cfg.event_cb(c->cfg.userdata, ev);
+}
+
+void client_enter_state(struct xpush_client *c, enum xpush_state to, int error,
+                        const char *reason, uint32_t delay_ms)
+{
+	enum xpush_state from = c->state;
+	struct xpush_event ev;
+	char q[CLIENT_REASON_MAX + 16];
+
+	if (!(allowed[from] & B(to))) {
+		/* a bug, not a runtime condition: say so loudly, do not move */
+		clog_printf(&c->log, XPUSH_LOG_ERROR,
+			    "topic=state msg=impossible_transition from=%s to=%s",
+			    xpush_state_name(from), xpush_state_name(to));
+		return;
+	}
+	c->state = to;
+	if (reason) {
+		if (reason != c->reason)
+			snprintf(c->reason, sizeof c->reason, "%s", reason);
+	}
+	if (to == XPUSH_STATE_FAILED)
+		c->final_error = error;
+	clog_printf(&c->log, XPUSH_LOG_DEBUG, "topic=state from=%s to=%s error=%d reason=%s",
+		    xpush_state_name(from), xpush_state_name(to), error,
+		    clog_quote(q, sizeof q, reason));
+	memset(&ev, 0, sizeof ev);
+	ev.type = XPUSH_EVENT_STATE;
+	ev.state = to;
+	ev.old_state = from;
+	ev.error = error;
+	ev.reason = reason;
+	ev.delay_ms = delay_ms;
+	client_emit(c, &ev);
+}
+
+/* Start a connection attempt now. */
+void client_start_connect(struct xpush_client *c, uint64_t now)
+{
+	char q[CLIENT_REASON_MAX + 16];
+	int rc;
+
+	c->connect_deadline_ms = now + c->cfg.connect_timeout_ms;
+	client_enter_state(c, XPUSH_STATE_CONNECTING, XPUSH_OK, NULL, 0);
+	rc = conn_start(c);
+	if (rc != XPUSH_OK) {
+		/* DNS failure, socket error: libstrophe reports it synchronously */
+		clog_printf(&c->log, XPUSH_LOG_DEBUG, "topic=conn msg=connect_failed reason=%s",
+			    clog_quote(q, sizeof q, c->reason));
+		client_connection_lost(c, CLOSE_TRANSIENT, c->reason);
+	}
+}
+
+static void schedule_reconnect(struct xpush_client *c, uint64_t now)
+{
+	uint32_t delay = backoff_next(&c->backoff, client_random(c));
+
+	c->reconnect_at_ms = now + delay;
+	client_enter_state(c, XPUSH_STATE_WAITING, XPUSH_ECONN, c->reason, delay);
+}
+
+void client_connection_lost(struct xpush_client *c, enum close_cause cause, const char *reason)
+{
+	char buf[CLIENT_REASON_MAX];
+
+	/* reason may point into c->reason; keep a copy while states change */
+	snprintf(buf, sizeof buf, "%s", reason ? reason : "connection closed");
+	session_on_disconnect(c);
+	c->connect_deadline_ms = CLIENT_NEVER;
+	c->stable_at_ms = CLIENT_NEVER;
+	if (c->state == XPUSH_STATE_STOPPING) {
+		client_enter_state(c, XPUSH_STATE_STOPPED, XPUSH_OK, "stopped", 0);
+		return;
+	}
+	if (c->pending_final) {
+		client_enter_state(c, XPUSH_STATE_FAILED, c->pending_final, c->close_reason, 0);
+		return;
+	}
+	if (cause == CLOSE_TLS) {
+		client_enter_state(c, XPUSH_STATE_FAILED, XPUSH_ETLS, buf, 0);
+		return;
+	}
+	if (cause == CLOSE_AUTH) {
+		if (c->cfg.register_account && !c->account_tried) {
+			c->account_pending = 1;
+			client_enter_state(c, XPUSH_STATE_ACCOUNT_SETUP, XPUSH_EAUTH,
+					   "authentication failed; creating the account in-band", 0);
+			return;
+		}
+		client_enter_state(c, XPUSH_STATE_FAILED, XPUSH_EAUTH, buf, 0);
+		return;
+	}
+	client_enter_state(c, XPUSH_STATE_DISCONNECTED, XPUSH_ECONN, buf, 0);
+	schedule_reconnect(c, client_now_ms());
+}
+
+void client_close(struct xpush_client *c, const char *reason)
+{
+	if (!c->we_closed)
+		snprintf(c->close_reason, sizeof c->close_reason, "%s", reason);
+	c->we_closed = 1;
+	xmpp_disconnect(c->conn);
+}
+
+void client_fail_after_close(struct xpush_client *c, int error, const char *reason)
+{
+	snprintf(c->close_reason, sizeof c->close_reason, "%s", reason);
+	c->we_closed = 1;
+	c->pending_final = error;
+	c->close_deadline_ms = client_now_ms() + c->cfg.stop_timeout_ms;
+	xmpp_disconnect(c->conn);
+}
+
+static void begin_stop(struct xpush_client *c, uint64_t now)
+{
+	c->stop_deadline_ms = now + c->cfg.stop_timeout_ms;
+	switch (c->state) {
+	case XPUSH_STATE_IDLE:
+	case XPUSH_STATE_WAITING:
+	case XPUSH_STATE_DISCONNECTED:
+		client_enter_state(c, XPUSH_STATE_STOPPED, XPUSH_OK, "stopped", 0);
+		break;
+	case XPUSH_STATE_ACCOUNT_SETUP:
+		account_release(c);
+		client_enter_state(c, XPUSH_STATE_STOPPED, XPUSH_OK, "stopped", 0);
+		break;
+	case XPUSH_STATE_REGISTERED:
+	case XPUSH_STATE_ONLINE:
+		session_send_unavailable(c);
+		/* fall through */
+	case XPUSH_STATE_CONNECTING:
+	case XPUSH_STATE_CONNECTED:
+		client_enter_state(c, XPUSH_STATE_STOPPING, XPUSH_OK, "stop requested", 0);
+		c->we_closed = 1;
+		snprintf(c->close_reason, sizeof c->close_reason, "stopped");
+		xmpp_disconnect(c->conn);
+		break;
+	default:
+		break;
+	}
+}
+
+static void network_changed(struct xpush_client *c, uint64_t now)
+{
+	clog_printf(&c->log, XPUSH_LOG_INFO, "topic=client msg=network_changed state=%s",
+		    xpush_state_name(c->state));
+	if (c->state == XPUSH_STATE_WAITING) {
+		backoff_reset(&c->backoff);
+		c->reconnect_at_ms = now;
+	} else if (c->state == XPUSH_STATE_ONLINE) {
+		session_kick_heartbeat(c, now);
+	}
+}
+
+static void tick(struct xpush_client *c, uint64_t now)
+{
+	if (terminal(c))
+		return;
+	if (atomic_exchange(&c->stop_flag, 0) && c->state != XPUSH_STATE_STOPPING)
+		begin_stop(c, now);
+	if (atomic_exchange(&c->netchg_flag, 0))
+		network_changed(c, now);
+
+	switch (c->state) {
+	case XPUSH_STATE_IDLE:
+		client_start_connect(c, now);
+		break;
+	case XPUSH_STATE_WAITING:
+		if (now >= c->reconnect_at_ms)
+			client_start_connect(c, now);
+		break;
+	case XPUSH_STATE_CONNECTING:
+		if (now >= c->connect_deadline_ms) {
+			char r[96];
+			c->connect_deadline_ms = CLIENT_NEVER;
+			snprintf(r, sizeof r, "no session within connect_timeout_ms=%u",
+				 (unsigned)c->cfg.connect_timeout_ms);
+			client_close(c, r);
+		}
+		break;
+	case XPUSH_STATE_ACCOUNT_SETUP:
+		account_tick(c, now);
+		break;
+	case XPUSH_STATE_CONNECTED:
+	case XPUSH_STATE_REGISTERED:
+	case XPUSH_STATE_ONLINE:
+		session_tick(c, now);
+		if (c->state == XPUSH_STATE_ONLINE && now >= c->stable_at_ms) {
+			c->stable_at_ms = CLIENT_NEVER;
+			backoff_reset(&c->backoff);
+			clog_printf(&c->log, XPUSH_LOG_DEBUG, "topic=client msg=backoff_reset");
+		}
+		break;
+	case XPUSH_STATE_STOPPING:
+		if (now >= c->stop_deadline_ms)
+			client_enter_state(c, XPUSH_STATE_STOPPED, XPUSH_OK,
+					   "stopped (stream close timed out)", 0);
+		break;
+	default:
+		break;
+	}
+	if (!terminal(c) && c->pending_final && now >= c->close_deadline_ms)
+		client_enter_state(c, XPUSH_STATE_FAILED, c->pending_final, c->close_reason, 0);
+}
+
+static uint64_t next_wake(const struct xpush_client *c)
+{
+	uint64_t w = CLIENT_NEVER, s;
+
+	switch (c->state) {
+	case XPUSH_STATE_IDLE:
+		return 0;
+	case XPUSH_STATE_WAITING:
+		w = c->reconnect_at_ms;
+		break;
+	case XPUSH_STATE_CONNECTING:
+		w = c->connect_deadline_ms;
+		break;
+	case XPUSH_STATE_ACCOUNT_SETUP:
+		w = account_next_wake(c);
+		break;
+	case XPUSH_STATE_CONNECTED:
+	case XPUSH_STATE_REGISTERED:
+	case XPUSH_STATE_ONLINE:
+		w = session_next_wake(c);
+		if (c->state == XPUSH_STATE_ONLINE && c->stable_at_ms < w)
+			w = c->stable_at_ms;
+		break;
+	case XPUSH_STATE_STOPPING:
+		w = c->stop_deadline_ms;
+		break;
+	default:
+		break;
+	}
+	s = c->pending_final ? c->close_deadline_ms : CLIENT_NEVER;
+	return s < w ? s : w;
+}
+
+static int result_code(const struct xpush_client *c)
+{
+	if (c->state == XPUSH_STATE_STOPPED)
+		return XPUSH_OK;
+	if (c->state == XPUSH_STATE_FAILED)
+		return c->final_error ? c->final_error : XPUSH_ECONN;
+	return 1;
+}
+
+int xpush_client_run_once(xpush_client *c, unsigned timeout_ms)
+{
+	uint64_t now, wake, wait;
+
+	if (!c)
+		return XPUSH_EINVAL;
+	if (c->in_loop)
+		return XPUSH_ESTATE;
+	if (terminal(c))
+		return result_code(c);
+	c->in_loop = 1;
+	conn_set_current(c);
+	now = client_now_ms();
+	tick(c, now);
+	if (!terminal(c)) {
+		wake = next_wake(c);
+		wait = timeout_ms;
+		if (wake != CLIENT_NEVER)
+			wait = wake <= now ? 0 : (wake - now < wait ? wake - now : wait);
+		xmpp_run_once(c->ctx, (unsigned long)wait);
+		conn_poll_tls(c);
+		tick(c, client_now_ms());
+	}
+	conn_set_current(NULL);
+	c->in_loop = 0;
+	return result_code(c);
+}
+
+int xpush_client_run(xpush_client *c)
+{
+	int rc;
+
+	while ((rc = xpush_client_run_once(c, RUN_SLICE_MS)) == 1)
+		;
+	return rc;
+}
+
+void xpush_client_stop(xpush_client *c)
+{
+	if (c)
+		atomic_store(&c->stop_flag, 1);
+}
+
+void xpush_client_network_changed(xpush_client *c)
+{
+	if (c)
+		atomic_store(&c->netchg_flag, 1);
+}
+
+enum xpush_state xpush_client_state(const xpush_client *c)
+{
+	return c ? c->state : XPUSH_STATE_FAILED;
+}
+
+const char *xpush_client_last_reason(const xpush_client *c)
+{
+	return c ? c->reason : "";
+}
+
+static int check_ca_file(const struct xpush_config *cfg, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd;
+
+	if (!cfg->ca_file)
+		return XPUSH_OK;
+	fd = open(cfg->ca_file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "ca_file: cannot read %s: %s", cfg->ca_file, strerror(errno));
+		return XPUSH_EINVAL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "ca_file: %s is not a regular file", cfg->ca_file);
+		close(fd);
+		return XPUSH_EINVAL;
+	}
+	close(fd);
+	return XPUSH_OK;
+}
+
+int xpush_client_new(const xpush_config *cfg, xpush_client **out)
+{
+	struct clog early;
+	struct seen_opts so;
+	struct xpush_client *c = NULL;
+	char err[512], q[600];
+	int rc;
+
+	if (!out)
+		return XPUSH_EINVAL;
+	*out = NULL;
+	if (!cfg)
+		return XPUSH_EINVAL;
+	early.cb = cfg->log_cb;
+	early.userdata = cfg->userdata;
+	early.level = (enum xpush_log_level)cfg->log_level;
+	err[0] = '\0';
+	if ((rc = cfg_validate(cfg, err, sizeof err)) != XPUSH_OK ||
+	    (rc = check_ca_file(cfg, err, sizeof err)) != XPUSH_OK)
+		goto fail;
+	if (!(c = calloc(1, sizeof *c))) {
+		rc = XPUSH_ENOMEM;
+		goto fail;
+	}
+	if ((rc = cfg_copy(&c->cfg, cfg)) != XPUSH_OK) {
+		free(c);
+		c = NULL;
+		goto fail;
+	}
+	c->log = early;
+	c->state = XPUSH_STATE_IDLE;
+	c->reconnect_at_ms = c->connect_deadline_ms = c->stable_at_ms = CLIENT_NEVER;
+	c->close_deadline_ms = c->stop_deadline_ms = CLIENT_NEVER;
+	c->register_deadline_ms = c->register_retry_ms = CLIENT_NEVER;
+	atomic_init(&c->stop_flag, 0);
+	atomic_init(&c->netchg_flag, 0);
+	hb_stop(&c->hb);
+	c->backoff.base_ms = c->cfg.reconnect_base_ms;
+	c->backoff.cap_ms = c->cfg.reconnect_cap_ms;
+	c->reg_backoff = c->backoff;
+	if (xjid_domain(c->cfg.jid, c->domain, sizeof c->domain)) {
+		snprintf(err, sizeof err, "jid: malformed");
+		rc = XPUSH_EINVAL;
+		goto fail;
+	}
+	so.retention_s = c->cfg.seen_retention_s;
+	so.max_lines = c->cfg.seen_max_lines;
+	if ((rc = seen_open(c->cfg.state_dir, c->cfg.component, &so, (int64_t)time(NULL),
+			    &c->seen, err, sizeof err)) != XPUSH_OK)
+		goto fail;
+	if (seen_needs_compact(c->seen)) {
+		char cerr[512];
+		if (seen_compact(c->seen, (int64_t)time(NULL), cerr, sizeof cerr) != XPUSH_OK)
+			clog_printf(&c->log, XPUSH_LOG_WARN, "topic=seen msg=compact_failed reason=%s",
+				    clog_quote(q, sizeof q, cerr));
+	}
+	pthread_once(&strophe_once, strophe_init);
+	c->xlog.handler = conn_strophe_log;
+	c->xlog.userdata = c;
+	if (!(c->ctx = xmpp_ctx_new(NULL, &c->xlog))) {
+		rc = XPUSH_ENOMEM;
+		goto fail;
+	}
+	if ((rc = conn_setup(c)) != XPUSH_OK)
+		goto fail;
+	{
+		struct seen_stats st;
+		char qs[600];
+		seen_stats(c->seen, &st);
+		clog_printf(&c->log, XPUSH_LOG_DEBUG,
+			    "topic=client msg=created jid=%s component=%s seen_file=%s seen_ids=%zu "
+			    "corrupt_lines=%zu torn_line=%d",
+			    c->cfg.jid, c->cfg.component, clog_quote(qs, sizeof qs, seen_path(c->seen)),
+			    st.live, st.corrupt, st.torn);
+		if (st.corrupt || st.torn)
+			clog_printf(&c->log, XPUSH_LOG_WARN,
+				    "topic=seen msg=damaged_lines_skipped corrupt=%zu torn=%d",
+				    st.corrupt, st.torn);
+	}
+	*out = c;
+	return XPUSH_OK;
+fail:
+	if (err[0])
+		clog_printf(&early, XPUSH_LOG_ERROR, "topic=config msg=invalid reason=%s",
+			    clog_quote(q, sizeof q, err));
+	else
+		clog_printf(&early, XPUSH_LOG_ERROR, "topic=client msg=create_failed error=%s",
+			    xpush_strerror(rc));
+	xpush_client_free(c);
+	return rc;
+}
+
+void xpush_client_free(xpush_client *c)
+{
+	if (!c)
+		return;
+	c->freeing = 1;
+	account_release(c);
+	if (c->conn)
+		xmpp_conn_release(c->conn);
+	if (c->ctx)
+		xmpp_ctx_free(c->ctx);
+	seen_close(c->seen);
+	free(c->bound_jid);
+	cfg_clear(&c->cfg);
+	free(c);
+}
+
+const char *xpush_strerror(int code)
+{
+	switch (code) {
+	case XPUSH_OK: return "success";
+	case XPUSH_EINVAL: return "invalid argument or configuration";
+	case XPUSH_ENOMEM: return "out of memory";
+	case XPUSH_EIO: return "state directory I/O error";
+	case XPUSH_EBUSY: return "state directory in use by another client";
+	case XPUSH_ESTATE: return "call not allowed in this state";
+	case XPUSH_ECONN: return "connection lost";
+	case XPUSH_EAUTH: return "authentication failed";
+	case XPUSH_ETLS: return "TLS or certificate verification failed";
+	case XPUSH_EREJECTED: return "registration rejected by the component";
+	default: return "unknown error";
+	}
+}
+
+const char *xpush_version(void)
+{
+	return XPUSH_VERSION_STRING;
+}

@@ -1,0 +1,135 @@
+/* client_impl.h: the private state of one xpush_client, shared by the files
+ * that make up the client (client.c loop and state machine, conn.c the
+ * libstrophe connection, session.c the urn:xpush:0 session, notify.c the
+ * notification path, account.c in-band registration). Not installed. */
+#ifndef XPUSH_CLIENT_IMPL_H
+#define XPUSH_CLIENT_IMPL_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <strophe.h>
+
+#include "backoff.h"
+#include "cfg.h"
+#include "clog.h"
+#include "heartbeat.h"
+#include "seen.h"
+#include "xpush.h"
+
+#define CLIENT_REASON_MAX 256
+#define CLIENT_NEVER UINT64_MAX
+
+/* Why a connection ended, decided by conn_classify(). */
+enum close_cause {
+	CLOSE_TRANSIENT = 0, /* reconnect with backoff */
+	CLOSE_AUTH,          /* authentication failed */
+	CLOSE_TLS,           /* certificate or STARTTLS failure */
+};
+
+struct account_reg; /* account.c */
+
+struct xpush_client {
+	struct xpush_config cfg; /* own copy */
+	struct clog log;
+	char domain[1024];       /* of cfg.jid */
+
+	xmpp_log_t xlog;
+	xmpp_ctx_t *ctx;
+	xmpp_conn_t *conn;
+	struct account_reg *acct;
+	struct seen *seen;
+
+	enum xpush_state state;
+	int final_error;         /* once FAILED */
+	char reason[CLIENT_REASON_MAX];
+	char *bound_jid;         /* strdup'ed from libstrophe at each CONNECT */
+
+	/* reconnect */
+	struct backoff backoff;
+	uint64_t reconnect_at_ms;
+	uint64_t stable_at_ms;   /* backoff resets when online until then */
+	int account_tried;       /* in-band registration was answered once */
+	int account_pending;     /* start it from the loop */
+	int account_done;        /* its connection ended: release from the loop */
+
+	/* per connection attempt (reset by conn_start) */
+	uint64_t connect_deadline_ms;
+	int session_up;          /* XMPP_CONN_CONNECT seen */
+	int tls_up;              /* TLS was seen established (polled: libstrophe
+	                            forgets it before reporting a disconnect) */
+	int cert_failed;         /* certfail handler rejected a certificate */
+	int no_starttls;         /* server offered no STARTTLS while mandatory */
+	int auth_rejected;       /* libstrophe ran out of SASL mechanisms */
+	int we_closed;           /* we called xmpp_disconnect: not an auth failure */
+	int pending_final;       /* a final error to enter once the stream closed */
+	uint64_t close_deadline_ms;
+	char close_reason[CLIENT_REASON_MAX];
+	char tls_reason[CLIENT_REASON_MAX];
+
+	/* session (session.c) */
+	unsigned seq;
+	char register_id[32];
+	char ping_id[32];
+	uint64_t register_deadline_ms;
+	uint64_t register_retry_ms;
+	struct backoff reg_backoff;
+	struct hb hb;
+
+	/* loop */
+	atomic_int stop_flag;
+	atomic_int netchg_flag;
+	uint64_t stop_deadline_ms;
+	int in_loop;
+	int freeing;
+};
+
+/* client.c */
+uint64_t client_now_ms(void);
+/* The one state transition: logs from -> to, refuses impossible moves,
+ * emits the XPUSH_EVENT_STATE event. reason may be NULL. */
+void client_enter_state(struct xpush_client *c, enum xpush_state to, int error,
+                        const char *reason, uint32_t delay_ms);
+void client_emit(struct xpush_client *c, struct xpush_event *ev);
+/* Start a connection attempt now (enters CONNECTING). */
+void client_start_connect(struct xpush_client *c, uint64_t now);
+/* The connection ended with cause; decide what is next (loop thread). */
+void client_connection_lost(struct xpush_client *c, enum close_cause cause, const char *reason);
+/* Close the stream ourselves (heartbeat, timeouts, final errors). */
+void client_close(struct xpush_client *c, const char *reason);
+/* Close the stream and then fail with error for good. */
+void client_fail_after_close(struct xpush_client *c, int error, const char *reason);
+const char *client_jid(const struct xpush_client *c);
+uint32_t client_random(struct xpush_client *c);
+
+/* conn.c */
+int conn_setup(struct xpush_client *c);
+int conn_start(struct xpush_client *c);
+void conn_set_current(struct xpush_client *c);
+/* Remember that TLS came up; call after every xmpp_run_once. */
+void conn_poll_tls(struct xpush_client *c);
+void conn_apply_tls(struct xpush_client *c, xmpp_conn_t *conn);
+void conn_strophe_log(void *userdata, xmpp_log_level_t level, const char *area, const char *msg);
+
+/* session.c */
+void session_attach(struct xpush_client *c);
+void session_on_connect(struct xpush_client *c);
+void session_on_disconnect(struct xpush_client *c);
+void session_tick(struct xpush_client *c, uint64_t now);
+uint64_t session_next_wake(const struct xpush_client *c);
+void session_send_unavailable(struct xpush_client *c);
+void session_kick_heartbeat(struct xpush_client *c, uint64_t now);
+/* Reply to iq with an <error type=etype><condition/></error>. */
+void session_send_iq_error(struct xpush_client *c, xmpp_stanza_t *iq, const char *etype,
+                           const char *condition, const char *text);
+
+/* notify.c */
+void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n);
+
+/* account.c */
+int account_start(struct xpush_client *c);
+void account_tick(struct xpush_client *c, uint64_t now);
+uint64_t account_next_wake(const struct xpush_client *c);
+/* Drop the registration connection at once (stop, free). */
+void account_release(struct xpush_client *c);
+
+#endif

@@ -1,0 +1,254 @@
+/* conn.c: the libstrophe connection of a client. Owns the TLS policy
+ * (mandatory STARTTLS, certificate verification against the system store plus
+ * ca_file, never TRUST_TLS), socket options, the bridge from libstrophe's log
+ * to ours (with secrets redacted), and the classification of a disconnect
+ * into transient / authentication failure / TLS failure.
+ *
+ * libstrophe 0.12 facts this file works around (see DESIGN.md section 4):
+ *  - XMPP_CONN_FAIL never fires; a wrong password is a plain disconnect with
+ *    error 0 after TLS, before the session. We also watch libstrophe's log for
+ *    "Cannot authenticate with known methods" to be sure.
+ *  - The certfail handler gets no userdata, and the sockopt callback none we
+ *    control, so the client currently running the loop is kept in a
+ *    thread-local (callbacks always run inside our own call on that thread).
+ *  - xmpp_conn_is_secured() is already 0 when the DISCONNECT callback runs
+ *    (the TLS object is freed first), so whether TLS came up is polled after
+ *    every loop turn: a SASL failure needs several round trips after the
+ *    handshake, each one a separate xmpp_run_once().
+ *  - With MANDATORY_TLS and no STARTTLS offered (or a TLS context that could
+ *    not be built, e.g. an unreadable CA file) libstrophe only logs "TLS is not
+ *    supported, but set as mandatory" and closes. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "client_impl.h"
+
+static __thread struct xpush_client *current;
+
+void conn_set_current(struct xpush_client *c)
+{
+	current = c;
+}
+
+void conn_poll_tls(struct xpush_client *c)
+{
+	if (c->conn && !c->tls_up && xmpp_conn_is_secured(c->conn))
+		c->tls_up = 1;
+}
+
+static int certfail_cb(const xmpp_tlscert_t *cert, const char *errormsg)
+{
+	struct xpush_client *c = current;
+	const char *subject = cert ? xmpp_tlscert_get_string(cert, XMPP_CERT_SUBJECT) : NULL;
+
+	if (c && !c->cert_failed) {
+		c->cert_failed = 1;
+		snprintf(c->tls_reason, sizeof c->tls_reason,
+			 "certificate verification failed: %s (subject %s)",
+			 errormsg ? errormsg : "unknown error", subject ? subject : "?");
+	}
+	return 0; /* reject: never connect to an unverified server */
+}
+
+static int sockopt_cb(xmpp_conn_t *conn, void *sock)
+{
+	struct xpush_client *c = current;
+	int fd = *(int *)sock;
+	unsigned int t = 60000;
+
+	/* Unacked data (e.g. a heartbeat) on a dead path kills the socket in
+	 * bounded time instead of tcp_retries2's ~15 minutes. */
+	if (c && c->cfg.heartbeat_timeout_ms) {
+		t = 2 * c->cfg.heartbeat_timeout_ms;
+		if (t < 30000)
+			t = 30000;
+	}
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &t, sizeof t);
+	return 0;
+}
+
+void conn_apply_tls(struct xpush_client *c, xmpp_conn_t *conn)
+{
+	xmpp_conn_set_flags(conn, XMPP_CONN_FLAG_MANDATORY_TLS);
+	if (c->cfg.ca_file)
+		xmpp_conn_set_cafile(conn, c->cfg.ca_file);
+	xmpp_conn_set_certfail_handler(conn, certfail_cb);
+	xmpp_conn_set_sockopt_callback(conn, sockopt_cb);
+}
+
+int conn_setup(struct xpush_client *c)
+{
+	if (!(c->conn = xmpp_conn_new(c->ctx)))
+		return XPUSH_ENOMEM;
+	conn_apply_tls(c, c->conn);
+	xmpp_conn_set_jid(c->conn, c->cfg.jid);
+	xmpp_conn_set_pass(c->conn, c->cfg.password);
+	session_attach(c);
+	return XPUSH_OK;
+}
+
+static const char *const stream_errors[] = {
+	[XMPP_SE_BAD_FORMAT] = "bad-format",
+	[XMPP_SE_BAD_NS_PREFIX] = "bad-namespace-prefix",
+	[XMPP_SE_CONFLICT] = "conflict",
+	[XMPP_SE_CONN_TIMEOUT] = "connection-timeout",
+	[XMPP_SE_HOST_GONE] = "host-gone",
+	[XMPP_SE_HOST_UNKNOWN] = "host-unknown",
+	[XMPP_SE_IMPROPER_ADDR] = "improper-addressing",
+	[XMPP_SE_INTERNAL_SERVER_ERROR] = "internal-server-error",
+	[XMPP_SE_INVALID_FROM] = "invalid-from",
+	[XMPP_SE_INVALID_ID] = "invalid-id",
+	[XMPP_SE_INVALID_NS] = "invalid-namespace",
+	[XMPP_SE_INVALID_XML] = "invalid-xml",
+	[XMPP_SE_NOT_AUTHORIZED] = "not-authorized",
+	[XMPP_SE_POLICY_VIOLATION] = "policy-violation",
+	[XMPP_SE_REMOTE_CONN_FAILED] = "remote-connection-failed",
+	[XMPP_SE_RESOURCE_CONSTRAINT] = "resource-constraint",
+	[XMPP_SE_RESTRICTED_XML] = "restricted-xml",
+	[XMPP_SE_SEE_OTHER_HOST] = "see-other-host",
+	[XMPP_SE_SYSTEM_SHUTDOWN] = "system-shutdown",
+	[XMPP_SE_UNDEFINED_CONDITION] = "undefined-condition",
+	[XMPP_SE_UNSUPPORTED_ENCODING] = "unsupported-encoding",
+	[XMPP_SE_UNSUPPORTED_STANZA_TYPE] = "unsupported-stanza-type",
+	[XMPP_SE_UNSUPPORTED_VERSION] = "unsupported-version",
+	[XMPP_SE_XML_NOT_WELL_FORMED] = "xml-not-well-formed",
+};
+
+static const char *stream_error_name(xmpp_error_type_t t)
+{
+	if ((unsigned)t < sizeof stream_errors / sizeof stream_errors[0] && stream_errors[t])
+		return stream_errors[t];
+	return "undefined-condition";
+}
+
+/* Decide why the connection ended. Called once per DISCONNECT. */
+static enum close_cause classify(struct xpush_client *c, int error,
+                                 const xmpp_stream_error_t *se, char *reason, size_t len)
+{
+	int secured = c->tls_up;
+
+	if (c->cert_failed) {
+		snprintf(reason, len, "%s", c->tls_reason);
+		return CLOSE_TLS;
+	}
+	if (c->no_starttls) {
+		snprintf(reason, len, "%s", c->tls_reason[0] ? c->tls_reason :
+			 "server did not offer STARTTLS (TLS is mandatory)");
+		return CLOSE_TLS;
+	}
+	/* A disconnect after TLS came up and before the session was established
+	 * that neither we nor the network caused is the server refusing our
+	 * credentials (libstrophe 0.12 reports it as a clean close, error 0). */
+	if (!c->session_up && !c->we_closed &&
+	    (c->auth_rejected ||
+	     (secured && error == 0 && (!se || se->type == XMPP_SE_NOT_AUTHORIZED)))) {
+		snprintf(reason, len, "authentication failed");
+		return CLOSE_AUTH;
+	}
+	if (c->we_closed)
+		snprintf(reason, len, "%s", c->close_reason);
+	else if (se && se->text)
+		snprintf(reason, len, "stream error %s: %s", stream_error_name(se->type), se->text);
+	else if (se)
+		snprintf(reason, len, "stream error %s", stream_error_name(se->type));
+	else if (!secured && !c->session_up)
+		snprintf(reason, len, "could not connect%s%s", error ? ": " : "",
+			 error ? strerror(error) : " (refused, unreachable or closed before TLS)");
+	else if (secured && error == 6) /* SSL_ERROR_ZERO_RETURN */
+		snprintf(reason, len, "TLS connection closed by server");
+	else if (secured && (error == 1 || error == 5)) /* SSL_ERROR_SSL, _SYSCALL */
+		snprintf(reason, len, "TLS connection lost (%s)", error == 1 ? "protocol error" : "socket error");
+	else if (error)
+		snprintf(reason, len, "connection lost: %s", strerror(error));
+	else
+		snprintf(reason, len, "connection closed by server");
+	return CLOSE_TRANSIENT;
+}
+
+static void conn_cb(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
+                    xmpp_stream_error_t *se, void *userdata)
+{
+	struct xpush_client *c = userdata;
+	char reason[CLIENT_REASON_MAX];
+	enum close_cause cause;
+
+	if (c->freeing)
+		return;
+	switch (ev) {
+	case XMPP_CONN_CONNECT:
+		c->session_up = 1;
+		c->tls_up = xmpp_conn_is_secured(conn);
+		if (c->state != XPUSH_STATE_CONNECTING || c->we_closed)
+			return; /* closing already (stop, timeout) */
+		session_on_connect(c);
+		return;
+	case XMPP_CONN_RAW_CONNECT:
+		return;
+	case XMPP_CONN_DISCONNECT:
+	case XMPP_CONN_FAIL:
+	default:
+		break;
+	}
+	cause = classify(c, error, se, reason, sizeof reason);
+	clog_printf(&c->log, XPUSH_LOG_DEBUG,
+		    "topic=conn msg=disconnect error=%d tls_up=%d session=%d we_closed=%d auth_log=%d cause=%d",
+		    error, c->tls_up, c->session_up, c->we_closed, c->auth_rejected, (int)cause);
+	client_connection_lost(c, cause, reason);
+}
+
+int conn_start(struct xpush_client *c)
+{
+	int rc;
+
+	c->session_up = 0;
+	c->tls_up = 0;
+	c->cert_failed = 0;
+	c->no_starttls = 0;
+	c->auth_rejected = 0;
+	c->we_closed = 0;
+	c->pending_final = 0;
+	c->close_reason[0] = '\0';
+	c->tls_reason[0] = '\0';
+	rc = xmpp_connect_client(c->conn, c->cfg.host, (unsigned short)c->cfg.port, conn_cb, c);
+	if (rc != XMPP_EOK) {
+		snprintf(c->reason, sizeof c->reason, "could not connect to %.160s:%u (lookup or socket failed)",
+			 c->cfg.host ? c->cfg.host : c->domain, (unsigned)c->cfg.port);
+		return XPUSH_ECONN;
+	}
+	return XPUSH_OK;
+}
+
+/* Never let authentication material reach a log callback. */
+static int secret_bearing(const char *msg)
+{
+	return strstr(msg, "xmpp-sasl") || strstr(msg, "jabber:iq:register") ||
+	       strstr(msg, "<auth") || strstr(msg, "<response") || strstr(msg, "<success") ||
+	       strstr(msg, "<challenge") || strstr(msg, "assword");
+}
+
+void conn_strophe_log(void *userdata, xmpp_log_level_t level, const char *area, const char *msg)
+{
+	struct xpush_client *c = userdata;
+	char q[1024];
+
+	if (!c || !msg)
+		return;
+	if (level == XMPP_LEVEL_ERROR && strstr(msg, "TLS is not supported, but set as mandatory"))
+		c->no_starttls = 1;
+	if (level == XMPP_LEVEL_ERROR && strstr(msg, "SSL_CTX_load_verify_locations"))
+		snprintf(c->tls_reason, sizeof c->tls_reason,
+			 "cannot load CA file %s", c->cfg.ca_file ? c->cfg.ca_file : "");
+	if (level == XMPP_LEVEL_ERROR && strstr(msg, "Cannot authenticate with known methods"))
+		c->auth_rejected = 1;
+	if (!clog_enabled(&c->log, XPUSH_LOG_DEBUG))
+		return;
+	clog_printf(&c->log, XPUSH_LOG_DEBUG, "topic=strophe area=%s level=%d msg=%s",
+		    area ? area : "-", (int)level,
+		    secret_bearing(msg) ? "\"[redacted: authentication data]\"" :
+		    clog_quote(q, sizeof q, msg));
+}

@@ -1,0 +1,279 @@
+/* xpush.h: libxpush, the device side of xpush. The ONE public header.
+ *
+ * libxpush logs in to an XMPP server over mandatory, verified TLS, registers
+ * the device with the xpush component (docs/protocol.md, urn:xpush:0),
+ * receives notifications, de-duplicates them durably in a state directory,
+ * hands each one to the application exactly once, acks it, and reconnects
+ * with capped, jittered exponential backoff.
+ *
+ * Model (libuv/libcurl style):
+ *   xpush_config_new()            build a configuration (string key/value
+ *   xpush_config_set(...)          table, plus callbacks)
+ *   xpush_client_new(cfg, &c)     validate it and create a client
+ *   xpush_client_run(c)           run until xpush_client_stop() or a final
+ *                                  failure; or drive it yourself with
+ *   xpush_client_run_once(c, ms)   from your own loop
+ *   xpush_client_free(c)
+ *
+ * Threads: a client is NOT thread-safe (libstrophe is not). Every function
+ * except xpush_client_stop(), xpush_client_network_changed() and
+ * xpush_strerror() must be called from the one thread that runs the client's
+ * loop. Different clients may run on different threads. All callbacks are
+ * invoked on the loop thread, from inside xpush_client_run[_once]().
+ *
+ * Signals: the process must ignore SIGPIPE (signal(SIGPIPE, SIG_IGN)) before
+ * running a client; a write to a closed TLS socket otherwise kills it. The
+ * library never installs signal handlers itself.
+ *
+ * The library never exits, aborts or prints. Functions return 0 (XPUSH_OK)
+ * or a negative enum xpush_error code; details go to the log callback.
+ *
+ * Ownership convention used below:
+ *   "borrowed": the callee only reads it during the call (or the callback
+ *               only may read it during the callback); the owner keeps it.
+ *   "copied":   the library keeps its own copy; the caller may free its own
+ *               at once.
+ *   "owned by the library": do not free; valid for the stated lifetime. */
+#ifndef XPUSH_H
+#define XPUSH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(XPUSH_BUILDING) && defined(__GNUC__)
+#define XPUSH_API __attribute__((visibility("default")))
+#else
+#define XPUSH_API
+#endif
+
+#define XPUSH_VERSION_STRING "0.1.0"
+#define XPUSH_NS "urn:xpush:0"
+
+/* Return codes. 0 is success; everything else is negative. */
+enum xpush_error {
+	XPUSH_OK = 0,
+	XPUSH_EINVAL = -1,    /* invalid argument, unknown key, bad value, missing required key */
+	XPUSH_ENOMEM = -2,    /* out of memory */
+	XPUSH_EIO = -3,       /* state directory I/O failed */
+	XPUSH_EBUSY = -4,     /* state directory is in use by another client/process */
+	XPUSH_ESTATE = -5,    /* call not valid now (e.g. run from inside a callback) */
+	XPUSH_ECONN = -6,     /* connection lost or could not be made (transient) */
+	XPUSH_EAUTH = -7,     /* authentication failed (final: the client stops) */
+	XPUSH_ETLS = -8,      /* TLS or certificate verification failed (final) */
+	XPUSH_EREJECTED = -9, /* the component or server refused the device's
+	                         registration as malformed (final) */
+};
+
+/* Client states. Transitions are reported through the event callback. */
+enum xpush_state {
+	XPUSH_STATE_IDLE = 0,      /* created, not run yet */
+	XPUSH_STATE_CONNECTING,    /* TCP, STARTTLS, SASL, bind in progress */
+	XPUSH_STATE_ACCOUNT_SETUP, /* creating the account in-band (XEP-0077) */
+	XPUSH_STATE_CONNECTED,     /* TLS session up and authenticated; registering */
+	XPUSH_STATE_REGISTERED,    /* the component confirmed the registration */
+	XPUSH_STATE_ONLINE,        /* directed presence sent: notifications flow */
+	XPUSH_STATE_DISCONNECTED,  /* connection lost (transient); see reason */
+	XPUSH_STATE_WAITING,       /* waiting delay_ms before reconnecting */
+	XPUSH_STATE_STOPPING,      /* xpush_client_stop(): closing gracefully */
+	XPUSH_STATE_STOPPED,       /* stopped after xpush_client_stop() (terminal) */
+	XPUSH_STATE_FAILED,        /* final failure, see error/reason (terminal) */
+};
+
+enum xpush_log_level {
+	XPUSH_LOG_DEBUG = 0,
+	XPUSH_LOG_INFO = 1,
+	XPUSH_LOG_WARN = 2,
+	XPUSH_LOG_ERROR = 3,
+};
+
+/* A received notification. Allocated by the library; every pointer is
+ * borrowed and valid only during the notification callback (copy what you
+ * keep). Absent optional fields are NULL. New fields may be appended in
+ * later versions: never allocate or copy this struct by value. */
+struct xpush_notification {
+	const char *id;       /* notification id (never NULL) */
+	const char *app;      /* app attribute, or NULL */
+	const char *priority; /* "normal" or "high" as sent, or NULL */
+	const char *collapse; /* collapse key, or NULL */
+	const char *expires;  /* ISO-8601 UTC, or NULL */
+	const char *created;  /* ISO-8601 UTC, or NULL */
+	const char *title;    /* element texts, byte-exact UTF-8, or NULL */
+	const char *body;
+	const char *uri;
+	const char *payload;
+	const char *from;     /* sender JID (the component), never NULL */
+	const char *iq_id;    /* the IQ id being acked, never NULL */
+};
+
+enum xpush_event_type {
+	XPUSH_EVENT_STATE = 1,  /* state changed: state, old_state, error, reason, delay_ms */
+	XPUSH_EVENT_ACKED,      /* an ack was queued for sending: id, duplicate */
+	XPUSH_EVENT_DUPLICATE,  /* a redelivered id was seen (acked, not displayed): id */
+	XPUSH_EVENT_REFUSED,    /* a notification from a non-component sender was
+	                           refused with service-unavailable: id (may be NULL), from */
+};
+
+/* Event record. Allocated by the library; pointers borrowed, valid only
+ * during the callback. Fields not meaningful for a type are 0/NULL. New
+ * fields may be appended in later versions. */
+struct xpush_event {
+	enum xpush_event_type type;
+	enum xpush_state state;      /* STATE: the new state */
+	enum xpush_state old_state;  /* STATE: the previous state */
+	int error;                   /* STATE: XPUSH_OK or why (XPUSH_ECONN, XPUSH_EAUTH, ...) */
+	const char *reason;          /* STATE: human-readable cause, or NULL */
+	const char *jid;             /* bound full JID once known, else the configured JID */
+	uint32_t delay_ms;           /* STATE WAITING: delay before the next attempt */
+	const char *id;              /* ACKED/DUPLICATE/REFUSED: notification id */
+	const char *from;            /* REFUSED: the sender */
+	int duplicate;               /* ACKED: 1 if the id had been seen before */
+};
+
+/* Callbacks. userdata is the pointer given to xpush_config_set_userdata().
+ * They run on the loop thread. They may call xpush_client_stop(); they must
+ * not call xpush_client_run*, xpush_client_free. */
+
+/* Log line: msg is key=value text without a trailing newline (borrowed).
+ * Only lines at or above the configured log_level are delivered. Secrets
+ * (password, SASL exchanges) are never logged. */
+typedef void (*xpush_log_cb)(void *userdata, enum xpush_log_level level, const char *msg);
+
+/* Display a notification. Called at most once per notification id (per
+ * component JID and state directory, within the retention period): the id
+ * has already been recorded durably; the ack is sent when this returns. If
+ * the process dies inside this callback the notification will be redelivered,
+ * acked and NOT shown again. */
+typedef void (*xpush_notify_cb)(void *userdata, const struct xpush_notification *n);
+
+/* State changes and delivery events. */
+typedef void (*xpush_event_cb)(void *userdata, const struct xpush_event *ev);
+
+/* ---- Configuration ----------------------------------------------------- */
+
+typedef struct xpush_config xpush_config;
+
+/* Create an empty configuration with defaults. *out receives a handle the
+ * caller frees with xpush_config_free(). Returns XPUSH_OK, XPUSH_EINVAL
+ * (out NULL) or XPUSH_ENOMEM. */
+XPUSH_API int xpush_config_new(xpush_config **out);
+
+/* Free a configuration (NULL is fine). The password is wiped. A client
+ * created from it keeps its own copy. */
+XPUSH_API void xpush_config_free(xpush_config *cfg);
+
+/* Set one key from its string form. key and value are borrowed (copied).
+ * Setting a key again replaces it, except "tag", which appends. value NULL
+ * resets the key to its default (for "tag": removes all tags).
+ *
+ *  key                   type/unit        default       meaning
+ *  jid                   JID              (required)    account JID, optionally with resource
+ *  password              secret           (required)    account password (never logged)
+ *  host                  hostname         JID domain    connect here instead of SRV/domain lookup
+ *  port                  1..65535         5222          with host (or the domain)
+ *  ca_file               path             system store  extra trusted CA(s), PEM; must be readable
+ *  component             JID              (required)    the xpush component, e.g. push.example.org
+ *  app                   string<=128      (required)    application id, e.g. com.example.news
+ *  device                string<=128      (required)    stable install id
+ *  alias                 string<=128      none          optional alias
+ *  tag                   string<=64       none          repeatable, up to 64, no duplicates
+ *  platform              string<=32       none          e.g. android, linux
+ *  state_dir             path             (required)    durable state (dedup store); created if missing
+ *  register_account      bool             false         on the first authentication failure, create
+ *                                                       the account in-band (XEP-0077), then retry once
+ *  log_level             debug|info|warn|error  info
+ *  reconnect_base_ms     ms               2000          first reconnect delay scale
+ *  reconnect_cap_ms      ms               300000        no reconnect delay exceeds this
+ *  stable_after_ms       ms               60000         online this long resets the backoff
+ *  connect_timeout_ms    ms               30000         TCP+TLS+auth must finish within this
+ *  register_timeout_ms   ms               30000         wait this long for <registered/>
+ *  heartbeat_ms          ms               240000        XEP-0199 ping to the server when online; 0 = off
+ *  heartbeat_timeout_ms  ms               20000         no pong within this = dead link, reconnect
+ *  stop_timeout_ms       ms               3000          graceful close limit for xpush_client_stop
+ *  seen_retention_s      s                3024000       keep seen ids 35 days (> 4-week max TTL)
+ *  seen_max_lines        count            10000         compact the dedup log past this
+ *
+ * bool accepts 1/0, true/false, yes/no, on/off. Returns XPUSH_OK,
+ * XPUSH_EINVAL (unknown key or bad value; nothing changed) or XPUSH_ENOMEM. */
+XPUSH_API int xpush_config_set(xpush_config *cfg, const char *key, const char *value);
+
+/* Reason of the last failed xpush_config_set(), e.g. "port: must be an
+ * integer in 1..65535"; "" after a success. Owned by cfg. */
+XPUSH_API const char *xpush_config_last_error(const xpush_config *cfg);
+
+/* Callbacks and their shared userdata (borrowed: must outlive the client).
+ * Any callback may be NULL. */
+XPUSH_API void xpush_config_set_log_cb(xpush_config *cfg, xpush_log_cb cb);
+XPUSH_API void xpush_config_set_notify_cb(xpush_config *cfg, xpush_notify_cb cb);
+XPUSH_API void xpush_config_set_event_cb(xpush_config *cfg, xpush_event_cb cb);
+XPUSH_API void xpush_config_set_userdata(xpush_config *cfg, void *userdata);
+
+/* ---- Client ------------------------------------------------------------ */
+
+typedef struct xpush_client xpush_client;
+
+/* Validate cfg and create a client: cfg is borrowed (copied; free it when you
+ * like). Opens (and locks) the dedup store in state_dir. Does not connect:
+ * that happens in the first xpush_client_run[_once]. On success *out receives
+ * a handle to free with xpush_client_free(); on failure *out is NULL and the
+ * reason was logged through cfg's log callback. Returns XPUSH_OK,
+ * XPUSH_EINVAL (missing/invalid setting, unreadable ca_file), XPUSH_EIO,
+ * XPUSH_EBUSY (state_dir locked by another client) or XPUSH_ENOMEM. */
+XPUSH_API int xpush_client_new(const xpush_config *cfg, xpush_client **out);
+
+/* Run the client until it stops: returns XPUSH_OK after xpush_client_stop()
+ * (once the graceful close finished or stop_timeout_ms passed), or the final
+ * error (XPUSH_EAUTH, XPUSH_ETLS, XPUSH_EREJECTED), or XPUSH_ESTATE if called
+ * from a callback. Transient failures never return: they reconnect. */
+XPUSH_API int xpush_client_run(xpush_client *c);
+
+/* One loop iteration for applications that own the loop: waits at most
+ * timeout_ms (less if a timer is due) for network events, handles them and
+ * the client's timers. Returns 1 while the client is active (call again),
+ * 0 once it has stopped after xpush_client_stop(), or a negative final error
+ * as xpush_client_run() does. Calling it again after it returned <= 0 just
+ * returns the same value. */
+XPUSH_API int xpush_client_run_once(xpush_client *c, unsigned timeout_ms);
+
+/* Ask the client to stop: it sends unavailable presence, closes the stream and
+ * then xpush_client_run() returns XPUSH_OK. Async-signal-safe and callable
+ * from any thread (it only sets an atomic flag). The loop thread notices it
+ * at once when the signal interrupts its wait, otherwise within 500 ms in
+ * xpush_client_run() or at the next xpush_client_run_once(). */
+XPUSH_API void xpush_client_stop(xpush_client *c);
+
+/* Tell the client the network changed (Wi-Fi <-> cellular, new address).
+ * Same thread rules as xpush_client_stop(). When waiting to reconnect it
+ * reconnects now with a fresh backoff; when online it sends a heartbeat now
+ * so that a dead link is noticed within heartbeat_timeout_ms. */
+XPUSH_API void xpush_client_network_changed(xpush_client *c);
+
+/* Current state (loop thread only). */
+XPUSH_API enum xpush_state xpush_client_state(const xpush_client *c);
+
+/* Human-readable reason of the last failure or disconnect, or "" if none.
+ * Owned by the library, valid until the next run call or free. */
+XPUSH_API const char *xpush_client_last_reason(const xpush_client *c);
+
+/* Free the client (NULL is fine). If still connected the socket is closed
+ * abruptly (call xpush_client_stop() and run until it returns for a graceful
+ * close). Must not be called from a callback. */
+XPUSH_API void xpush_client_free(xpush_client *c);
+
+/* Static description of an xpush_error code (owned by the library, never NULL). */
+XPUSH_API const char *xpush_strerror(int code);
+
+/* Static name of a state, e.g. "online" (never NULL). */
+XPUSH_API const char *xpush_state_name(enum xpush_state state);
+
+/* Library version string, e.g. "0.1.0" (static). */
+XPUSH_API const char *xpush_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,162 @@
+/* notify.c: one incoming notification, from stanza to ack.
+ *
+ * Order matters (the "displayed once" promise): check the sender, decode,
+ * look the id up in the durable seen-store; a known id is acked without
+ * display; a new id is recorded and fsync'ed FIRST, then displayed through
+ * the app's callback, then acked. A crash between display and ack means a
+ * redelivery that is acked but not shown again. If the id cannot be recorded
+ * we do not display and answer resource-constraint (the component keeps the
+ * delivery pending) rather than risk a second display later. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "client_impl.h"
+#include "notify.h"
+#include "xjid.h"
+
+static int child_text(xmpp_stanza_t *n, const char *name, char **out)
+{
+	xmpp_stanza_t *ch = xmpp_stanza_get_child_by_name(n, name);
+	char *t;
+
+	*out = NULL;
+	if (!ch)
+		return 0;
+	t = xmpp_stanza_get_text(ch);
+	*out = strdup(t ? t : "");
+	if (t)
+		xmpp_free(xmpp_stanza_get_context(ch), t);
+	return *out ? 0 : -1;
+}
+
+void notify_fields_free(struct notify_fields *f)
+{
+	free(f->title);
+	free(f->body);
+	free(f->uri);
+	free(f->payload);
+	memset(f, 0, sizeof *f);
+}
+
+int notify_parse(xmpp_stanza_t *n, struct notify_fields *f, const char **err)
+{
+	memset(f, 0, sizeof *f);
+	f->id = xmpp_stanza_get_attribute(n, "id");
+	if (!f->id) {
+		*err = "notification without id";
+		return -1;
+	}
+	if (!seen_id_valid(f->id)) {
+		*err = "notification id must be 1..128 printable ASCII bytes without spaces";
+		return -1;
+	}
+	f->app = xmpp_stanza_get_attribute(n, "app");
+	f->priority = xmpp_stanza_get_attribute(n, "priority");
+	f->collapse = xmpp_stanza_get_attribute(n, "collapse");
+	f->expires = xmpp_stanza_get_attribute(n, "expires");
+	f->created = xmpp_stanza_get_attribute(n, "created");
+	if (child_text(n, "title", &f->title) || child_text(n, "body", &f->body) ||
+	    child_text(n, "uri", &f->uri) || child_text(n, "payload", &f->payload)) {
+		notify_fields_free(f);
+		*err = "out of memory";
+		return -1;
+	}
+	return 0;
+}
+
+static void send_ack(struct xpush_client *c, const char *to, const char *iq_id)
+{
+	xmpp_stanza_t *r = xmpp_iq_new(c->ctx, "result", iq_id);
+
+	if (!r)
+		return;
+	xmpp_stanza_set_to(r, to);
+	xmpp_send(c->conn, r);
+	xmpp_stanza_release(r);
+}
+
+static void emit_id(struct xpush_client *c, enum xpush_event_type t, const char *id,
+                    const char *from, int dup)
+{
+	struct xpush_event ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.type = t;
+	ev.state = c->state;
+	ev.old_state = c->state;
+	ev.id = id;
+	ev.from = from;
+	ev.duplicate = dup;
+	client_emit(c, &ev);
+}
+
+void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
+{
+	const char *from = xmpp_stanza_get_from(iq), *iq_id = xmpp_stanza_get_id(iq);
+	struct notify_fields f;
+	struct xpush_notification pub;
+	const char *perr;
+	char err[512], q[600], qf[300];
+	int rc;
+
+	if (!iq_id)
+		return; /* malformed IQ: cannot even answer it */
+	if (!xjid_is_component(from, c->cfg.component)) {
+		const char *nid = xmpp_stanza_get_attribute(n, "id");
+		clog_printf(&c->log, XPUSH_LOG_WARN,
+			    "topic=notify msg=refused reason=\"sender is not the component\" from=%s",
+			    clog_quote(qf, sizeof qf, from));
+		session_send_iq_error(c, iq, "cancel", "service-unavailable", NULL);
+		emit_id(c, XPUSH_EVENT_REFUSED, nid && seen_id_valid(nid) ? nid : NULL,
+			from ? from : "", 0);
+		return;
+	}
+	if (notify_parse(n, &f, &perr)) {
+		clog_printf(&c->log, XPUSH_LOG_WARN, "topic=notify msg=bad_notification iq=%s reason=%s",
+			    clog_quote(qf, sizeof qf, iq_id), clog_quote(q, sizeof q, perr));
+		session_send_iq_error(c, iq, "modify", "bad-request", perr);
+		return;
+	}
+	if (seen_contains(c->seen, f.id)) {
+		emit_id(c, XPUSH_EVENT_DUPLICATE, f.id, from, 1);
+		send_ack(c, from, iq_id);
+		emit_id(c, XPUSH_EVENT_ACKED, f.id, from, 1);
+		notify_fields_free(&f);
+		return;
+	}
+	rc = seen_add(c->seen, f.id, (int64_t)time(NULL), err, sizeof err);
+	if (rc != XPUSH_OK) {
+		clog_printf(&c->log, XPUSH_LOG_ERROR,
+			    "topic=seen msg=record_failed id=%s reason=%s (not displayed, not acked)",
+			    f.id, clog_quote(q, sizeof q, err));
+		session_send_iq_error(c, iq, "wait", "resource-constraint", "cannot record the id durably");
+		notify_fields_free(&f);
+		return;
+	}
+	if (seen_needs_compact(c->seen) &&
+	    seen_compact(c->seen, (int64_t)time(NULL), err, sizeof err) != XPUSH_OK)
+		clog_printf(&c->log, XPUSH_LOG_WARN, "topic=seen msg=compact_failed reason=%s",
+			    clog_quote(q, sizeof q, err));
+
+	memset(&pub, 0, sizeof pub);
+	pub.id = f.id;
+	pub.app = f.app;
+	pub.priority = f.priority;
+	pub.collapse = f.collapse;
+	pub.expires = f.expires;
+	pub.created = f.created;
+	pub.title = f.title;
+	pub.body = f.body;
+	pub.uri = f.uri;
+	pub.payload = f.payload;
+	pub.from = from;
+	pub.iq_id = iq_id;
+	clog_printf(&c->log, XPUSH_LOG_DEBUG, "topic=notify msg=display id=%s iq=%s", f.id,
+		    clog_quote(qf, sizeof qf, iq_id));
+	if (c->cfg.notify_cb)
+		c->cfg.notify_cb(c->cfg.userdata, &pub);
+	send_ack(c, from, iq_id);
+	emit_id(c, XPUSH_EVENT_ACKED, f.id, from, 0);
+	notify_fields_free(&f);
+}

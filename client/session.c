@@ -1,0 +1,383 @@
+/* session.c: the urn:xpush:0 session on top of an authenticated stream.
+ *
+ * Owns: the device registration IQ and its reply, the directed presence to the
+ * component, heartbeats (XEP-0199 pings to our server, with a reply deadline),
+ * answering pings, and the IQ dispatcher: notifications go to notify.c, any
+ * other get/set is answered service-unavailable (RFC 6120 requires a reply).
+ * Wire format: docs/protocol.md. All of it runs on the loop thread. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client_impl.h"
+
+#define NS_PING "urn:xmpp:ping"
+#define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
+
+static xmpp_stanza_t *elem_new(xmpp_ctx_t *ctx, const char *name, const char *ns)
+{
+	xmpp_stanza_t *e = xmpp_stanza_new(ctx);
+
+	if (!e)
+		return NULL;
+	if (xmpp_stanza_set_name(e, name) != XMPP_EOK ||
+	    (ns && xmpp_stanza_set_ns(e, ns) != XMPP_EOK)) {
+		xmpp_stanza_release(e);
+		return NULL;
+	}
+	return e;
+}
+
+/* Append child to parent; the parent takes its own reference. */
+static int adopt(xmpp_stanza_t *parent, xmpp_stanza_t *child)
+{
+	int rc;
+
+	if (!child)
+		return -1;
+	rc = xmpp_stanza_add_child(parent, child);
+	xmpp_stanza_release(child);
+	return rc == XMPP_EOK ? 0 : -1;
+}
+
+/* <name xmlns=ns>text</name> under parent (ns may be NULL). */
+static int add_text_elem(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *name,
+                         const char *ns, const char *text)
+{
+	xmpp_stanza_t *e = elem_new(ctx, name, ns), *t;
+
+	if (!e)
+		return -1;
+	t = xmpp_stanza_new(ctx);
+	if (!t || xmpp_stanza_set_text(t, text) != XMPP_EOK) {
+		if (t)
+			xmpp_stanza_release(t);
+		xmpp_stanza_release(e);
+		return -1;
+	}
+	if (adopt(e, t)) {
+		xmpp_stanza_release(e);
+		return -1;
+	}
+	return adopt(parent, e);
+}
+
+static void next_id(struct xpush_client *c, const char *prefix, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%u", prefix, ++c->seq);
+}
+
+/* Send and release. */
+static void send_release(struct xpush_client *c, xmpp_stanza_t *st)
+{
+	xmpp_send(c->conn, st);
+	xmpp_stanza_release(st);
+}
+
+void session_send_iq_error(struct xpush_client *c, xmpp_stanza_t *iq, const char *etype,
+                           const char *condition, const char *text)
+{
+	xmpp_ctx_t *ctx = c->ctx;
+	const char *id = xmpp_stanza_get_id(iq), *from = xmpp_stanza_get_from(iq);
+	xmpp_stanza_t *r, *err;
+
+	if (!id)
+		return; /* nothing to correlate a reply with */
+	if (!(r = xmpp_iq_new(ctx, "error", id)))
+		return;
+	if (from)
+		xmpp_stanza_set_to(r, from);
+	err = elem_new(ctx, "error", NULL);
+	if (!err || xmpp_stanza_set_type(err, etype) != XMPP_EOK ||
+	    adopt(err, elem_new(ctx, condition, NS_STANZAS)) ||
+	    (text && add_text_elem(ctx, err, "text", NS_STANZAS, text))) {
+		if (err)
+			xmpp_stanza_release(err);
+		xmpp_stanza_release(r);
+		return;
+	}
+	if (adopt(r, err)) {
+		xmpp_stanza_release(r);
+		return;
+	}
+	send_release(c, r);
+}
+
+static void send_register(struct xpush_client *c, uint64_t now)
+{
+	xmpp_ctx_t *ctx = c->ctx;
+	xmpp_stanza_t *iq, *reg;
+	int bad = 0;
+
+	next_id(c, "xpr", c->register_id, sizeof c->register_id);
+	c->register_deadline_ms = now + c->cfg.register_timeout_ms;
+	c->register_retry_ms = CLIENT_NEVER;
+	if (!(iq = xmpp_iq_new(ctx, "set", c->register_id)))
+		return;
+	xmpp_stanza_set_to(iq, c->cfg.component);
+	reg = elem_new(ctx, "register", XPUSH_NS);
+	if (!reg || xmpp_stanza_set_attribute(reg, "app", c->cfg.app) != XMPP_EOK ||
+	    xmpp_stanza_set_attribute(reg, "device", c->cfg.device) != XMPP_EOK)
+		bad = 1;
+	if (!bad && c->cfg.alias)
+		bad = add_text_elem(ctx, reg, "alias", NULL, c->cfg.alias);
+	for (size_t i = 0; !bad && i < c->cfg.ntags; i++)
+		bad = add_text_elem(ctx, reg, "tag", NULL, c->cfg.tags[i]);
+	if (!bad && c->cfg.platform)
+		bad = add_text_elem(ctx, reg, "platform", NULL, c->cfg.platform);
+	if (bad || adopt(iq, reg)) {
+		if (bad && reg)
+			xmpp_stanza_release(reg);
+		xmpp_stanza_release(iq);
+		clog_printf(&c->log, XPUSH_LOG_ERROR, "topic=session msg=register_build_failed");
+		return; /* the register deadline will recycle the connection */
+	}
+	clog_printf(&c->log, XPUSH_LOG_DEBUG, "topic=session msg=register_sent id=%s component=%s",
+		    c->register_id, c->cfg.component);
+	send_release(c, iq);
+}
+
+static void send_presence(struct xpush_client *c)
+{
+	xmpp_stanza_t *p = xmpp_presence_new(c->ctx), *dev;
+
+	if (!p)
+		return;
+	xmpp_stanza_set_to(p, c->cfg.component);
+	dev = elem_new(c->ctx, "device", XPUSH_NS);
+	if (!dev || xmpp_stanza_set_attribute(dev, "app", c->cfg.app) != XMPP_EOK ||
+	    xmpp_stanza_set_attribute(dev, "device", c->cfg.device) != XMPP_EOK || adopt(p, dev)) {
+		xmpp_stanza_release(p);
+		return;
+	}
+	send_release(c, p);
+}
+
+void session_send_unavailable(struct xpush_client *c)
+{
+	xmpp_stanza_t *p = xmpp_presence_new(c->ctx);
+
+	if (!p)
+		return;
+	xmpp_stanza_set_to(p, c->cfg.component);
+	xmpp_stanza_set_type(p, "unavailable");
+	send_release(c, p);
+}
+
+static void send_ping(struct xpush_client *c)
+{
+	xmpp_stanza_t *iq;
+
+	next_id(c, "xph", c->ping_id, sizeof c->ping_id);
+	if (!(iq = xmpp_iq_new(c->ctx, "get", c->ping_id)))
+		return;
+	xmpp_stanza_set_to(iq, c->domain);
+	if (adopt(iq, elem_new(c->ctx, "ping", NS_PING))) {
+		xmpp_stanza_release(iq);
+		return;
+	}
+	clog_printf(&c->log, XPUSH_LOG_DEBUG, "topic=heartbeat msg=ping id=%s", c->ping_id);
+	send_release(c, iq);
+}
+
+static void reply_result(struct xpush_client *c, xmpp_stanza_t *iq)
+{
+	const char *from = xmpp_stanza_get_from(iq);
+	xmpp_stanza_t *r = xmpp_iq_new(c->ctx, "result", xmpp_stanza_get_id(iq));
+
+	if (!r)
+		return;
+	if (from)
+		xmpp_stanza_set_to(r, from);
+	send_release(c, r);
+}
+
+/* <error type=..><condition xmlns=stanzas/><text>..</text></error> */
+static void error_info(xmpp_stanza_t *iq, const char **etype, const char **cond, char **text)
+{
+	xmpp_stanza_t *err = xmpp_stanza_get_child_by_name(iq, "error");
+
+	*etype = NULL;
+	*cond = "undefined-condition";
+	*text = NULL;
+	if (!err)
+		return;
+	*etype = xmpp_stanza_get_type(err);
+	for (xmpp_stanza_t *ch = xmpp_stanza_get_children(err); ch; ch = xmpp_stanza_get_next(ch)) {
+		const char *name = xmpp_stanza_get_name(ch);
+		if (!xmpp_stanza_is_tag(ch) || !name)
+			continue;
+		if (strcmp(name, "text") == 0)
+			*text = xmpp_stanza_get_text(ch);
+		else
+			*cond = name;
+	}
+}
+
+static void on_register_reply(struct xpush_client *c, xmpp_stanza_t *iq, const char *type)
+{
+	uint64_t now = client_now_ms();
+	char q[300];
+
+	c->register_id[0] = '\0';
+	c->register_deadline_ms = CLIENT_NEVER;
+	if (strcmp(type, "result") == 0) {
+		if (!xmpp_stanza_get_child_by_name_and_ns(iq, "registered", XPUSH_NS))
+			clog_printf(&c->log, XPUSH_LOG_WARN,
+				    "topic=session msg=register_result_without_registered_element");
+		backoff_reset(&c->reg_backoff);
+		client_enter_state(c, XPUSH_STATE_REGISTERED, XPUSH_OK, NULL, 0);
+		send_presence(c);
+		client_enter_state(c, XPUSH_STATE_ONLINE, XPUSH_OK, NULL, 0);
+		hb_start(&c->hb, c->cfg.heartbeat_ms, c->cfg.heartbeat_timeout_ms, now);
+		c->stable_at_ms = now + c->cfg.stable_after_ms;
+		return;
+	}
+	{
+		const char *etype, *cond;
+		char *text;
+		char reason[CLIENT_REASON_MAX];
+
+		error_info(iq, &etype, &cond, &text);
+		snprintf(reason, sizeof reason, "registration refused: %s%s%s", cond,
+			 text ? ": " : "", text ? text : "");
+		if (text)
+			xmpp_free(c->ctx, text);
+		if (etype && (strcmp(etype, "modify") == 0 || strcmp(etype, "auth") == 0)) {
+			/* our request is wrong (alias too long, not allowed): retrying cannot help */
+			clog_printf(&c->log, XPUSH_LOG_ERROR, "topic=session msg=register_rejected reason=%s",
+				    clog_quote(q, sizeof q, reason));
+			client_fail_after_close(c, XPUSH_EREJECTED, reason);
+			return;
+		}
+		/* typically service-unavailable: the component is down; retry on this stream */
+		uint32_t delay = backoff_next(&c->reg_backoff, client_random(c));
+		c->register_retry_ms = now + delay;
+		clog_printf(&c->log, XPUSH_LOG_WARN,
+			    "topic=session msg=register_failed reason=%s retry_ms=%u",
+			    clog_quote(q, sizeof q, reason), (unsigned)delay);
+	}
+}
+
+static int iq_cb(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
+{
+	struct xpush_client *c = userdata;
+	const char *type = xmpp_stanza_get_type(st), *id = xmpp_stanza_get_id(st);
+	xmpp_stanza_t *child;
+
+	if (c->freeing || !type)
+		return 1;
+	if (strcmp(type, "result") == 0 || strcmp(type, "error") == 0) {
+		if (!id)
+			return 1;
+		if (c->register_id[0] && strcmp(id, c->register_id) == 0)
+			on_register_reply(c, st, type);
+		else if (c->ping_id[0] && strcmp(id, c->ping_id) == 0) {
+			c->ping_id[0] = '\0';
+			hb_pong(&c->hb, client_now_ms());
+			clog_printf(&c->log, XPUSH_LOG_DEBUG, "topic=heartbeat msg=pong id=%s", id);
+		}
+		return 1;
+	}
+	if (strcmp(type, "get") != 0 && strcmp(type, "set") != 0)
+		return 1;
+	/* the payload is the first element child */
+	for (child = xmpp_stanza_get_children(st); child && !xmpp_stanza_is_tag(child);
+	     child = xmpp_stanza_get_next(child))
+		;
+	if (child && strcmp(type, "set") == 0 && xmpp_stanza_get_name(child) &&
+	    strcmp(xmpp_stanza_get_name(child), "notification") == 0 &&
+	    xmpp_stanza_get_ns(child) && strcmp(xmpp_stanza_get_ns(child), XPUSH_NS) == 0) {
+		notify_handle(c, st, child);
+		return 1;
+	}
+	if (child && strcmp(type, "get") == 0 && xmpp_stanza_get_name(child) &&
+	    strcmp(xmpp_stanza_get_name(child), "ping") == 0 &&
+	    xmpp_stanza_get_ns(child) && strcmp(xmpp_stanza_get_ns(child), NS_PING) == 0) {
+		reply_result(c, st);
+		return 1;
+	}
+	session_send_iq_error(c, st, "cancel", "service-unavailable", NULL);
+	return 1;
+}
+
+void session_attach(struct xpush_client *c)
+{
+	xmpp_handler_add(c->conn, iq_cb, NULL, "iq", NULL, c);
+}
+
+void session_on_connect(struct xpush_client *c)
+{
+	const char *bound = xmpp_conn_get_bound_jid(c->conn);
+
+	free(c->bound_jid);
+	c->bound_jid = bound ? strdup(bound) : NULL;
+	client_enter_state(c, XPUSH_STATE_CONNECTED, XPUSH_OK, NULL, 0);
+	backoff_reset(&c->reg_backoff);
+	send_register(c, client_now_ms());
+}
+
+void session_on_disconnect(struct xpush_client *c)
+{
+	c->register_id[0] = '\0';
+	c->ping_id[0] = '\0';
+	c->register_deadline_ms = CLIENT_NEVER;
+	c->register_retry_ms = CLIENT_NEVER;
+	hb_stop(&c->hb);
+}
+
+void session_kick_heartbeat(struct xpush_client *c, uint64_t now)
+{
+	hb_kick(&c->hb, now);
+}
+
+void session_tick(struct xpush_client *c, uint64_t now)
+{
+	char r[128];
+
+	if (c->we_closed)
+		return; /* closing: only the disconnect matters now */
+	if (c->state == XPUSH_STATE_CONNECTED) {
+		if (now >= c->register_deadline_ms) {
+			c->register_deadline_ms = CLIENT_NEVER;
+			snprintf(r, sizeof r, "no reply to register within register_timeout_ms=%u",
+				 (unsigned)c->cfg.register_timeout_ms);
+			client_close(c, r);
+		} else if (now >= c->register_retry_ms) {
+			send_register(c, now);
+		}
+		return;
+	}
+	if (c->state != XPUSH_STATE_ONLINE)
+		return;
+	switch (hb_poll(&c->hb, now)) {
+	case HB_PING:
+		send_ping(c);
+		break;
+	case HB_DEAD:
+		snprintf(r, sizeof r, "heartbeat timeout: no pong within %u ms",
+			 (unsigned)c->cfg.heartbeat_timeout_ms);
+		clog_printf(&c->log, XPUSH_LOG_WARN, "topic=heartbeat msg=dead_link timeout_ms=%u",
+			    (unsigned)c->cfg.heartbeat_timeout_ms);
+		client_close(c, r);
+		break;
+	default:
+		break;
+	}
+}
+
+uint64_t session_next_wake(const struct xpush_client *c)
+{
+	uint64_t w = CLIENT_NEVER;
+
+	if (c->we_closed)
+		return CLIENT_NEVER;
+	if (c->state == XPUSH_STATE_CONNECTED) {
+		w = c->register_deadline_ms;
+		if (c->register_retry_ms < w)
+			w = c->register_retry_ms;
+	} else if (c->state == XPUSH_STATE_ONLINE) {
+		w = hb_next_wake(&c->hb);
+	}
+	return w;
+}

@@ -1,0 +1,675 @@
+/* xpush-client: a command-line device on libxpush. It logs in, registers as
+ * --app/--device, prints one stdout line per displayed notification, logs
+ * key=value lines with fixed event names on stderr, optionally runs a command
+ * per notification, and exits with a code that tells why (see --help).
+ * Other tests drive it, so its interface (options, events, exit codes) is a
+ * contract: change it only together with them.
+ * Uses only the public API of libxpush. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli_format.h"
+#include "xpush.h"
+
+#define PROG "xpush-client"
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE 2
+#define EXIT_AUTH 3
+#define EXIT_TLS 4
+
+extern char **environ;
+
+struct cli {
+	int starting;               /* inside xpush_client_new: keep the error */
+	char start_error[512];
+	int json;
+	const char *exec_cmd;
+	unsigned long count;        /* 0 = run until stopped */
+	unsigned long acked;        /* displayed and acked */
+	int stopping;
+	enum xpush_log_level level;
+	const char *device;
+	xpush_client *client;
+};
+
+static xpush_client *volatile g_client;
+static volatile sig_atomic_t g_stop;
+
+static const char usage_text[] =
+"NAME\n"
+"    xpush-client - an xpush device on the command line\n"
+"\n"
+"SYNOPSIS\n"
+"    xpush-client --jid JID --component COMPONENT_JID --app APP --device DEVICE_ID\n"
+"                 --state-dir DIR [--host HOST] [--port PORT] [--ca-file CA.pem]\n"
+"                 [--password-file FILE] [--alias A] [--tag T]... [--platform P]\n"
+"                 [--json] [--exec CMD] [--count N] [--register-account]\n"
+"                 [--log-level debug|info|warn|error] [--set KEY=VALUE]...\n"
+"                 [--help] [--version]\n"
+"\n"
+"DESCRIPTION\n"
+"    Logs in to an XMPP server as JID over TLS (STARTTLS is mandatory and the\n"
+"    server certificate is verified), registers the device with the xpush\n"
+"    component, and receives its notifications. Each notification is recorded\n"
+"    durably in the state directory, displayed once (one line on stdout), and\n"
+"    then acknowledged; a redelivered notification is acknowledged again but\n"
+"    not displayed again. Lost connections are re-established with capped,\n"
+"    jittered exponential backoff. Authentication and certificate failures are\n"
+"    final: the program exits instead of retrying.\n"
+"\n"
+"OPTIONS\n"
+"    --jid JID             account, user@domain[/resource]\n"
+"    --host HOST           connect to HOST instead of resolving the JID's domain\n"
+"    --port PORT           TCP port (default 5222)\n"
+"    --ca-file FILE        trust the CA certificate(s) in FILE (PEM) in addition\n"
+"                          to the system store\n"
+"    --component JID       the xpush component, e.g. push.example.org; only\n"
+"                          notifications from exactly this JID are accepted\n"
+"    --app APP             application id the device registers for\n"
+"    --device ID           stable installation id of this device\n"
+"    --state-dir DIR       durable state (the de-duplication log); created if\n"
+"                          missing; one running client per DIR and component\n"
+"    --password-file FILE  read the password from the first line of FILE\n"
+"    --alias A             register this alias\n"
+"    --tag T               register tag T (repeatable)\n"
+"    --platform P          register platform P (e.g. linux)\n"
+"    --json                print notifications as JSON objects, one per line\n"
+"    --exec CMD            run CMD with /bin/sh -c for each displayed\n"
+"                          notification, before it is acknowledged; its stdout\n"
+"                          goes to stderr; a failure is logged and the\n"
+"                          notification still counts as displayed\n"
+"    --count N             exit 0 once N notifications were displayed and acked\n"
+"    --register-account    if login fails, create the account in-band\n"
+"                          (XEP-0077) once and log in again\n"
+"    --log-level LEVEL     debug, info (default), warn or error\n"
+"    --set KEY=VALUE       advanced: set any libxpush configuration key, e.g.\n"
+"                          heartbeat_ms=60000, reconnect_base_ms=500,\n"
+"                          reconnect_cap_ms, stable_after_ms, connect_timeout_ms,\n"
+"                          register_timeout_ms, heartbeat_timeout_ms,\n"
+"                          stop_timeout_ms, seen_retention_s, seen_max_lines\n"
+"    --help                print this text and exit\n"
+"    --version             print the version and exit\n"
+"\n"
+"ENVIRONMENT\n"
+"    XPUSH_PASSWORD        the password, unless --password-file is given (it is\n"
+"                          never taken from the command line, which ps shows);\n"
+"                          removed from the environment of --exec commands\n"
+"    For --exec: XPUSH_ID, XPUSH_APP, XPUSH_TITLE, XPUSH_BODY, XPUSH_URI and\n"
+"    XPUSH_PAYLOAD hold the notification's fields (unset when absent).\n"
+"\n"
+"OUTPUT\n"
+"    stdout, one line per displayed notification, flushed at once:\n"
+"      notification id=42 app=com.example title=\"..\" body=\"..\" uri=\"..\"\n"
+"    (absent fields omitted; C-style escapes for \\\", \\\\ and control bytes), or\n"
+"    with --json:\n"
+"      {\"id\":\"42\",\"app\":\"..\",\"priority\":\"normal\",\"title\":\"..\",\"body\":\"..\",\n"
+"       \"uri\":\"..\",\"payload\":\"..\"}\n"
+"    stderr, key=value log lines such as\n"
+"      xpush-client level=info event=online jid=alice@example.org/res device=dev1\n"
+"    with these events: connected (TLS session up), registered, online,\n"
+"    duplicate id=N, acked id=N, disconnected reason=\"..\", reconnecting\n"
+"    delay_ms=N, auth_failed, tls_failed reason=\"..\", refused, stopped.\n"
+"\n"
+"EXIT STATUS\n"
+"    0  stopped by SIGTERM/SIGINT, or --count reached\n"
+"    1  runtime failure\n"
+"    2  usage error (bad or missing option)\n"
+"    3  authentication failed\n"
+"    4  TLS or certificate verification failed\n"
+"\n"
+"SIGNALS\n"
+"    SIGTERM, SIGINT: send unavailable presence, close the stream, exit 0.\n"
+"\n"
+"FILES\n"
+"    DIR/seen-<component>.log   ids already displayed (kept 35 days)\n"
+"    DIR/seen-<component>.lock  held while running\n"
+"\n"
+"EXAMPLE\n"
+"    XPUSH_PASSWORD=secret xpush-client --jid alice@example.org \\\n"
+"        --component push.example.org --app com.example.news --device 6f1c \\\n"
+"        --state-dir ~/.local/state/xpush --json\n";
+
+__attribute__((format(printf, 1, 2), noreturn))
+static void usage_error(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, PROG ": %s (try --help)\n", msg);
+	exit(EXIT_USAGE);
+}
+
+static const char *level_name(enum xpush_log_level l)
+{
+	static const char *const n[] = { "debug", "info", "warn", "error" };
+	return (unsigned)l < 4 ? n[l] : "info";
+}
+
+static void lib_log(void *ud, enum xpush_log_level level, const char *msg)
+{
+	struct cli *cli = ud;
+
+	if (cli->starting && level == XPUSH_LOG_ERROR) {
+		snprintf(cli->start_error, sizeof cli->start_error, "%s", msg);
+		return;
+	}
+	fprintf(stderr, PROG " level=%s %s\n", level_name(level), msg);
+}
+
+/* One stderr event line, filtered by --log-level. extra may be NULL. */
+static void ev_line(struct cli *cli, enum xpush_log_level level, const char *event,
+                    const char *extra)
+{
+	if (level < cli->level)
+		return;
+	fprintf(stderr, PROG " level=%s event=%s%s%s\n", level_name(level), event,
+		extra && *extra ? " " : "", extra ? extra : "");
+}
+
+static char *quoted(struct cbuf *b, const char *s)
+{
+	b->len = 0;
+	cli_quote_c(b, s ? s : "");
+	return b->oom ? (char *)"\"?\"" : b->p;
+}
+
+static void on_state(struct cli *cli, const struct xpush_event *ev)
+{
+	struct cbuf q = { 0 };
+	char extra[4200];
+
+	switch (ev->state) {
+	case XPUSH_STATE_CONNECTED:
+	case XPUSH_STATE_REGISTERED:
+	case XPUSH_STATE_ONLINE:
+		snprintf(extra, sizeof extra, "jid=%s device=%s", ev->jid, cli->device);
+		ev_line(cli, XPUSH_LOG_INFO, xpush_state_name(ev->state), extra);
+		break;
+	case XPUSH_STATE_CONNECTING:
+		ev_line(cli, XPUSH_LOG_DEBUG, "connecting", NULL);
+		break;
+	case XPUSH_STATE_ACCOUNT_SETUP:
+		snprintf(extra, sizeof extra, "jid=%s", ev->jid);
+		ev_line(cli, XPUSH_LOG_INFO, "account_setup", extra);
+		break;
+	case XPUSH_STATE_DISCONNECTED:
+		snprintf(extra, sizeof extra, "reason=%s jid=%s", quoted(&q, ev->reason), ev->jid);
+		ev_line(cli, XPUSH_LOG_WARN, "disconnected", extra);
+		break;
+	case XPUSH_STATE_WAITING:
+		snprintf(extra, sizeof extra, "delay_ms=%u", (unsigned)ev->delay_ms);
+		ev_line(cli, XPUSH_LOG_INFO, "reconnecting", extra);
+		break;
+	case XPUSH_STATE_STOPPED:
+		snprintf(extra, sizeof extra, "jid=%s", ev->jid);
+		ev_line(cli, XPUSH_LOG_INFO, "stopped", extra);
+		break;
+	case XPUSH_STATE_FAILED:
+		snprintf(extra, sizeof extra, "reason=%s jid=%s", quoted(&q, ev->reason), ev->jid);
+		ev_line(cli, XPUSH_LOG_ERROR,
+			ev->error == XPUSH_EAUTH ? "auth_failed" :
+			ev->error == XPUSH_ETLS ? "tls_failed" : "failed", extra);
+		break;
+	default:
+		break;
+	}
+	cbuf_free(&q);
+}
+
+static void on_event(void *ud, const struct xpush_event *ev)
+{
+	struct cli *cli = ud;
+	struct cbuf q = { 0 };
+	char extra[600];
+
+	switch (ev->type) {
+	case XPUSH_EVENT_STATE:
+		on_state(cli, ev);
+		break;
+	case XPUSH_EVENT_DUPLICATE:
+		snprintf(extra, sizeof extra, "id=%s", ev->id);
+		ev_line(cli, XPUSH_LOG_INFO, "duplicate", extra);
+		break;
+	case XPUSH_EVENT_ACKED:
+		snprintf(extra, sizeof extra, "id=%s", ev->id);
+		ev_line(cli, XPUSH_LOG_INFO, "acked", extra);
+		if (!ev->duplicate && cli->count && ++cli->acked >= cli->count && !cli->stopping) {
+			cli->stopping = 1;
+			xpush_client_stop(cli->client);
+		}
+		break;
+	case XPUSH_EVENT_REFUSED:
+		snprintf(extra, sizeof extra, "from=%s id=%s", quoted(&q, ev->from),
+			 ev->id ? ev->id : "-");
+		ev_line(cli, XPUSH_LOG_WARN, "refused", extra);
+		break;
+	default:
+		break;
+	}
+	cbuf_free(&q);
+}
+
+static int env_is_ours(const char *e)
+{
+	static const char *const ours[] = { "XPUSH_ID=", "XPUSH_APP=", "XPUSH_TITLE=", "XPUSH_BODY=",
+					    "XPUSH_URI=", "XPUSH_PAYLOAD=", "XPUSH_PASSWORD=" };
+	for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++)
+		if (strncmp(e, ours[i], strlen(ours[i])) == 0)
+			return 1;
+	return 0;
+}
+
+static char *env_pair(const char *k, const char *v)
+{
+	size_t lk = strlen(k), lv = strlen(v);
+	char *s = malloc(lk + lv + 2);
+
+	if (s) {
+		memcpy(s, k, lk);
+		s[lk] = '=';
+		memcpy(s + lk + 1, v, lv + 1);
+	}
+	return s;
+}
+
+/* Run --exec for n and wait for it; returns a description of a failure or NULL. */
+static const char *run_exec(const char *cmd, const struct xpush_notification *n, int *status)
+{
+	const char *keys[] = { "XPUSH_ID", "XPUSH_APP", "XPUSH_TITLE", "XPUSH_BODY", "XPUSH_URI",
+			       "XPUSH_PAYLOAD" };
+	const char *vals[] = { n->id, n->app, n->title, n->body, n->uri, n->payload };
+	char *argv[] = { (char *)"/bin/sh", (char *)"-c", (char *)cmd, NULL };
+	const char *fail = NULL;
+	size_t nenv = 0, k = 0;
+	char **envp, **mine;
+	posix_spawnattr_t attr;
+	posix_spawn_file_actions_t fa;
+	sigset_t def, none;
+	pid_t pid;
+	int rc;
+
+	*status = 0;
+	while (environ && environ[nenv])
+		nenv++;
+	envp = calloc(nenv + 7, sizeof *envp);
+	mine = calloc(7, sizeof *mine);
+	if (!envp || !mine) {
+		free(envp);
+		free(mine);
+		return "out of memory";
+	}
+	for (size_t i = 0; i < nenv; i++)
+		if (!env_is_ours(environ[i]))
+			envp[k++] = environ[i];
+	for (size_t i = 0, m = 0; i < 6; i++)
+		if (vals[i] && (mine[m] = env_pair(keys[i], vals[i])))
+			envp[k++] = mine[m++];
+	envp[k] = NULL;
+
+	sigemptyset(&def);
+	sigaddset(&def, SIGPIPE);
+	sigaddset(&def, SIGINT);
+	sigaddset(&def, SIGTERM);
+	sigemptyset(&none);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setsigdefault(&attr, &def);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	posix_spawn_file_actions_init(&fa);
+	/* stdout belongs to the notification lines: the command writes to stderr */
+	posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	rc = posix_spawn(&pid, "/bin/sh", &fa, &attr, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (rc != 0) {
+		fail = "spawn failed";
+		*status = rc;
+	} else {
+		while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+			;
+		if (WIFSIGNALED(*status))
+			fail = "killed by signal";
+		else if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0)
+			fail = "non-zero exit";
+	}
+	for (size_t i = 0; i < 6; i++)
+		free(mine[i]);
+	free(mine);
+	free(envp);
+	return fail;
+}
+
+static void on_notify(void *ud, const struct xpush_notification *n)
+{
+	struct cli *cli = ud;
+	struct cbuf b = { 0 };
+
+	if (cli->json)
+		cli_format_json(&b, n);
+	else
+		cli_format_human(&b, n);
+	if (b.oom || fwrite(b.p, 1, b.len, stdout) != b.len || fflush(stdout) != 0) {
+		char extra[200];
+		snprintf(extra, sizeof extra, "id=%s reason=%s", n->id,
+			 b.oom ? "\"out of memory\"" : "\"stdout write failed\"");
+		ev_line(cli, XPUSH_LOG_ERROR, "output_failed", extra);
+		clearerr(stdout);
+	}
+	cbuf_free(&b);
+	if (cli->exec_cmd) {
+		int status;
+		const char *fail = run_exec(cli->exec_cmd, n, &status);
+		if (fail) {
+			char extra[200];
+			snprintf(extra, sizeof extra, "id=%s reason=\"%s\" status=%d", n->id, fail,
+				 WIFEXITED(status) ? WEXITSTATUS(status) :
+				 WIFSIGNALED(status) ? 128 + WTERMSIG(status) : status);
+			ev_line(cli, XPUSH_LOG_WARN, "exec_failed", extra);
+		}
+	}
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	g_stop = 1;
+	if (g_client)
+		xpush_client_stop(g_client);
+}
+
+/* First line of path, without the line end. */
+static char *read_password_file(const char *path)
+{
+	char buf[4097];
+	size_t len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *pw;
+
+	if (fd < 0)
+		usage_error("--password-file: cannot open %s", path);
+	for (;;) {
+		ssize_t n = read(fd, buf + len, sizeof buf - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len == sizeof buf - 1)
+			break;
+	}
+	close(fd);
+	buf[len] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (!buf[0])
+		usage_error("--password-file: %s has an empty first line", path);
+	pw = strdup(buf);
+	explicit_bzero(buf, sizeof buf);
+	if (!pw) {
+		fprintf(stderr, PROG ": out of memory\n");
+		exit(EXIT_RUNTIME);
+	}
+	return pw;
+}
+
+static void set_or_die(xpush_config *cfg, const char *key, const char *value, const char *opt)
+{
+	int rc = xpush_config_set(cfg, key, value);
+
+	if (rc == XPUSH_ENOMEM) {
+		fprintf(stderr, PROG ": out of memory\n");
+		exit(EXIT_RUNTIME);
+	}
+	if (rc != XPUSH_OK) {
+		const char *why = xpush_config_last_error(cfg);
+		const char *colon = strchr(why, ':');
+		fprintf(stderr, PROG ": invalid %s:%s (try --help)\n", opt, colon ? colon + 1 : " bad value");
+		exit(EXIT_USAGE);
+	}
+}
+
+enum {
+	OPT_JID = 1000, OPT_HOST, OPT_PORT, OPT_CA, OPT_COMPONENT, OPT_APP, OPT_DEVICE, OPT_STATE,
+	OPT_PWFILE, OPT_ALIAS, OPT_TAG, OPT_PLATFORM, OPT_JSON, OPT_EXEC, OPT_COUNT, OPT_REGACCT,
+	OPT_LOGLEVEL, OPT_SET, OPT_HELP, OPT_VERSION,
+};
+
+static const struct option longopts[] = {
+	{ "jid", required_argument, NULL, OPT_JID },
+	{ "host", required_argument, NULL, OPT_HOST },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "ca-file", required_argument, NULL, OPT_CA },
+	{ "component", required_argument, NULL, OPT_COMPONENT },
+	{ "app", required_argument, NULL, OPT_APP },
+	{ "device", required_argument, NULL, OPT_DEVICE },
+	{ "state-dir", required_argument, NULL, OPT_STATE },
+	{ "password-file", required_argument, NULL, OPT_PWFILE },
+	{ "alias", required_argument, NULL, OPT_ALIAS },
+	{ "tag", required_argument, NULL, OPT_TAG },
+	{ "platform", required_argument, NULL, OPT_PLATFORM },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "exec", required_argument, NULL, OPT_EXEC },
+	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "register-account", no_argument, NULL, OPT_REGACCT },
+	{ "log-level", required_argument, NULL, OPT_LOGLEVEL },
+	{ "set", required_argument, NULL, OPT_SET },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Option value -> config key. */
+static const struct { int opt; const char *key; const char *name; } keymap[] = {
+	{ OPT_JID, "jid", "--jid" }, { OPT_HOST, "host", "--host" }, { OPT_PORT, "port", "--port" },
+	{ OPT_CA, "ca_file", "--ca-file" }, { OPT_COMPONENT, "component", "--component" },
+	{ OPT_APP, "app", "--app" }, { OPT_DEVICE, "device", "--device" },
+	{ OPT_STATE, "state_dir", "--state-dir" }, { OPT_ALIAS, "alias", "--alias" },
+	{ OPT_TAG, "tag", "--tag" }, { OPT_PLATFORM, "platform", "--platform" },
+	{ OPT_LOGLEVEL, "log_level", "--log-level" },
+};
+
+/* One line naming the option: the library says reason="key: why". */
+static void start_failed(const struct cli *cli, int rc)
+{
+	const char *r = strstr(cli->start_error, "reason=\"");
+	char why[512];
+	size_t n;
+
+	if (!r) {
+		fprintf(stderr, PROG ": cannot start: %s\n", xpush_strerror(rc));
+		return;
+	}
+	snprintf(why, sizeof why, "%s", r + 8);
+	n = strlen(why);
+	if (n && why[n - 1] == '"')
+		why[n - 1] = '\0';
+	for (size_t i = 0; i < sizeof keymap / sizeof keymap[0]; i++) {
+		size_t kl = strlen(keymap[i].key);
+		if (strncmp(why, keymap[i].key, kl) == 0 && why[kl] == ':') {
+			fprintf(stderr, PROG ": invalid %s:%s\n", keymap[i].name, why + kl + 1);
+			return;
+		}
+	}
+	fprintf(stderr, PROG ": cannot start: %s\n", why);
+}
+
+static void parse_args(int argc, char **argv, xpush_config *cfg, struct cli *cli)
+{
+	const char *pwfile = NULL, *ca = NULL;
+	int seen_req[5] = { 0 }; /* jid component app device state-dir */
+	static const char *const req_names[5] = { "--jid", "--component", "--app", "--device",
+						   "--state-dir" };
+	char *pw;
+	int opt;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		size_t i;
+
+		switch (opt) {
+		case OPT_HELP:
+			fputs(usage_text, stdout);
+			exit(0);
+		case OPT_VERSION:
+			printf(PROG " %s (libxpush %s)\n", XPUSH_VERSION_STRING, xpush_version());
+			exit(0);
+		case OPT_JSON:
+			cli->json = 1;
+			continue;
+		case OPT_EXEC:
+			if (!*optarg)
+				usage_error("invalid --exec: empty command");
+			cli->exec_cmd = optarg;
+			continue;
+		case OPT_COUNT: {
+			char *end;
+			errno = 0;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || v == 0 || v > 1000000000 || optarg[0] == '-')
+				usage_error("invalid --count: %s (a positive integer)", optarg);
+			cli->count = v;
+			continue;
+		}
+		case OPT_REGACCT:
+			set_or_die(cfg, "register_account", "true", "--register-account");
+			continue;
+		case OPT_PWFILE:
+			pwfile = optarg;
+			continue;
+		case OPT_SET: {
+			char *eq = strchr(optarg, '=');
+			if (!eq || eq == optarg)
+				usage_error("invalid --set: %s (expected KEY=VALUE)", optarg);
+			*eq = '\0';
+			if (strcmp(optarg, "password") == 0)
+				usage_error("invalid --set: the password comes from --password-file or XPUSH_PASSWORD");
+			if (xpush_config_set(cfg, optarg, eq + 1) != XPUSH_OK)
+				usage_error("invalid --set: %s", xpush_config_last_error(cfg));
+			if (strcmp(optarg, "log_level") == 0)
+				for (int l = 0; l < 4; l++)
+					if (strcmp(eq + 1, level_name((enum xpush_log_level)l)) == 0)
+						cli->level = (enum xpush_log_level)l;
+			*eq = '=';
+			continue;
+		}
+		case ':':
+			usage_error("option %s requires an argument", argv[optind - 1]);
+			break;
+		case '?':
+			usage_error("unknown option %s", argv[optind - 1]);
+			break;
+		default:
+			break;
+		}
+		for (i = 0; i < sizeof keymap / sizeof keymap[0]; i++)
+			if (keymap[i].opt == opt)
+				break;
+		if (i == sizeof keymap / sizeof keymap[0])
+			usage_error("unknown option %s", argv[optind - 1]);
+		set_or_die(cfg, keymap[i].key, optarg, keymap[i].name);
+		switch (opt) {
+		case OPT_JID: seen_req[0] = 1; break;
+		case OPT_COMPONENT: seen_req[1] = 1; break;
+		case OPT_APP: seen_req[2] = 1; break;
+		case OPT_DEVICE: seen_req[3] = 1; cli->device = optarg; break;
+		case OPT_STATE: seen_req[4] = 1; break;
+		case OPT_CA: ca = optarg; break;
+		case OPT_LOGLEVEL:
+			for (int l = 0; l < 4; l++)
+				if (strcmp(optarg, level_name((enum xpush_log_level)l)) == 0)
+					cli->level = (enum xpush_log_level)l;
+			break;
+		default: break;
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument %s", argv[optind]);
+	for (int i = 0; i < 5; i++)
+		if (!seen_req[i])
+			usage_error("missing required option %s", req_names[i]);
+	if (ca && access(ca, R_OK) != 0)
+		usage_error("invalid --ca-file: cannot read %s", ca);
+	if (pwfile) {
+		pw = read_password_file(pwfile);
+	} else {
+		const char *env = getenv("XPUSH_PASSWORD");
+		if (!env || !*env)
+			usage_error("missing password: use --password-file FILE or XPUSH_PASSWORD");
+		pw = strdup(env);
+		if (!pw) {
+			fprintf(stderr, PROG ": out of memory\n");
+			exit(EXIT_RUNTIME);
+		}
+	}
+	/* never hand the password to --exec children */
+	unsetenv("XPUSH_PASSWORD");
+	set_or_die(cfg, "password", pw, pwfile ? "--password-file" : "XPUSH_PASSWORD");
+	explicit_bzero(pw, strlen(pw));
+	free(pw);
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli;
+	xpush_config *cfg;
+	struct sigaction sa;
+	int rc;
+
+	memset(&cli, 0, sizeof cli);
+	cli.level = XPUSH_LOG_INFO;
+	signal(SIGPIPE, SIG_IGN);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: the signal must interrupt the wait */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	if (xpush_config_new(&cfg) != XPUSH_OK) {
+		fprintf(stderr, PROG ": out of memory\n");
+		return EXIT_RUNTIME;
+	}
+	parse_args(argc, argv, cfg, &cli);
+	xpush_config_set_log_cb(cfg, lib_log);
+	xpush_config_set_event_cb(cfg, on_event);
+	xpush_config_set_notify_cb(cfg, on_notify);
+	xpush_config_set_userdata(cfg, &cli);
+
+	cli.starting = 1;
+	rc = xpush_client_new(cfg, &cli.client);
+	cli.starting = 0;
+	xpush_config_free(cfg);
+	if (rc != XPUSH_OK) {
+		start_failed(&cli, rc);
+		return rc == XPUSH_EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
+	}
+	g_client = cli.client;
+	if (g_stop) /* a signal came before the client existed */
+		xpush_client_stop(cli.client);
+
+	rc = xpush_client_run(cli.client);
+
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	g_client = NULL;
+	xpush_client_free(cli.client);
+	fflush(stdout);
+	switch (rc) {
+	case XPUSH_OK: return 0;
+	case XPUSH_EAUTH: return EXIT_AUTH;
+	case XPUSH_ETLS: return EXIT_TLS;
+	default: return EXIT_RUNTIME;
+	}
+}

@@ -1,0 +1,220 @@
+/* test_client_api: the public client API without a server: validation,
+ * stop before run, the reconnect loop against a closed port (backoff delays,
+ * events), stop while waiting, re-entrancy refusal, the state-dir lock. */
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "test.h"
+#include "xpush.h"
+
+struct rec {
+	int nstates;
+	enum xpush_state states[64];
+	uint32_t delays[64];
+	int errors[64];
+	char last_log[512];
+	int reentry_rc;
+	xpush_client *client;
+};
+
+static char dir[128];
+
+static void on_log(void *ud, enum xpush_log_level level, const char *msg)
+{
+	struct rec *r = ud;
+
+	if (level >= XPUSH_LOG_WARN)
+		snprintf(r->last_log, sizeof r->last_log, "%s", msg);
+}
+
+static void on_event(void *ud, const struct xpush_event *ev)
+{
+	struct rec *r = ud;
+
+	if (ev->type != XPUSH_EVENT_STATE || r->nstates >= 64)
+		return;
+	r->states[r->nstates] = ev->state;
+	r->delays[r->nstates] = ev->delay_ms;
+	r->errors[r->nstates] = ev->error;
+	r->nstates++;
+	if (r->client && ev->state == XPUSH_STATE_WAITING)
+		r->reentry_rc = xpush_client_run_once(r->client, 0);
+}
+
+static int closed_port(void)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
+		perror("bind");
+		exit(2);
+	}
+	port = ntohs(a.sin_port);
+	close(fd); /* nothing listens there now: connect is refused */
+	return port;
+}
+
+static xpush_config *base_config(struct rec *r, int port)
+{
+	xpush_config *cfg = NULL;
+	char p[16];
+
+	snprintf(p, sizeof p, "%d", port);
+	CHECK_INT(xpush_config_new(&cfg), XPUSH_OK);
+	CHECK_INT(xpush_config_set(cfg, "jid", "alice@xpush.test/t"), XPUSH_OK);
+	CHECK_INT(xpush_config_set(cfg, "password", "pw"), XPUSH_OK);
+	CHECK_INT(xpush_config_set(cfg, "component", "push.xpush.test"), XPUSH_OK);
+	CHECK_INT(xpush_config_set(cfg, "app", "com.example"), XPUSH_OK);
+	CHECK_INT(xpush_config_set(cfg, "device", "dev1"), XPUSH_OK);
+	CHECK_INT(xpush_config_set(cfg, "state_dir", dir), XPUSH_OK);
+	CHECK_INT(xpush_config_set(cfg, "host", "127.0.0.1"), XPUSH_OK);
+	CHECK_INT(xpush_config_set(cfg, "port", p), XPUSH_OK);
+	CHECK_INT(xpush_config_set(cfg, "reconnect_base_ms", "100"), XPUSH_OK);
+	CHECK_INT(xpush_config_set(cfg, "reconnect_cap_ms", "200"), XPUSH_OK);
+	xpush_config_set_log_cb(cfg, on_log);
+	xpush_config_set_event_cb(cfg, on_event);
+	xpush_config_set_userdata(cfg, r);
+	return cfg;
+}
+
+static void test_validation(void)
+{
+	struct rec r;
+	xpush_config *cfg;
+	xpush_client *c = (xpush_client *)&r;
+
+	memset(&r, 0, sizeof r);
+	cfg = base_config(&r, 5222);
+	CHECK_INT(xpush_config_set(cfg, "device", NULL), XPUSH_OK);
+	CHECK_INT(xpush_client_new(cfg, &c), XPUSH_EINVAL);
+	CHECK(c == NULL);
+	CHECK(strstr(r.last_log, "device: required") != NULL);
+	CHECK_INT(xpush_config_set(cfg, "device", "dev1"), XPUSH_OK);
+	CHECK_INT(xpush_config_set(cfg, "ca_file", "/nonexistent/ca.pem"), XPUSH_OK);
+	CHECK_INT(xpush_client_new(cfg, &c), XPUSH_EINVAL);
+	CHECK(strstr(r.last_log, "ca_file") != NULL);
+	CHECK_INT(xpush_client_new(NULL, &c), XPUSH_EINVAL);
+	CHECK_INT(xpush_client_new(cfg, NULL), XPUSH_EINVAL);
+	xpush_config_free(cfg);
+	xpush_client_free(NULL);
+	CHECK_INT(xpush_client_run_once(NULL, 0), XPUSH_EINVAL);
+}
+
+static void test_stop_before_run(void)
+{
+	struct rec r;
+	xpush_config *cfg;
+	xpush_client *c = NULL;
+
+	memset(&r, 0, sizeof r);
+	cfg = base_config(&r, 5222);
+	CHECK_INT(xpush_client_new(cfg, &c), XPUSH_OK);
+	xpush_config_free(cfg); /* the client has its own copy */
+	CHECK_INT(xpush_client_state(c), XPUSH_STATE_IDLE);
+	xpush_client_stop(c);
+	CHECK_INT(xpush_client_run(c), XPUSH_OK);
+	CHECK_INT(xpush_client_state(c), XPUSH_STATE_STOPPED);
+	CHECK_INT(r.nstates, 1);
+	CHECK_INT(r.states[0], XPUSH_STATE_STOPPED);
+	CHECK_INT(xpush_client_run_once(c, 0), XPUSH_OK); /* stays stopped */
+	xpush_client_free(c);
+}
+
+static void test_reconnect_loop(void)
+{
+	struct rec r;
+	xpush_config *cfg;
+	xpush_client *c = NULL, *c2 = NULL;
+	int waits = 0, rc = 1;
+
+	memset(&r, 0, sizeof r);
+	cfg = base_config(&r, closed_port());
+	CHECK_INT(xpush_client_new(cfg, &c), XPUSH_OK);
+	/* the state dir is locked by c */
+	CHECK_INT(xpush_client_new(cfg, &c2), XPUSH_EBUSY);
+	xpush_config_free(cfg);
+	r.client = c;
+	for (int i = 0; i < 400 && waits < 3; i++) {
+		rc = xpush_client_run_once(c, 50);
+		CHECK_INT(rc, 1);
+		waits = 0;
+		for (int k = 0; k < r.nstates; k++)
+			waits += r.states[k] == XPUSH_STATE_WAITING;
+	}
+	CHECK_INT(waits, 3);
+	CHECK_INT(r.reentry_rc, XPUSH_ESTATE);
+	/* connecting -> disconnected -> waiting, again and again */
+	CHECK_INT(r.states[0], XPUSH_STATE_CONNECTING);
+	CHECK_INT(r.states[1], XPUSH_STATE_DISCONNECTED);
+	CHECK_INT(r.errors[1], XPUSH_ECONN);
+	CHECK_INT(r.states[2], XPUSH_STATE_WAITING);
+	CHECK_INT(r.states[3], XPUSH_STATE_CONNECTING);
+	for (int k = 0; k < r.nstates; k++)
+		if (r.states[k] == XPUSH_STATE_WAITING)
+			CHECK(r.delays[k] >= 50 && r.delays[k] <= 200);
+	CHECK(strlen(xpush_client_last_reason(c)) > 0);
+	/* stop while waiting or connecting: stopped within the stop timeout */
+	xpush_client_stop(c);
+	for (int i = 0; i < 200 && rc == 1; i++)
+		rc = xpush_client_run_once(c, 50);
+	CHECK_INT(rc, XPUSH_OK);
+	CHECK_INT(xpush_client_state(c), XPUSH_STATE_STOPPED);
+	xpush_client_free(c);
+}
+
+static void test_network_changed_skips_wait(void)
+{
+	struct rec r;
+	xpush_config *cfg;
+	xpush_client *c = NULL;
+	int connecting = 0;
+
+	memset(&r, 0, sizeof r);
+	cfg = base_config(&r, closed_port());
+	CHECK_INT(xpush_config_set(cfg, "reconnect_base_ms", "60000"), XPUSH_OK);
+	CHECK_INT(xpush_config_set(cfg, "reconnect_cap_ms", "60000"), XPUSH_OK);
+	CHECK_INT(xpush_client_new(cfg, &c), XPUSH_OK);
+	xpush_config_free(cfg);
+	for (int i = 0; i < 100 && xpush_client_state(c) != XPUSH_STATE_WAITING; i++)
+		xpush_client_run_once(c, 50);
+	CHECK_INT(xpush_client_state(c), XPUSH_STATE_WAITING);
+	xpush_client_network_changed(c); /* a 30-60 s wait becomes "now" */
+	for (int i = 0; i < 4; i++)
+		xpush_client_run_once(c, 50);
+	for (int k = 0; k < r.nstates; k++)
+		connecting += r.states[k] == XPUSH_STATE_CONNECTING;
+	CHECK_INT(connecting, 2);
+	xpush_client_free(c);
+}
+
+static void setup(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(dir, sizeof dir, "/tmp/test_client_api.XXXXXX");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		exit(2);
+	}
+}
+
+static void cleanup(void)
+{
+	char cmd[200];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	CHECK_INT(system(cmd), 0);
+}
+
+TEST_MAIN(T(setup), T(test_validation), T(test_stop_before_run), T(test_reconnect_loop),
+	  T(test_network_changed_skips_wait), T(cleanup))
