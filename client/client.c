@@ -72,7 +72,7 @@ const char *xpush_state_name(enum xpush_state s)
 static const unsigned allowed[] = {
 	[XPUSH_STATE_IDLE] = B(XPUSH_STATE_CONNECTING) | B(XPUSH_STATE_STOPPED),
 	[XPUSH_STATE_CONNECTING] = B(XPUSH_STATE_CONNECTED) | B(XPUSH_STATE_ACCOUNT_SETUP) |
-		B(XPUSH_STATE_DISCONNECTED) | B(XPUSH_STATE_FAILED) | B(XPUSH_STATE_STOPPING),
+		B(XPUSH_STATE_DISCONNECTED) | B(XPUSH_STATE_FAILED) | B(XPUSH_STATE_STOPPED),
 	[XPUSH_STATE_ACCOUNT_SETUP] = B(XPUSH_STATE_CONNECTING) | B(XPUSH_STATE_DISCONNECTED) |
 		B(XPUSH_STATE_FAILED) | B(XPUSH_STATE_STOPPED),
 	[XPUSH_STATE_CONNECTED] = B(XPUSH_STATE_REGISTERED) | B(XPUSH_STATE_DISCONNECTED) |
@@ -231,11 +231,18 @@ static void begin_stop(struct xpush_client *c, uint64_t now)
 		account_release(c);
 		client_enter_state(c, XPUSH_STATE_STOPPED, XPUSH_OK, "stopped", 0);
 		break;
+	case XPUSH_STATE_CONNECTING:
+		/* no session yet: nothing to announce or flush; the socket is
+		 * closed by xpush_client_free() (libstrophe cannot close a conn
+		 * that is still in TCP connect before its own 5 s timeout) */
+		c->we_closed = 1;
+		xmpp_disconnect(c->conn);
+		client_enter_state(c, XPUSH_STATE_STOPPED, XPUSH_OK, "stopped", 0);
+		break;
 	case XPUSH_STATE_REGISTERED:
 	case XPUSH_STATE_ONLINE:
 		session_send_unavailable(c);
 		/* fall through */
-	case XPUSH_STATE_CONNECTING:
 	case XPUSH_STATE_CONNECTED:
 		client_enter_state(c, XPUSH_STATE_STOPPING, XPUSH_OK, "stop requested", 0);
 		c->we_closed = 1;
@@ -528,6 +535,12 @@ void xpush_client_free(xpush_client *c)
 {
 	if (!c)
 		return;
+	if (c->in_loop) {
+		/* from a callback: freeing now would pull the loop from under us */
+		clog_printf(&c->log, XPUSH_LOG_ERROR,
+			    "topic=client msg=free_from_callback_ignored (call it after run returns)");
+		return;
+	}
 	c->freeing = 1;
 	account_release(c);
 	if (c->conn)

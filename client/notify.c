@@ -5,8 +5,9 @@
  * display; a new id is recorded and fsync'ed FIRST, then displayed through
  * the app's callback, then acked. A crash between display and ack means a
  * redelivery that is acked but not shown again. If the id cannot be recorded
- * we do not display and answer resource-constraint (the component keeps the
- * delivery pending) rather than risk a second display later. */
+ * we do not display, answer resource-constraint (the component keeps the
+ * delivery pending) and reconnect with backoff, rather than risk a second
+ * display later. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -132,6 +133,9 @@ void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
 			    f.id, clog_quote(q, sizeof q, err));
 		session_send_iq_error(c, iq, "wait", "resource-constraint", "cannot record the id durably");
 		notify_fields_free(&f);
+		/* The component now holds the delivery (and thinks us offline):
+		 * reconnect with backoff, so it is redelivered once the store works. */
+		client_close(c, "cannot record notification ids in the state directory");
 		return;
 	}
 	if (seen_needs_compact(c->seen) &&

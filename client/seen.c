@@ -227,6 +227,34 @@ out:
 	return rc;
 }
 
+static void fsync_parent(const char *dir)
+{
+	char *copy = strdup(dir), *slash;
+	size_t n;
+	int fd;
+
+	if (!copy)
+		return;
+	n = strlen(copy);
+	while (n > 1 && copy[n - 1] == '/')
+		copy[--n] = '\0';
+	slash = strrchr(copy, '/');
+	if (slash == copy) {
+		slash[1] = '\0';
+	} else if (slash) {
+		*slash = '\0';
+	} else {
+		copy[0] = '.';
+		copy[1] = '\0';
+	}
+	fd = open(copy, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+	free(copy);
+}
+
 static char *concat3(const char *a, const char *b, const char *c)
 {
 	size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
@@ -268,7 +296,9 @@ int seen_open(const char *dir, const char *component_jid, const struct seen_opts
 		rc = XPUSH_ENOMEM;
 		goto fail;
 	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+	if (mkdir(dir, 0700) == 0) {
+		fsync_parent(dir); /* the new directory must survive a crash */
+	} else if (errno != EEXIST) {
 		snprintf(err, errlen, "create state dir %s: %s", dir, strerror(errno));
 		goto fail;
 	}

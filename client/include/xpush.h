@@ -21,6 +21,12 @@
  * loop. Different clients may run on different threads. All callbacks are
  * invoked on the loop thread, from inside xpush_client_run[_once]().
  *
+ * Blocking: libstrophe resolves the server name (SRV/A lookups) and performs
+ * the TLS handshake synchronously inside xpush_client_run[_once](); a server
+ * that stalls mid-handshake holds the loop until TCP gives up (the library
+ * sets TCP_USER_TIMEOUT on its socket). Notification callbacks also run
+ * inline: keep them short.
+ *
  * Signals: the process must ignore SIGPIPE (signal(SIGPIPE, SIG_IGN)) before
  * running a client; a write to a closed TLS socket otherwise kills it. The
  * library never installs signal handlers itself.
@@ -238,8 +244,10 @@ XPUSH_API int xpush_client_run(xpush_client *c);
  * returns the same value. */
 XPUSH_API int xpush_client_run_once(xpush_client *c, unsigned timeout_ms);
 
-/* Ask the client to stop: it sends unavailable presence, closes the stream and
- * then xpush_client_run() returns XPUSH_OK. Async-signal-safe and callable
+/* Ask the client to stop: when online it sends unavailable presence and closes
+ * the stream (acks already queued are flushed first), then
+ * xpush_client_run() returns XPUSH_OK; while still connecting or waiting to
+ * reconnect it stops at once. Async-signal-safe and callable
  * from any thread (it only sets an atomic flag). The loop thread notices it
  * at once when the signal interrupts its wait, otherwise within 500 ms in
  * xpush_client_run() or at the next xpush_client_run_once(). */
