@@ -15,6 +15,7 @@
 #   stack_write_xpushd_config FILE DBNAME [key=value]...
 #   stack_free_ports N               print N distinct free TCP ports on 127.0.0.1
 #   stack_psql DBNAME [psql args]    psql on the stack as role xpush
+#   stack_prosody_down [SIG] / stack_prosody_up / stack_pg_restart   crash and restart tests
 
 XPUSH_DOMAIN_DEFAULT=xpush.test
 STACK_COMPONENTS=(push.xpush.test push2.xpush.test push3.xpush.test)
@@ -348,6 +349,54 @@ stack_destroy() {
 	fi
 	if [[ -n $ext && $ext == /tmp/xpush-pg.* && -d $ext ]]; then rm -rf "$ext"; fi
 	if [[ -f $state/.xpush-state ]]; then rm -rf "$state"; fi
+}
+
+# _stack_env_set KEY VALUE: rewrite one export line of $XPUSH_STATE/env (after a restart).
+_stack_env_set() {
+	local f=$XPUSH_STATE/env
+	python3 - "$f" "$1" "$2" <<'EOF2'
+import os, shlex, sys
+path, key, value = sys.argv[1:]
+with open(path) as f:
+    lines = f.read().splitlines()
+lines = [f"export {key}={shlex.quote(value)}" if l.startswith(f"export {key}=") else l for l in lines]
+with open(path + ".tmp", "w") as f:
+    f.write("\n".join(lines) + "\n")
+os.replace(path + ".tmp", path)
+EOF2
+}
+
+# stack_prosody_down [SIGNAL]: stop the stack's Prosody (default TERM; KILL for a crash).
+# Needs the stack's env in the environment. The env file keeps the old pid until stack_prosody_up.
+stack_prosody_down() {
+	local sig=${1:-TERM} i
+	stack_pid_is "$XPUSH_PROSODY_PID" prosody || { stack_die "Prosody (pid $XPUSH_PROSODY_PID) is not running"; return 1; }
+	kill -"$sig" "$XPUSH_PROSODY_PID"
+	for ((i = 0; i < 200; i++)); do
+		stack_pid_is "$XPUSH_PROSODY_PID" prosody || return 0
+		sleep 0.05
+	done
+	stack_die "Prosody (pid $XPUSH_PROSODY_PID) still runs 10 s after SIG$sig"
+}
+
+# stack_prosody_up: start Prosody again with the same config and ports; records the new pid.
+stack_prosody_up() {
+	local secret
+	secret=$(<"$XPUSH_SECRET_FILE")
+	stack_start_prosody "$XPUSH_STATE" "$XPUSH_C2S_PORT" "$XPUSH_COMPONENT_PORT" "$XPUSH_DOMAIN" "$secret" || return 1
+	XPUSH_PROSODY_PID=$STACK_PROSODY_PID
+	export XPUSH_PROSODY_PID
+	_stack_env_set XPUSH_PROSODY_PID "$XPUSH_PROSODY_PID"
+}
+
+# stack_pg_restart: pg_ctl restart -m fast (every session is cut); records the new pid.
+stack_pg_restart() {
+	runuser -u postgres -- "$XPUSH_PGBIN/pg_ctl" -D "$XPUSH_PGDATA" -l "$XPUSH_STATE/postgres.log" \
+		-m fast -w -t 60 restart >>"$XPUSH_STATE/pg_ctl.log" 2>&1 ||
+		{ stack_die "pg_ctl restart failed (see $XPUSH_STATE/postgres.log)"; return 1; }
+	XPUSH_PG_PID=$(head -n 1 "$XPUSH_PGDATA/postmaster.pid")
+	export XPUSH_PG_PID
+	_stack_env_set XPUSH_PG_PID "$XPUSH_PG_PID"
 }
 
 stack_psql() {

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# (13) Postgres restarts (pg_ctl restart -m fast cuts every session) under a running xpushd:
+# xpushd reconnects and listens again, and a push inserted after the restart is delivered well
+# before the slow periodic scan (scan_interval_ms stays at its 30 s default) could find it.
+# Restarts the stack's shared Postgres; the env file gets the new pid.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+
+create_test_db
+new_user liam
+write_xpushd_config reconnect_min_ms=100 reconnect_max_ms=1000
+start_xpushd xpushd
+await_xpushd_ready xpushd
+start_device phone liam liam-phone
+await_device_online phone liam liam-phone
+
+first=$(notify app="$T_APP" to_jid="${USER_JID[liam]}" title="before" body="db up")
+wait_for 15 "notification $first acked" acked 1 "$first"
+
+stack_pg_restart || fail "could not restart Postgres"
+log "Postgres restarted, pid $XPUSH_PG_PID"
+second=$(notify app="$T_APP" to_jid="${USER_JID[liam]}" title="after" body="db restarted")
+wait_for 20 "notification $second acked after the Postgres restart" acked 1 "$second"
+wait_for 5 "device to print notification $second" grep -qF "notification id=$second " "$T_DIR/phone.out"
+assert_eq 1 "$(count_in "$T_DIR/phone.out" "id=$second ")" "lines printed for notification $second"
+proc_alive "$(pid_of xpushd)" || fail "xpushd exited"
+
+# And NOTIFY works again, not only the scan on reconnect: a third push, once xpushd has
+# certainly reconnected (it acked the second), also arrives promptly.
+third=$(notify app="$T_APP" to_jid="${USER_JID[liam]}" title="third" body="listen again")
+wait_for 10 "notification $third acked (LISTEN re-established)" acked 1 "$third"
+assert_eq 3 "$(wc -l <"$T_DIR/phone.out")" "lines on the device's stdout"
+log "pass"
