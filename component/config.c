@@ -52,6 +52,23 @@ static const struct ckey keys[] = {
 	  "largest stanza accepted from the server" },
 	{ "max_outbuf_bytes", CT_U32, O(max_outbuf_bytes), "1048576", 4096, 268435456,
 	  "stop claiming while this much is queued for the server" },
+	{ "user_domains", CT_STR, O(user_domains), NULL, 0, 0,
+	  "comma-separated domains whose users may use this component (default: the parent "
+	  "domain of component_jid); stanzas from other domains are refused" },
+	{ "max_alias_bytes", CT_U32, O(max_alias_bytes), "128", 1, 1024,
+	  "longest alias a device may register" },
+	{ "max_tags", CT_U32, O(max_tags), "64", 1, 256, "most tags a device may register" },
+	{ "max_tag_bytes", CT_U32, O(max_tag_bytes), "64", 1, 1024, "longest tag a device may register" },
+	{ "max_devices_per_jid", CT_U32, O(max_devices_per_jid), "20", 1, 100000,
+	  "registered devices per account (across apps)" },
+	{ "rate_per_jid", CT_U32, O(rate_per_jid), "20", 1, 1000000,
+	  "stanzas per second one account may send to xpushd (sustained); more are refused" },
+	{ "rate_burst", CT_U32, O(rate_burst), "100", 1, 1000000,
+	  "stanzas one account may send at once before rate_per_jid applies" },
+	{ "rate_table_size", CT_U32, O(rate_table_size), "65536", 16, 16777216,
+	  "accounts tracked by the rate limiter (memory bound; idle ones are dropped)" },
+	{ "max_db_queue", CT_U32, O(max_db_queue), "10000", 100, 10000000,
+	  "queries waiting for Postgres before device requests are refused (wait, retry)" },
 	{ "metrics_address", CT_STR, O(metrics_address), "127.0.0.1", 0, 0,
 	  "address of the Prometheus /metrics endpoint (keep it on loopback)" },
 	{ "metrics_port", CT_U32, O(metrics_port), "0", 0, 65535,
@@ -276,6 +293,19 @@ int config_finish(struct config *c, char *err, size_t errlen)
 	}
 	if (c->reconnect_min_ms > c->reconnect_max_ms) {
 		snprintf(err, errlen, "reconnect_max_ms: must be >= reconnect_min_ms");
+		return -1;
+	}
+	if (!c->user_domains || !*c->user_domains) {
+		const char *dot = strchr(c->component_jid, '.');
+		free(c->user_domains);
+		c->user_domains = strdup(dot && dot[1] ? dot + 1 : c->component_jid);
+		if (!c->user_domains) {
+			snprintf(err, errlen, "user_domains: out of memory");
+			return -1;
+		}
+	}
+	if (c->rate_burst < 1 || c->rate_per_jid < 1) {
+		snprintf(err, errlen, "rate_per_jid: must be positive");
 		return -1;
 	}
 	if (!c->instance_id || !*c->instance_id) {

@@ -33,6 +33,10 @@ struct config {
 	uint32_t reconnect_max_ms;
 	uint32_t max_stanza_bytes;
 	uint32_t max_outbuf_bytes;
+	char *user_domains;         /* comma-separated; default: parent of component_jid */
+	uint32_t max_alias_bytes, max_tags, max_tag_bytes, max_devices_per_jid;
+	uint32_t rate_per_jid, rate_burst, rate_table_size;
+	uint32_t max_db_queue;
 	char *metrics_address;
 	uint32_t metrics_port;      /* 0 = no endpoint */
 	uint32_t metrics_refresh_ms;

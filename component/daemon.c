@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
+#include "ratelimit.h"
 #include "stanza.h"
 #include "store.h"
 #include "xbuf.h"
@@ -39,6 +41,8 @@ struct daemon {
 	struct loop_timer health;    /* refresh the Postgres gauges of /metrics */
 	struct metrics *metrics;
 	struct stanza_limits lim;
+	struct ratelimit *rl;
+	uint64_t throttle_log_ms;    /* last "throttled" log line: at most one a second */
 	enum scan_step step;
 	int scan_again, need_reclaim, found_work, backpressure;
 	int listening;               /* what push.wakeup says: -1 unknown */
@@ -368,6 +372,18 @@ static void on_registered(void *ud, int err, long n)
 
 	if (err) {
 		reply_error(d, r->to, r->id, "wait", "internal-server-error", "database unavailable");
+	} else if (!r->unregister && n == -1) {
+		char text[128];
+		snprintf(text, sizeof text, "max_devices_per_jid: this account already has %u devices",
+		         d->cfg->max_devices_per_jid);
+		d->st.bad_requests++;
+		log_warn("registration refused", "jid=%s reason=max_devices_per_jid", log_q(r->to));
+		reply_error(d, r->to, r->id, "wait", "resource-constraint", text);
+	} else if (!r->unregister && n == -2) {
+		d->st.bad_requests++;
+		log_warn("registration refused", "jid=%s reason=alias_taken", log_q(r->to));
+		reply_error(d, r->to, r->id, "cancel", "conflict",
+		            "alias belongs to another account for this app");
 	} else {
 		if (r->unregister)
 			d->st.unregisters++;
@@ -403,6 +419,7 @@ static void handle_register(struct daemon *d, const struct stanza_in *in, const 
 		struct device_reg reg = {
 			.jid = bare, .full_jid = in->from, .app = in->app, .device = in->device,
 			.alias = in->alias, .platform = in->platform, .tags = in->tags, .ntags = in->ntags,
+			.max_devices = d->cfg->max_devices_per_jid,
 		};
 		rc = store_register(d->store, &reg, on_registered, r);
 	}
@@ -455,6 +472,39 @@ static void on_unavailable_done(void *ud, int err, long n)
 		log_debug("devices offline", "count=%ld", n);
 }
 
+/* An IQ get/set: it must be answered, even when refused. */
+static int is_request(const struct stanza_in *in)
+{
+	return in->id && in->type && (strcmp(in->type, "get") == 0 || strcmp(in->type, "set") == 0);
+}
+
+/* Is the sender's domain one of user_domains (comma-separated)? */
+static int domain_served(const struct daemon *d, const char *from)
+{
+	char dom[1024];
+	size_t n;
+
+	if (jid_domain(from, dom, sizeof dom) < 0)
+		return 0;
+	n = strlen(dom);
+	for (const char *p = d->cfg->user_domains; *p;) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		while (len && *p == ' ') {
+			p++;
+			len--;
+		}
+		while (len && p[len - 1] == ' ')
+			len--;
+		if (len == n && strncasecmp(p, dom, n) == 0)
+			return 1;
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return 0;
+}
+
 static void on_stanza(void *ud, const struct xnode *st)
 {
 	struct daemon *d = ud;
@@ -467,6 +517,34 @@ static void on_stanza(void *ud, const struct xnode *st)
 	if (!in.from || jid_bare(in.from, bare, sizeof bare) < 0) {
 		if (in.kind != STANZA_OTHER)
 			log_warn("stanza without a usable from ignored", "name=%s", log_q(st->name));
+		return;
+	}
+	if (!domain_served(d, in.from)) {
+		d->st.bad_requests++;
+		if (is_request(&in))
+			reply_error(d, in.from, in.id, "cancel", "not-allowed",
+			            "this push service does not serve your domain");
+		return;
+	}
+	if (!ratelimit_take(d->rl, bare, loop_now_ms())) {
+		uint64_t now = loop_now_ms();
+		d->st.throttled++;
+		if (now - d->throttle_log_ms >= 1000) {
+			d->throttle_log_ms = now;
+			log_warn("throttled", "jid=%s limit=rate_per_jid rate=%u burst=%u", log_q(bare),
+			         d->cfg->rate_per_jid, d->cfg->rate_burst);
+		}
+		if (is_request(&in))
+			reply_error(d, in.from, in.id, "wait", "resource-constraint",
+			            "rate_per_jid: too many requests, slow down");
+		return;
+	}
+	if (store_queue_len(d->store) >= d->cfg->max_db_queue && in.kind != STANZA_PING &&
+	    in.kind != STANZA_DISCO_INFO) {
+		/* Postgres is behind: refuse work we would only queue without bound. */
+		if (is_request(&in))
+			reply_error(d, in.from, in.id, "wait", "resource-constraint",
+			            "max_db_queue: the push service is busy, retry");
 		return;
 	}
 	if (rc < 0) {
@@ -647,6 +725,15 @@ int daemon_run(const struct config *cfg)
 	loop_timer_init(d.loop, &d.lease, on_scan_timer, &d);
 	loop_timer_arm(&d.tick, cfg->scan_interval_ms);
 	metrics_stats_init(&d.st);
+	d.lim.max_alias = cfg->max_alias_bytes;
+	d.lim.max_tags = cfg->max_tags;
+	d.lim.max_tag_len = cfg->max_tag_bytes;
+	d.rl = ratelimit_new(cfg->rate_table_size, cfg->rate_per_jid, cfg->rate_burst);
+	if (!d.rl) {
+		log_error("out of memory at start", NULL);
+		loop_free(d.loop);
+		return XPUSHD_EXIT_RUNTIME;
+	}
 	loop_timer_init(d.loop, &d.health, on_health_timer, &d);
 	if (cfg->metrics_port) {
 		const char *merr = NULL;
@@ -680,6 +767,7 @@ int daemon_run(const struct config *cfg)
 	loop_timer_remove(d.loop, &d.soon);
 	loop_timer_remove(d.loop, &d.lease);
 	loop_free(d.loop);
+	ratelimit_free(d.rl);
 	xbuf_free(&d.out);
 	return d.exit_code;
 }

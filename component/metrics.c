@@ -64,6 +64,7 @@ int metrics_render(const struct xp_stats *s, struct xbuf *o)
 	TRY(counter(o, "xpush_registrations_total", "Device registrations.", s->registers));
 	TRY(counter(o, "xpush_unregistrations_total", "Device unregistrations.", s->unregisters));
 	TRY(counter(o, "xpush_bad_requests_total", "Malformed or over-limit requests refused.", s->bad_requests));
+	TRY(counter(o, "xpush_throttled_total", "Stanzas refused by rate_per_jid.", s->throttled));
 	TRY(counter(o, "xpush_xmpp_connects_total", "Component handshakes completed.", s->xmpp_connects));
 	TRY(counter(o, "xpush_postgres_connects_total", "Postgres sessions established.", s->pg_connects));
 	TRY(gauge(o, "xpush_xmpp_connected", "1 if the component stream is up.", s->xmpp_up));

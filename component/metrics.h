@@ -14,7 +14,7 @@
 
 struct xp_stats {
 	uint64_t sent, retried, acked, acks_refused, nacks, retracts, expired, failed;
-	uint64_t registers, unregisters, bad_requests;
+	uint64_t registers, unregisters, bad_requests, throttled;
 	uint64_t xmpp_connects, pg_connects;
 	int xmpp_up, pg_up;
 	/* delivery latency, INSERT to ack recorded */

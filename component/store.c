@@ -588,7 +588,9 @@ int store_register(struct store *st, const struct device_reg *r, store_count_fn 
 
 	if (!tags)
 		return -1;
-	const char *p[] = { r->jid, r->app, r->device, r->alias, tags, r->platform, r->full_jid };
+	char m[24];
+	const char *p[] = { r->jid, r->app, r->device, r->alias, tags, r->platform, r->full_jid,
+	                    I64(m, r->max_devices) };
 	rc = submit(st, S_REGISTER, p, cb, NULL, ud);
 	free(tags);
 	return rc;

@@ -43,6 +43,7 @@ struct device_reg {
 	const char *jid, *full_jid, *app, *device, *alias, *platform;
 	const char *const *tags;
 	size_t ntags;
+	long max_devices;   /* other registered devices allowed for this JID */
 };
 
 typedef void (*store_count_fn)(void *ud, int err, long n);
@@ -90,7 +91,8 @@ int store_next_due(struct store *st, store_count_fn cb, void *ud);
 /* The row can never be delivered (e.g. text XML cannot carry): failed, with reason. */
 int store_fail(struct store *st, int64_t notif, int64_t device_row, int64_t token,
                const char *reason, store_count_fn cb, void *ud);
-/* Upsert the device, online at full_jid. n = device row id. */
+/* Upsert the device, online at full_jid. n = device row id; -1 = the JID
+ * has max_devices other devices; -2 = the alias belongs to another JID. */
 int store_register(struct store *st, const struct device_reg *r, store_count_fn cb, void *ud);
 /* n = devices unregistered (0 if unknown). */
 int store_unregister(struct store *st, const char *jid, const char *app, const char *device,

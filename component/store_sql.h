@@ -146,13 +146,26 @@ static const struct stmt_def stmts[S_COUNT] = {
 	"   AND v.id = d.device_id AND v.full_jid = $3"
 	" RETURNING d.notification_id" },
 
-	[S_REGISTER] = { "xp_register", 7, RES_FIRST,
-	"INSERT INTO push.devices (jid, app, device, alias, tags, platform, full_jid, online, last_seen)"
-	" VALUES ($1, $2, $3, $4, $5::text[], $6, $7, true, now())"
-	" ON CONFLICT (jid, app, device) DO UPDATE SET alias = EXCLUDED.alias,"
-	"  tags = EXCLUDED.tags, platform = EXCLUDED.platform, full_jid = EXCLUDED.full_jid,"
-	"  online = true, last_seen = now(), unregistered_at = NULL"
-	" RETURNING id" },
+	/* Upsert the device; n = its row id, -1 if the JID already has $8 other
+	 * devices, -2 if another account's devices use this alias for this app
+	 * (an alias names one user). Concurrent registrations may overshoot the
+	 * device limit by a few: it bounds abuse, it is not an invariant. */
+	[S_REGISTER] = { "xp_register", 8, RES_FIRST,
+	"WITH chk AS (SELECT"
+	"  (SELECT count(*) FROM push.devices WHERE jid = $1 AND unregistered_at IS NULL"
+	"    AND NOT (app = $2 AND device = $3)) AS others,"
+	"  EXISTS (SELECT 1 FROM push.devices WHERE app = $2 AND alias = $4 AND jid <> $1"
+	"    AND unregistered_at IS NULL) AS alias_taken),"
+	" ins AS (INSERT INTO push.devices"
+	"  (jid, app, device, alias, tags, platform, full_jid, online, last_seen)"
+	"  SELECT $1, $2, $3, $4, $5::text[], $6, $7, true, now() FROM chk"
+	"  WHERE chk.others < $8::int AND NOT chk.alias_taken"
+	"  ON CONFLICT (jid, app, device) DO UPDATE SET alias = EXCLUDED.alias,"
+	"   tags = EXCLUDED.tags, platform = EXCLUDED.platform, full_jid = EXCLUDED.full_jid,"
+	"   online = true, last_seen = now(), unregistered_at = NULL"
+	"  RETURNING id)"
+	" SELECT coalesce((SELECT id FROM ins),"
+	"  CASE WHEN (SELECT alias_taken FROM chk) THEN -2 ELSE -1 END)" },
 
 	[S_UNREGISTER] = { "xp_unregister", 3, RES_FIRST,
 	"WITH u AS (UPDATE push.devices SET unregistered_at = now(), online = false"
