@@ -107,20 +107,24 @@ _stack_pg_dirs() {
 		mkdir -p "$STACK_PG_EXTERNAL/pg" "$STACK_PG_EXTERNAL/run"
 		chown postgres:postgres "$STACK_PG_EXTERNAL/pg" "$STACK_PG_EXTERNAL/run"
 		chmod 700 "$STACK_PG_EXTERNAL/pg"
+		touch "$STACK_PG_EXTERNAL/postgres.log"
 		ln -s "$STACK_PG_EXTERNAL/pg" "$state/pg"
 		ln -s "$STACK_PG_EXTERNAL/run" "$state/pgrun"
+		ln -s "$STACK_PG_EXTERNAL/postgres.log" "$state/postgres.log"
 		STACK_PGDATA=$STACK_PG_EXTERNAL/pg
 		STACK_PGHOST=$STACK_PG_EXTERNAL/run
+		STACK_PGLOG=$STACK_PG_EXTERNAL/postgres.log
 	else
 		mkdir -p "$state/pgrun"
 		chown postgres:postgres "$state/pgrun"
 		STACK_PGDATA=$state/pg
 		STACK_PGHOST=$state/pgrun
+		STACK_PGLOG=$state/postgres.log
+		touch "$STACK_PGLOG"
 	fi
-	touch "$state/postgres.log"
-	chown postgres:postgres "$state/postgres.log"
-	runuser -u postgres -- test -w "$state/postgres.log" 2>/dev/null ||
-		{ stack_die "user postgres cannot write $state/postgres.log"; return 1; }
+	chown postgres:postgres "$STACK_PGLOG"
+	runuser -u postgres -- test -w "$STACK_PGLOG" 2>/dev/null ||
+		{ stack_die "user postgres cannot write $STACK_PGLOG"; return 1; }
 }
 
 stack_start_pg() {
@@ -143,7 +147,7 @@ timezone = 'UTC'
 log_timezone = 'UTC'
 log_min_messages = warning
 EOF
-	runuser -u postgres -- "$pgbin/pg_ctl" -D "$STACK_PGDATA" -l "$state/postgres.log" -w -t 60 start \
+	runuser -u postgres -- "$pgbin/pg_ctl" -D "$STACK_PGDATA" -l "$STACK_PGLOG" -w -t 60 start \
 		>"$state/pg_ctl.log" 2>&1 ||
 		{ stack_die "Postgres did not start (see $state/postgres.log)"; tail -n 20 "$state/postgres.log" >&2; return 1; }
 	STACK_PG_PID=$(head -n 1 "$STACK_PGDATA/postmaster.pid")
@@ -231,6 +235,7 @@ stack_write_env() {
 		printf 'export XPUSH_PGBIN=%q\n' "$XPUSH_PGBIN"
 		printf 'export XPUSH_PGDATA=%q\n' "$XPUSH_PGDATA"
 		printf 'export XPUSH_PGHOST=%q\n' "$XPUSH_PGHOST"
+		printf 'export XPUSH_PGLOG=%q\n' "$XPUSH_PGLOG"
 		printf 'export XPUSH_PGPORT=%q\n' "$XPUSH_PGPORT"
 		printf 'export XPUSH_PGDB=%q\n' "$XPUSH_PGDB"
 		printf 'export XPUSH_PG_CONNINFO=%q\n' "$XPUSH_PG_CONNINFO"
@@ -277,7 +282,7 @@ stack_start() {
 	XPUSH_PGBIN=$(stack_pg_bin) || return 1
 	XPUSH_PGDB=xpush
 	XPUSH_PG_PID="" XPUSH_PROSODY_PID="" XPUSH_PG_EXTERNAL="" XPUSH_PGDATA="" XPUSH_PGHOST=""
-	XPUSH_PG_CONNINFO=""
+	XPUSH_PG_CONNINFO="" XPUSH_PGLOG=""
 
 	(umask 077 && openssl rand -hex 16 >"$XPUSH_SECRET_FILE") ||
 		{ stack_die "could not write $XPUSH_SECRET_FILE"; return 1; }
@@ -294,7 +299,7 @@ stack_start() {
 		{ _stack_record; stack_write_env "$state" "$build"; return 1; }
 	_stack_record
 	stack_write_env "$state" "$build"
-	export XPUSH_STATE XPUSH_DOMAIN XPUSH_PGBIN XPUSH_PGDATA XPUSH_PGHOST XPUSH_PGPORT XPUSH_PGDB \
+	export XPUSH_STATE XPUSH_DOMAIN XPUSH_PGBIN XPUSH_PGDATA XPUSH_PGHOST XPUSH_PGLOG XPUSH_PGPORT XPUSH_PGDB \
 		XPUSH_PG_CONNINFO XPUSH_PG_EXTERNAL XPUSH_C2S_PORT XPUSH_COMPONENT_PORT XPUSH_COMPONENT_JID \
 		XPUSH_COMPONENT_JIDS XPUSH_SECRET_FILE XPUSH_CA_FILE XPUSH_PROSODY_CFG XPUSH_PROSODY_LOG \
 		XPUSH_PG_PID XPUSH_PROSODY_PID
@@ -306,6 +311,7 @@ stack_start() {
 _stack_record() {
 	XPUSH_PGDATA=${STACK_PGDATA:-}
 	XPUSH_PGHOST=${STACK_PGHOST:-}
+	XPUSH_PGLOG=${STACK_PGLOG:-}
 	XPUSH_PG_EXTERNAL=${STACK_PG_EXTERNAL:-}
 	XPUSH_PG_PID=${STACK_PG_PID:-}
 	XPUSH_PROSODY_PID=${STACK_PROSODY_PID:-}
@@ -391,7 +397,7 @@ stack_prosody_up() {
 
 # stack_pg_restart: pg_ctl restart -m fast (every session is cut); records the new pid.
 stack_pg_restart() {
-	runuser -u postgres -- "$XPUSH_PGBIN/pg_ctl" -D "$XPUSH_PGDATA" -l "$XPUSH_STATE/postgres.log" \
+	runuser -u postgres -- "$XPUSH_PGBIN/pg_ctl" -D "$XPUSH_PGDATA" -l "$XPUSH_PGLOG" \
 		-m fast -w -t 60 restart >>"$XPUSH_STATE/pg_ctl.log" 2>&1 ||
 		{ stack_die "pg_ctl restart failed (see $XPUSH_STATE/postgres.log)"; return 1; }
 	XPUSH_PG_PID=$(head -n 1 "$XPUSH_PGDATA/postmaster.pid")
