@@ -437,10 +437,19 @@ static void on_presence_done(void *ud, int err, long n)
 		scan(d);
 }
 
+struct ack_ctx {
+	struct daemon *d;
+	char bare[];
+};
+
 static void on_ack_done(void *ud, int err, long n)
 {
-	struct daemon *d = ud;
+	struct ack_ctx *a = ud;
+	struct daemon *d = a->d;
 
+	if (!err && n < 0)
+		(void)ratelimit_take(d->rl, a->bare, loop_now_ms());
+	free(a);
 	if (err)
 		return;
 	if (n >= 0) {
@@ -526,7 +535,12 @@ static void on_stanza(void *ud, const struct xnode *st)
 			            "this push service does not serve your domain");
 		return;
 	}
-	if (!ratelimit_take(d->rl, bare, loop_now_ms())) {
+	/* Acks and bounces of our own ids are free while they are valid (a device
+	 * draining a backlog acks fast); a refused one is charged afterwards
+	 * (on_ack_done), and a JID out of tokens is not heard at all. */
+	if (!((in.kind == STANZA_ACK || in.kind == STANZA_NACK)
+	      ? ratelimit_check(d->rl, bare, loop_now_ms())
+	      : ratelimit_take(d->rl, bare, loop_now_ms()))) {
 		uint64_t now = loop_now_ms();
 		d->st.throttled++;
 		if (now - d->throttle_log_ms >= 1000) {
@@ -575,10 +589,21 @@ static void on_stanza(void *ud, const struct xnode *st)
 		break;
 	case STANZA_ACK:
 		FAULT_POINT("before_ack_commit");  /* device acked; ledger not yet told */
-		if (store_ack(d->store, in.notif_id, in.device_row, bare, in.retract, on_ack_done, d) < 0)
+	{
+		size_t blen = strlen(bare) + 1;
+		struct ack_ctx *a = malloc(sizeof *a + blen);
+		if (a) {
+			a->d = d;
+			memcpy(a->bare, bare, blen);
+		}
+		if (!a || store_ack(d->store, in.notif_id, in.device_row, bare, in.retract,
+		                    on_ack_done, a) < 0) {
+			free(a);
 			log_warn("ack not recorded: database unavailable; the push will be resent",
 			         "notif=%lld", (long long)in.notif_id);
+		}
 		break;
+	}
 	case STANZA_NACK:
 		log_info("device did not take notification", "notif=%lld device=%lld from=%s condition=%s",
 		         (long long)in.notif_id, (long long)in.device_row, log_q(in.from),

@@ -132,3 +132,14 @@ int ratelimit_take(struct ratelimit *rl, const char *key, uint64_t now_ms)
 	b->tokens -= 1.0;
 	return 1;
 }
+
+int ratelimit_check(struct ratelimit *rl, const char *key, uint64_t now_ms)
+{
+	uint64_t h = hash_str(key);
+	struct bucket *b = slot_for(rl->slots, rl->cap, h, key);
+
+	if (!b->key)
+		return 1;
+	refill(rl, b, now_ms);
+	return b->tokens >= 1.0;
+}

@@ -18,6 +18,8 @@ void ratelimit_free(struct ratelimit *rl);
  * of active keys, new keys are allowed untracked (fail open: a flood of
  * accounts must not lock out legitimate devices). */
 int ratelimit_take(struct ratelimit *rl, const char *key, uint64_t now_ms);
+/* 1 if key has a token now (without taking it), else 0. */
+int ratelimit_check(struct ratelimit *rl, const char *key, uint64_t now_ms);
 size_t ratelimit_tracked(const struct ratelimit *rl);
 
 #endif

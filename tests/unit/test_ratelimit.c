@@ -66,4 +66,17 @@ static void memory_is_bounded(void)
 	ratelimit_free(rl);
 }
 
-TEST_MAIN(T(burst_then_throttle), T(refills_at_rate), T(keys_are_isolated), T(memory_is_bounded))
+static void check_does_not_consume(void)
+{
+	struct ratelimit *rl = ratelimit_new(64, 1, 2);
+
+	for (int i = 0; i < 100; i++)
+		CHECK_INT(ratelimit_check(rl, "a@x", 0), 1);
+	CHECK_INT(ratelimit_take(rl, "a@x", 0), 1);
+	CHECK_INT(ratelimit_take(rl, "a@x", 0), 1);
+	CHECK_INT(ratelimit_check(rl, "a@x", 0), 0);
+	CHECK_INT(ratelimit_check(rl, "a@x", 1000), 1);
+	ratelimit_free(rl);
+}
+
+TEST_MAIN(T(check_does_not_consume), T(burst_then_throttle), T(refills_at_rate), T(keys_are_isolated), T(memory_is_bounded))
