@@ -462,6 +462,12 @@ void xpush_config_set_notify_cb(xpush_config *cfg, xpush_notify_cb cb)
 		cfg->notify_cb = cb;
 }
 
+void xpush_config_set_retract_cb(xpush_config *cfg, xpush_retract_cb cb)
+{
+	if (cfg)
+		cfg->retract_cb = cb;
+}
+
 void xpush_config_set_event_cb(xpush_config *cfg, xpush_event_cb cb)
 {
 	if (cfg)

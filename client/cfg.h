@@ -27,6 +27,7 @@ struct xpush_config {
 	/* callbacks: borrowed */
 	xpush_log_cb log_cb;
 	xpush_notify_cb notify_cb;
+	xpush_retract_cb retract_cb;
 	xpush_event_cb event_cb;
 	void *userdata;
 	char last_error[CFG_ERR_MAX];

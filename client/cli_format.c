@@ -159,6 +159,18 @@ void cli_format_human(struct cbuf *b, const struct xpush_notification *n)
 		cbuf_puts(b, " uri=");
 		cli_quote_c(b, n->uri);
 	}
+	/* last, so lines without a collapse key read as they always did */
+	if (n->collapse) {
+		cbuf_puts(b, " collapse=");
+		human_value(b, n->collapse);
+	}
+	cbuf_putn(b, "\n", 1);
+}
+
+void cli_format_retract_human(struct cbuf *b, const struct xpush_retract *r)
+{
+	cbuf_puts(b, "retract id=");
+	human_value(b, r->id);
 	cbuf_putn(b, "\n", 1);
 }
 
@@ -182,9 +194,20 @@ void cli_format_json(struct cbuf *b, const struct xpush_notification *n)
 	json_field(b, &first, "id", n->id);
 	json_field(b, &first, "app", n->app);
 	json_field(b, &first, "priority", n->priority);
+	json_field(b, &first, "collapse", n->collapse);
 	json_field(b, &first, "title", n->title);
 	json_field(b, &first, "body", n->body);
 	json_field(b, &first, "uri", n->uri);
 	json_field(b, &first, "payload", n->payload);
+	cbuf_puts(b, "}\n");
+}
+
+void cli_format_retract_json(struct cbuf *b, const struct xpush_retract *r)
+{
+	int first = 1;
+
+	cbuf_putn(b, "{", 1);
+	json_field(b, &first, "event", "retract");
+	json_field(b, &first, "id", r->id);
 	cbuf_puts(b, "}\n");
 }

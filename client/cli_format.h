@@ -27,11 +27,19 @@ void cli_quote_c(struct cbuf *b, const char *s);
 void cli_quote_json(struct cbuf *b, const char *s);
 
 /* One line, with the trailing newline:
- * notification id=42 app=com.example title="..." body="..." uri="..." */
+ * notification id=42 app=com.example title="..." body="..." uri="..." collapse=KEY
+ * (absent fields omitted; collapse last). */
 void cli_format_human(struct cbuf *b, const struct xpush_notification *n);
 
 /* One line, with the trailing newline:
- * {"id":"42","app":"..","priority":"..","title":"..","body":"..","uri":"..","payload":".."} */
+ * {"id":"42","app":"..","priority":"..","collapse":"..","title":"..","body":"..",
+ *  "uri":"..","payload":".."} (absent fields omitted; never an "event" key). */
 void cli_format_json(struct cbuf *b, const struct xpush_notification *n);
+
+/* A retract, one line with the trailing newline: "retract id=42", or in
+ * JSON {"event":"retract","id":"42"} (the "event" key tells it apart from
+ * a notification object). */
+void cli_format_retract_human(struct cbuf *b, const struct xpush_retract *r);
+void cli_format_retract_json(struct cbuf *b, const struct xpush_retract *r);
 
 #endif

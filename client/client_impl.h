@@ -125,6 +125,9 @@ void session_send_iq_error(struct xpush_client *c, xmpp_stanza_t *iq, const char
 /* notify.c */
 void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n);
 
+/* retract.c */
+void retract_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *r);
+
 /* account.c */
 int account_start(struct xpush_client *c);
 void account_tick(struct xpush_client *c, uint64_t now);

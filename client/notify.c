@@ -7,12 +7,15 @@
  * redelivery that is acked but not shown again. If the id cannot be recorded
  * we do not display, answer resource-constraint (the component keeps the
  * delivery pending) and reconnect with backoff, rather than risk a second
- * display later. */
+ * display later. An id whose retract came first (retract.c records it in the
+ * same store) counts as known: a late copy is acked and never displayed.
+ * The DEVFAULT_* points are empty outside the fault-test build. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "client_impl.h"
+#include "devfault.h"
 #include "notify.h"
 #include "xjid.h"
 
@@ -66,19 +69,21 @@ int notify_parse(xmpp_stanza_t *n, struct notify_fields *f, const char **err)
 	return 0;
 }
 
-static void send_ack(struct xpush_client *c, const char *to, const char *iq_id)
+void notify_send_ack(struct xpush_client *c, const char *to, const char *iq_id)
 {
-	xmpp_stanza_t *r = xmpp_iq_new(c->ctx, "result", iq_id);
+	xmpp_stanza_t *r;
 
-	if (!r)
+	if (DEVFAULT_SKIP(c, "drop_ack"))
+		return;
+	if (!(r = xmpp_iq_new(c->ctx, "result", iq_id)))
 		return;
 	xmpp_stanza_set_to(r, to);
 	xmpp_send(c->conn, r);
 	xmpp_stanza_release(r);
 }
 
-static void emit_id(struct xpush_client *c, enum xpush_event_type t, const char *id,
-                    const char *from, int dup)
+void notify_emit(struct xpush_client *c, enum xpush_event_type t, const char *id,
+                 const char *from, int dup, int retracted)
 {
 	struct xpush_event ev;
 
@@ -89,6 +94,7 @@ static void emit_id(struct xpush_client *c, enum xpush_event_type t, const char 
 	ev.id = id;
 	ev.from = from;
 	ev.duplicate = dup;
+	ev.retracted = retracted;
 	client_emit(c, &ev);
 }
 
@@ -99,6 +105,7 @@ void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
 	struct xpush_notification pub;
 	const char *perr;
 	char err[512], q[600], qf[300];
+	unsigned known;
 	int rc;
 
 	if (!iq_id)
@@ -109,8 +116,8 @@ void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
 			    "topic=notify msg=refused reason=\"sender is not the component\" from=%s",
 			    clog_quote(qf, sizeof qf, from));
 		session_send_iq_error(c, iq, "cancel", "service-unavailable", NULL);
-		emit_id(c, XPUSH_EVENT_REFUSED, nid && seen_id_valid(nid) ? nid : NULL,
-			from ? from : "", 0);
+		notify_emit(c, XPUSH_EVENT_REFUSED, nid && seen_id_valid(nid) ? nid : NULL,
+			    from ? from : "", 0, 0);
 		return;
 	}
 	if (notify_parse(n, &f, &perr)) {
@@ -119,10 +126,16 @@ void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
 		session_send_iq_error(c, iq, "modify", "bad-request", perr);
 		return;
 	}
-	if (seen_contains(c->seen, f.id)) {
-		emit_id(c, XPUSH_EVENT_DUPLICATE, f.id, from, 1);
-		send_ack(c, from, iq_id);
-		emit_id(c, XPUSH_EVENT_ACKED, f.id, from, 1);
+	DEVFAULT_CRASH(c, "after_receive");
+	if ((known = seen_flags(c->seen, f.id)) != 0) {
+		int late = (known & SEEN_RETRACTED) != 0;
+		if (late)
+			clog_printf(&c->log, XPUSH_LOG_INFO,
+				    "topic=notify msg=late_copy_after_retract id=%s (acked, not displayed)",
+				    f.id);
+		notify_emit(c, XPUSH_EVENT_DUPLICATE, f.id, from, 1, late);
+		notify_send_ack(c, from, iq_id);
+		notify_emit(c, XPUSH_EVENT_ACKED, f.id, from, 1, 0);
 		notify_fields_free(&f);
 		return;
 	}
@@ -142,6 +155,7 @@ void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
 	    seen_compact(c->seen, (int64_t)time(NULL), err, sizeof err) != XPUSH_OK)
 		clog_printf(&c->log, XPUSH_LOG_WARN, "topic=seen msg=compact_failed reason=%s",
 			    clog_quote(q, sizeof q, err));
+	DEVFAULT_CRASH(c, "after_record");
 
 	memset(&pub, 0, sizeof pub);
 	pub.id = f.id;
@@ -160,7 +174,8 @@ void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
 		    clog_quote(qf, sizeof qf, iq_id));
 	if (c->cfg.notify_cb)
 		c->cfg.notify_cb(c->cfg.userdata, &pub);
-	send_ack(c, from, iq_id);
-	emit_id(c, XPUSH_EVENT_ACKED, f.id, from, 0);
+	DEVFAULT_CRASH(c, "after_display");
+	notify_send_ack(c, from, iq_id);
+	notify_emit(c, XPUSH_EVENT_ACKED, f.id, from, 0, 0);
 	notify_fields_free(&f);
 }

@@ -1,10 +1,13 @@
-/* notify: decoding of <notification xmlns='urn:xpush:0'/> (protocol.md).
- * Separate from the delivery path so it can be tested on stanzas built from
- * strings, without a connection. */
+/* notify: decoding of <notification xmlns='urn:xpush:0'/> (protocol.md),
+ * separate from the delivery path so it can be tested on stanzas built from
+ * strings, without a connection; plus the ack and event helpers that the
+ * notification path (notify.c) and the retract path (retract.c) share. */
 #ifndef XPUSH_NOTIFY_H
 #define XPUSH_NOTIFY_H
 
 #include <strophe.h>
+
+#include "xpush.h"
 
 struct notify_fields {
 	/* attributes: borrowed from the stanza */
@@ -18,5 +21,12 @@ struct notify_fields {
  * (missing/invalid id, out of memory). On -1 nothing needs freeing. */
 int notify_parse(xmpp_stanza_t *n, struct notify_fields *f, const char **err);
 void notify_fields_free(struct notify_fields *f);
+
+struct xpush_client;
+/* The ack of a notification or retract: <iq type='result'/> to `to`. */
+void notify_send_ack(struct xpush_client *c, const char *to, const char *iq_id);
+/* Emit a delivery event (ACKED, DUPLICATE, REFUSED, RETRACT_ACKED). */
+void notify_emit(struct xpush_client *c, enum xpush_event_type t, const char *id,
+                 const char *from, int dup, int retracted);
 
 #endif

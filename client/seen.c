@@ -1,7 +1,8 @@
 /* seen: durable de-duplication of notification ids (see seen.h for the file
  * format and the guarantees). Owns the files seen-<jid>.log/.lock/.tmp in
  * the state directory and nothing else. The in-memory set is an open
- * addressing hash table keyed by id; ids are short, so it stays small. */
+ * addressing hash table keyed by id (with the SEEN_* bits of each); ids are
+ * short, so it stays small. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -19,6 +20,7 @@
 struct seen_entry {
 	char *id;   /* NULL = empty slot */
 	int64_t ts;
+	unsigned flags; /* SEEN_* */
 };
 
 struct seen {
@@ -87,28 +89,55 @@ static int reserve(struct seen *s)
 	return 0;
 }
 
-/* Insert (taking ownership of id) or refresh the timestamp. 1 new, 0 known. */
-static int set_put(struct seen *s, char *id, int64_t ts)
+/* Insert (taking ownership of id) or add flags and refresh the timestamp.
+ * 1 new, 0 known. */
+static int set_put(struct seen *s, char *id, int64_t ts, unsigned flags)
 {
 	struct seen_entry *e = slot_for(s->tab, s->cap, id);
 
 	if (e->id) {
 		if (ts > e->ts)
 			e->ts = ts;
+		e->flags |= flags;
 		free(id);
 		return 0;
 	}
 	e->id = id;
 	e->ts = ts;
+	e->flags = flags;
 	s->live++;
 	return 1;
 }
 
-int seen_contains(const struct seen *s, const char *id)
+unsigned seen_flags(const struct seen *s, const char *id)
 {
+	const struct seen_entry *e;
+
 	if (!s || !id || !s->cap)
 		return 0;
-	return slot_for(s->tab, s->cap, id)->id != NULL;
+	e = slot_for(s->tab, s->cap, id);
+	return e->id ? e->flags : 0;
+}
+
+int seen_contains(const struct seen *s, const char *id)
+{
+	return seen_flags(s, id) != 0;
+}
+
+/* The optional third field of a line: "" for SEEN_NOTIFIED alone (the
+ * original format), else " " and one letter per bit. */
+static void flag_suffix(unsigned flags, char out[4])
+{
+	size_t n = 0;
+
+	if (flags != SEEN_NOTIFIED) {
+		out[n++] = ' ';
+		if (flags & SEEN_NOTIFIED)
+			out[n++] = 'n';
+		if (flags & SEEN_RETRACTED)
+			out[n++] = 'r';
+	}
+	out[n] = '\0';
 }
 
 static void update_threshold(struct seen *s)
@@ -138,11 +167,12 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* Parse "<digits> <id>" (no newline). 0 ok, -1 corrupt. */
-static int parse_line(char *line, size_t len, int64_t *ts, char **id)
+/* Parse "<digits> <id>[ <flags>]" (no newline). 0 ok, -1 corrupt. */
+static int parse_line(char *line, size_t len, int64_t *ts, char **id, unsigned *flags)
 {
 	int64_t v = 0;
 	size_t i = 0;
+	char *sp;
 
 	while (i < len && line[i] >= '0' && line[i] <= '9') {
 		if (i >= 18)
@@ -153,6 +183,21 @@ static int parse_line(char *line, size_t len, int64_t *ts, char **id)
 	if (i == 0 || i >= len || line[i] != ' ')
 		return -1;
 	line[len] = '\0';
+	*flags = SEEN_NOTIFIED;
+	if ((sp = strchr(line + i + 1, ' ')) != NULL) {
+		*sp = '\0';
+		*flags = 0;
+		for (const char *f = sp + 1; *f; f++) {
+			if (*f == 'n')
+				*flags |= SEEN_NOTIFIED;
+			else if (*f == 'r')
+				*flags |= SEEN_RETRACTED;
+			else
+				return -1;
+		}
+		if (!*flags)
+			return -1;
+	}
 	if (!seen_id_valid(line + i + 1))
 		return -1;
 	*ts = v;
@@ -204,9 +249,10 @@ static int load(struct seen *s, int64_t now_s, char *err, size_t errlen)
 		size_t ll = (size_t)(nl - (buf + pos));
 		int64_t ts;
 		char *id;
+		unsigned flags;
 
 		s->lines++;
-		if (parse_line(buf + pos, ll, &ts, &id)) {
+		if (parse_line(buf + pos, ll, &ts, &id, &flags)) {
 			s->corrupt++;
 		} else if (ts < now_s - s->o.retention_s) {
 			s->expired++;
@@ -216,7 +262,7 @@ static int load(struct seen *s, int64_t now_s, char *err, size_t errlen)
 				rc = XPUSH_ENOMEM;
 				goto out;
 			}
-			set_put(s, copy, ts);
+			set_put(s, copy, ts, flags);
 		}
 		pos += ll + 1;
 	}
@@ -348,20 +394,29 @@ fail:
 
 int seen_add(struct seen *s, const char *id, int64_t now_s, char *err, size_t errlen)
 {
-	char line[SEEN_ID_MAX + 32];
+	if (seen_contains(s, id))
+		return seen_id_valid(id) ? XPUSH_OK : XPUSH_EINVAL;
+	return seen_mark(s, id, SEEN_NOTIFIED, now_s, err, errlen);
+}
+
+int seen_mark(struct seen *s, const char *id, unsigned flags, int64_t now_s, char *err,
+              size_t errlen)
+{
+	char line[SEEN_ID_MAX + 40], suffix[4];
 	char *copy;
 	int n;
 
-	if (!seen_id_valid(id)) {
-		snprintf(err, errlen, "invalid notification id");
+	if (!seen_id_valid(id) || !flags || (flags & ~(SEEN_NOTIFIED | SEEN_RETRACTED))) {
+		snprintf(err, errlen, "invalid notification id or flags");
 		return XPUSH_EINVAL;
 	}
-	if (seen_contains(s, id))
+	if ((seen_flags(s, id) & flags) == flags)
 		return XPUSH_OK;
 	/* get memory first: once the line is durable the insert must not fail */
 	if (reserve(s) || !(copy = strdup(id)))
 		return XPUSH_ENOMEM;
-	n = snprintf(line, sizeof line, "%" PRId64 " %s\n", now_s, id);
+	flag_suffix(flags, suffix);
+	n = snprintf(line, sizeof line, "%" PRId64 " %s%s\n", now_s, id, suffix);
 	if (write_all(s->fd, line, (size_t)n) < 0 || fdatasync(s->fd) < 0) {
 		int e = errno;
 		/* drop a partial line so the file stays line-aligned */
@@ -373,7 +428,7 @@ int seen_add(struct seen *s, const char *id, int64_t now_s, char *err, size_t er
 	}
 	s->size += n;
 	s->lines++;
-	set_put(s, copy, now_s);
+	set_put(s, copy, now_s, flags);
 	return XPUSH_OK;
 }
 
@@ -390,15 +445,20 @@ int seen_compact(struct seen *s, int64_t now_s, char *err, size_t errlen)
 			kept++;
 	while ((kept + 1) * 10 >= ncap * 7)
 		ncap *= 2;
-	bufcap = kept * (SEEN_ID_MAX + 22) + 1;
+	bufcap = kept * (SEEN_ID_MAX + 26) + 1; /* 19-digit time, spaces, flags, newline */
 	if (!(nt = calloc(ncap, sizeof *nt)) || !(buf = malloc(bufcap))) {
 		rc = XPUSH_ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < s->cap; i++)
-		if (s->tab[i].id && s->tab[i].ts >= cutoff)
-			len += (size_t)snprintf(buf + len, bufcap - len, "%" PRId64 " %s\n",
-						s->tab[i].ts, s->tab[i].id);
+	for (size_t i = 0; i < s->cap; i++) {
+		char suffix[4];
+
+		if (!s->tab[i].id || s->tab[i].ts < cutoff)
+			continue;
+		flag_suffix(s->tab[i].flags, suffix);
+		len += (size_t)snprintf(buf + len, bufcap - len, "%" PRId64 " %s%s\n",
+					s->tab[i].ts, s->tab[i].id, suffix);
+	}
 	/* opened for appending: after the rename this descriptor is the store */
 	tfd = openat(s->dir_fd, s->tmp_name, O_RDWR | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (tfd < 0 || write_all(tfd, buf, len) < 0 || fsync(tfd) < 0) {

@@ -1,9 +1,12 @@
 /* seen: the durable de-duplication store ("displayed once").
  *
  * One append-only file per component JID in the state directory,
- * seen-<sanitised component JID>.log, one line per notification id:
- * "<unix seconds> <id>\n". Loaded into an in-memory hash set when opened;
- * each new id is written and fdatasync'ed before seen_add returns. A torn last
+ * seen-<sanitised component JID>.log, one line per notification id and
+ * event: "<unix seconds> <id>\n" when the notification was received (and
+ * handed to the app), "<unix seconds> <id> r\n" when its retract was
+ * handled, "<unix seconds> <id> nr\n" (written by compaction) for both.
+ * Loaded into an in-memory hash table when opened; each new record is
+ * written and fdatasync'ed before seen_add/seen_mark return. A torn last
  * line (crash mid-write) is cut off when opening; a corrupt line is skipped.
  * The file is compacted (temp file, fsync, rename, fsync dir) once it grows
  * past max_lines, keeping ids younger than retention_s. An exclusive flock
@@ -17,6 +20,10 @@
 #include <stdint.h>
 
 #define SEEN_ID_MAX 128
+
+/* What the store knows about an id (a bit set). */
+#define SEEN_NOTIFIED 1u  /* the notification was recorded (displayed, or being displayed) */
+#define SEEN_RETRACTED 2u /* its retract was handled: a late copy must not be displayed */
 
 struct seen;
 
@@ -43,14 +50,24 @@ __attribute__((warn_unused_result))
 int seen_open(const char *dir, const char *component_jid, const struct seen_opts *o,
               int64_t now_s, struct seen **out, char *err, size_t errlen);
 
-/* 1 if id was recorded (and not yet forgotten), else 0. */
+/* 1 if id was recorded in any way (and not yet forgotten), else 0. */
 int seen_contains(const struct seen *s, const char *id);
 
-/* Record id durably (write + fdatasync). XPUSH_OK, XPUSH_EINVAL (bad id),
- * XPUSH_EIO (nothing recorded, the file is as before), XPUSH_ENOMEM. Adding
- * an id already present is XPUSH_OK and writes nothing. */
+/* The SEEN_* bits recorded for id; 0 if unknown. */
+unsigned seen_flags(const struct seen *s, const char *id);
+
+/* Record id as SEEN_NOTIFIED durably (write + fdatasync). XPUSH_OK,
+ * XPUSH_EINVAL (bad id), XPUSH_EIO (nothing recorded, the file is as
+ * before), XPUSH_ENOMEM. Adding an id already present is XPUSH_OK and writes
+ * nothing. */
 __attribute__((warn_unused_result))
 int seen_add(struct seen *s, const char *id, int64_t now_s, char *err, size_t errlen);
+
+/* Add the bits in flags (SEEN_NOTIFIED, SEEN_RETRACTED) to id, durably; the
+ * same codes as seen_add. Nothing is written when id already has them all. */
+__attribute__((warn_unused_result))
+int seen_mark(struct seen *s, const char *id, unsigned flags, int64_t now_s, char *err,
+              size_t errlen);
 
 /* 1 when the file has grown past the compaction threshold. */
 int seen_needs_compact(const struct seen *s);

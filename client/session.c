@@ -2,8 +2,9 @@
  *
  * Owns: the device registration IQ and its reply, the directed presence to the
  * component, heartbeats (XEP-0199 pings to our server, with a reply deadline),
- * answering pings, and the IQ dispatcher: notifications go to notify.c, any
- * other get/set is answered service-unavailable (RFC 6120 requires a reply).
+ * answering pings, and the IQ dispatcher: notifications go to notify.c,
+ * retracts to retract.c, any other get/set is answered service-unavailable
+ * (RFC 6120 requires a reply).
  * Wire format: docs/protocol.md. All of it runs on the loop thread. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,6 +290,12 @@ static int iq_cb(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
 	    strcmp(xmpp_stanza_get_name(child), "notification") == 0 &&
 	    xmpp_stanza_get_ns(child) && strcmp(xmpp_stanza_get_ns(child), XPUSH_NS) == 0) {
 		notify_handle(c, st, child);
+		return 1;
+	}
+	if (child && strcmp(type, "set") == 0 && xmpp_stanza_get_name(child) &&
+	    strcmp(xmpp_stanza_get_name(child), "retract") == 0 &&
+	    xmpp_stanza_get_ns(child) && strcmp(xmpp_stanza_get_ns(child), XPUSH_NS) == 0) {
+		retract_handle(c, st, child);
 		return 1;
 	}
 	if (child && strcmp(type, "get") == 0 && xmpp_stanza_get_name(child) &&

@@ -62,9 +62,14 @@ static const char usage_text[] =
 "    component, and receives its notifications. Each notification is recorded\n"
 "    durably in the state directory, displayed once (one line on stdout), and\n"
 "    then acknowledged; a redelivered notification is acknowledged again but\n"
-"    not displayed again. Lost connections are re-established with capped,\n"
-"    jittered exponential backoff. Authentication and certificate failures are\n"
-"    final: the program exits instead of retrying.\n"
+"    not displayed again. A retract (the producer withdrew notification N)\n"
+"    prints one line, is recorded in the state directory and acknowledged; a\n"
+"    copy of N arriving after its retract is acknowledged but not displayed.\n"
+"    A notification with a collapse key replaces the displayed one with the\n"
+"    same key (its line shows collapse=KEY). Lost connections are\n"
+"    re-established with capped, jittered exponential backoff. Authentication\n"
+"    and certificate failures are final: the program exits instead of\n"
+"    retrying.\n"
 "\n"
 "OPTIONS\n"
 "    --jid JID             account, user@domain[/resource]\n"
@@ -108,16 +113,22 @@ static const char usage_text[] =
 "\n"
 "OUTPUT\n"
 "    stdout, one line per displayed notification, flushed at once:\n"
-"      notification id=42 app=com.example title=\"..\" body=\"..\" uri=\"..\"\n"
+"      notification id=42 app=com.example title=\"..\" body=\"..\" uri=\"..\" collapse=KEY\n"
 "    (absent fields omitted; C-style escapes for \\\", \\\\ and control bytes), or\n"
 "    with --json:\n"
-"      {\"id\":\"42\",\"app\":\"..\",\"priority\":\"normal\",\"title\":\"..\",\"body\":\"..\",\n"
-"       \"uri\":\"..\",\"payload\":\"..\"}\n"
+"      {\"id\":\"42\",\"app\":\"..\",\"priority\":\"normal\",\"collapse\":\"..\",\n"
+"       \"title\":\"..\",\"body\":\"..\",\"uri\":\"..\",\"payload\":\"..\"}\n"
+"    and one line per retract (the first time it is seen):\n"
+"      retract id=42\n"
+"    or with --json (the \"event\" key tells it apart from a notification):\n"
+"      {\"event\":\"retract\",\"id\":\"42\"}\n"
 "    stderr, key=value log lines such as\n"
 "      xpush-client level=info event=online jid=alice@example.org/res device=dev1\n"
 "    with these events: connected (TLS session up), registered, online,\n"
-"    duplicate id=N, acked id=N, disconnected reason=\"..\", reconnecting\n"
-"    delay_ms=N, auth_failed, tls_failed reason=\"..\", refused, stopped.\n"
+"    duplicate id=N [retracted=1: a late copy after its retract], acked id=N,\n"
+"    retract id=N seen=0|1 (seen=1: N had been displayed), retract_acked id=N\n"
+"    duplicate=0|1, disconnected reason=\"..\", reconnecting delay_ms=N,\n"
+"    auth_failed, tls_failed reason=\"..\", refused, stopped.\n"
 "\n"
 "EXIT STATUS\n"
 "    0  stopped by SIGTERM/SIGINT, or --count reached\n"
@@ -130,7 +141,7 @@ static const char usage_text[] =
 "    SIGTERM, SIGINT: send unavailable presence, close the stream, exit 0.\n"
 "\n"
 "FILES\n"
-"    DIR/seen-<component>.log   ids already displayed (kept 35 days)\n"
+"    DIR/seen-<component>.log   ids already displayed or retracted (kept 35 days)\n"
 "    DIR/seen-<component>.lock  held while running\n"
 "\n"
 "EXAMPLE\n"
@@ -239,8 +250,12 @@ static void on_event(void *ud, const struct xpush_event *ev)
 		on_state(cli, ev);
 		break;
 	case XPUSH_EVENT_DUPLICATE:
-		snprintf(extra, sizeof extra, "id=%s", ev->id);
+		snprintf(extra, sizeof extra, "id=%s%s", ev->id, ev->retracted ? " retracted=1" : "");
 		ev_line(cli, XPUSH_LOG_INFO, "duplicate", extra);
+		break;
+	case XPUSH_EVENT_RETRACT_ACKED:
+		snprintf(extra, sizeof extra, "id=%s duplicate=%d", ev->id, ev->duplicate);
+		ev_line(cli, XPUSH_LOG_INFO, "retract_acked", extra);
 		break;
 	case XPUSH_EVENT_ACKED:
 		snprintf(extra, sizeof extra, "id=%s", ev->id);
@@ -380,6 +395,28 @@ static void on_notify(void *ud, const struct xpush_notification *n)
 			ev_line(cli, XPUSH_LOG_WARN, "exec_failed", extra);
 		}
 	}
+}
+
+/* A retract: one stdout line (the app would remove the notification here). */
+static void on_retract(void *ud, const struct xpush_retract *r)
+{
+	struct cli *cli = ud;
+	struct cbuf b = { 0 };
+	char extra[200];
+
+	snprintf(extra, sizeof extra, "id=%s seen=%d", r->id, r->seen);
+	ev_line(cli, XPUSH_LOG_INFO, "retract", extra);
+	if (cli->json)
+		cli_format_retract_json(&b, r);
+	else
+		cli_format_retract_human(&b, r);
+	if (b.oom || fwrite(b.p, 1, b.len, stdout) != b.len || fflush(stdout) != 0) {
+		snprintf(extra, sizeof extra, "id=%s reason=%s", r->id,
+			 b.oom ? "\"out of memory\"" : "\"stdout write failed\"");
+		ev_line(cli, XPUSH_LOG_ERROR, "output_failed", extra);
+		clearerr(stdout);
+	}
+	cbuf_free(&b);
 }
 
 static void on_signal(int sig)
@@ -644,6 +681,7 @@ int main(int argc, char **argv)
 	xpush_config_set_log_cb(cfg, lib_log);
 	xpush_config_set_event_cb(cfg, on_event);
 	xpush_config_set_notify_cb(cfg, on_notify);
+	xpush_config_set_retract_cb(cfg, on_retract);
 	xpush_config_set_userdata(cfg, &cli);
 
 	cli.starting = 1;

@@ -99,13 +99,22 @@ enum xpush_log_level {
 /* A received notification. Allocated by the library; every pointer is
  * borrowed and valid only during the notification callback (copy what you
  * keep). Absent optional fields are NULL. New fields may be appended in
- * later versions: never allocate or copy this struct by value. */
+ * later versions: never allocate or copy this struct by value.
+ *
+ * Collapse: a notification whose collapse key equals that of one already
+ * displayed REPLACES it (show it in the same slot, e.g. Android's
+ * NotificationManager.notify(tag = collapse key, ...)); the older one is not
+ * retracted separately. The component also drops (ledger: superseded) older
+ * undelivered notifications with the same key, so an offline device gets
+ * only the newest one. The library does not compare keys itself: it has no
+ * view of what is on screen. */
 struct xpush_notification {
 	const char *id;       /* notification id (never NULL) */
 	const char *app;      /* app attribute, or NULL */
-	const char *priority; /* "normal" or "high" as sent, or NULL */
-	const char *collapse; /* collapse key, or NULL */
-	const char *expires;  /* ISO-8601 UTC, or NULL */
+	const char *priority; /* "normal" or "high" as sent, or NULL (= normal) */
+	const char *collapse; /* collapse key (see above), or NULL */
+	const char *expires;  /* ISO-8601 UTC: do not show it after this; NULL
+	                         for "now or never" (ttl 0) or none given */
 	const char *created;  /* ISO-8601 UTC, or NULL */
 	const char *title;    /* element texts, byte-exact UTF-8, or NULL */
 	const char *body;
@@ -119,8 +128,24 @@ enum xpush_event_type {
 	XPUSH_EVENT_STATE = 1,  /* state changed: state, old_state, error, reason, delay_ms */
 	XPUSH_EVENT_ACKED,      /* an ack was queued for sending: id, duplicate */
 	XPUSH_EVENT_DUPLICATE,  /* a redelivered id was seen (acked, not displayed): id */
-	XPUSH_EVENT_REFUSED,    /* a notification from a non-component sender was
-	                           refused with service-unavailable: id (may be NULL), from */
+	XPUSH_EVENT_REFUSED,    /* a notification or retract from a non-component
+	                           sender was refused with service-unavailable:
+	                           id (may be NULL), from */
+	XPUSH_EVENT_RETRACT_ACKED, /* a retract was handled and its ack queued: id,
+	                           duplicate (1: handled before, the retract callback
+	                           was not called again) */
+};
+
+/* A retract: the producer withdrew notification id (push.retract() in SQL;
+ * docs/protocol.md "Retract"). Pointers borrowed, valid only during the
+ * callback. New fields may be appended in later versions. */
+struct xpush_retract {
+	const char *id;    /* notification id (never NULL) */
+	const char *from;  /* the component JID (never NULL) */
+	const char *iq_id; /* the IQ id being acked (never NULL) */
+	int seen;          /* 1 if this state dir recorded notification id (it was
+	                      handed to the notify callback, so it may be on screen);
+	                      0 if it never arrived here (it will not be shown) */
 };
 
 /* Event record. Allocated by the library; pointers borrowed, valid only
@@ -136,7 +161,9 @@ struct xpush_event {
 	uint32_t delay_ms;           /* STATE WAITING: delay before the next attempt */
 	const char *id;              /* ACKED/DUPLICATE/REFUSED: notification id */
 	const char *from;            /* REFUSED: the sender */
-	int duplicate;               /* ACKED: 1 if the id had been seen before */
+	int duplicate;               /* ACKED, RETRACT_ACKED: 1 if the id had been seen before */
+	int retracted;               /* DUPLICATE: 1 if the id was retracted (a late
+	                                copy after its retract: acked, never shown) */
 };
 
 /* Callbacks. userdata is the pointer given to xpush_config_set_userdata().
@@ -152,8 +179,20 @@ typedef void (*xpush_log_cb)(void *userdata, enum xpush_log_level level, const c
  * component JID and state directory, within the retention period): the id
  * has already been recorded durably; the ack is sent when this returns. If
  * the process dies inside this callback the notification will be redelivered,
- * acked and NOT shown again. */
+ * acked and NOT shown again. Never called for an id whose retract arrived
+ * first (see xpush_retract_cb). */
 typedef void (*xpush_notify_cb)(void *userdata, const struct xpush_notification *n);
+
+/* Withdraw a notification: remove it from the screen if it is there
+ * (r->seen says whether it ever arrived). The retracted id is then recorded
+ * durably in the state directory and the retract is acked when this returns;
+ * from then on a late copy of that notification (a redelivery that crossed
+ * the retract) is acked but NOT handed to the notify callback. A retract
+ * for an id never received is acked too, and remembered the same way.
+ * Called once per id as a rule; if the process dies inside the callback, or
+ * the id cannot be recorded, the retract is redelivered and the callback
+ * runs again: make it idempotent (cancelling twice is harmless). */
+typedef void (*xpush_retract_cb)(void *userdata, const struct xpush_retract *r);
 
 /* State changes and delivery events. */
 typedef void (*xpush_event_cb)(void *userdata, const struct xpush_event *ev);
@@ -214,6 +253,7 @@ XPUSH_API const char *xpush_config_last_error(const xpush_config *cfg);
  * Any callback may be NULL. */
 XPUSH_API void xpush_config_set_log_cb(xpush_config *cfg, xpush_log_cb cb);
 XPUSH_API void xpush_config_set_notify_cb(xpush_config *cfg, xpush_notify_cb cb);
+XPUSH_API void xpush_config_set_retract_cb(xpush_config *cfg, xpush_retract_cb cb);
 XPUSH_API void xpush_config_set_event_cb(xpush_config *cfg, xpush_event_cb cb);
 XPUSH_API void xpush_config_set_userdata(xpush_config *cfg, void *userdata);
 

@@ -53,6 +53,27 @@ static void test_human(void)
 	CHECK_STR(human(&n), "notification id=42 app=\"my app\"\n");
 	n.app = "a=b";
 	CHECK_STR(human(&n), "notification id=42 app=\"a=b\"\n");
+	n.uri = "u";
+	n.collapse = "score";
+	CHECK_STR(human(&n), "notification id=42 app=\"a=b\" uri=\"u\" collapse=score\n");
+	n.collapse = "two words";
+	CHECK_STR(human(&n), "notification id=42 app=\"a=b\" uri=\"u\" collapse=\"two words\"\n");
+}
+
+static void test_retract(void)
+{
+	struct xpush_retract r;
+	struct cbuf b = { 0 };
+
+	memset(&r, 0, sizeof r);
+	r.id = "42";
+	r.from = "push.example.org";
+	cli_format_retract_human(&b, &r);
+	CHECK_STR(b.p, "retract id=42\n");
+	b.len = 0;
+	cli_format_retract_json(&b, &r);
+	CHECK_STR(b.p, "{\"event\":\"retract\",\"id\":\"42\"}\n");
+	cbuf_free(&b);
 }
 
 static void test_json(void)
@@ -67,8 +88,12 @@ static void test_json(void)
 	n.body = "b";
 	n.uri = "u";
 	n.payload = "{\"match\":9}";
-	n.collapse = "not printed";
+	n.expires = "2026-11-26T10:00:00Z"; /* not printed */
 	CHECK_STR(json(&n), "{\"id\":\"42\",\"app\":\"com.example\",\"priority\":\"normal\",\"title\":\"t\","
+			    "\"body\":\"b\",\"uri\":\"u\",\"payload\":\"{\\\"match\\\":9}\"}\n");
+	n.collapse = "score \"9\"";
+	CHECK_STR(json(&n), "{\"id\":\"42\",\"app\":\"com.example\",\"priority\":\"normal\","
+			    "\"collapse\":\"score \\\"9\\\"\",\"title\":\"t\","
 			    "\"body\":\"b\",\"uri\":\"u\",\"payload\":\"{\\\"match\\\":9}\"}\n");
 	memset(&n, 0, sizeof n);
 	n.id = "7";
@@ -119,4 +144,4 @@ static void test_cbuf_growth(void)
 	CHECK(b.p == NULL);
 }
 
-TEST_MAIN(T(test_human), T(test_json), T(test_json_escaping), T(test_cbuf_growth))
+TEST_MAIN(T(test_human), T(test_json), T(test_retract), T(test_json_escaping), T(test_cbuf_growth))

@@ -326,6 +326,55 @@ static void test_creates_dir_and_names(void)
 	CHECK_INT(xjid_sanitise("abcdef", buf, 4), -1);
 }
 
+/* Retracted ids (SEEN_RETRACTED) are kept apart from received ones, survive
+ * a reopen and a compaction, and a flag field of unknown letters is corrupt. */
+static void test_retract_flags(void)
+{
+	struct seen *s;
+	struct seen_stats st;
+
+	fresh_dir();
+	s = open_store(1000, 16, 3600);
+	CHECK_INT(seen_add(s, "1", 1000, err, sizeof err), XPUSH_OK);
+	CHECK_INT(seen_mark(s, "2", SEEN_RETRACTED, 1000, err, sizeof err), XPUSH_OK);
+	CHECK_INT(seen_mark(s, "1", SEEN_RETRACTED, 1001, err, sizeof err), XPUSH_OK);
+	CHECK_INT(seen_mark(s, "1", SEEN_RETRACTED, 1002, err, sizeof err), XPUSH_OK); /* no line */
+	CHECK_INT(seen_add(s, "2", 1003, err, sizeof err), XPUSH_OK); /* known: no line */
+	CHECK_INT(seen_mark(s, "3", 0, 1003, err, sizeof err), XPUSH_EINVAL);
+	CHECK_INT(seen_mark(s, "3", 4, 1003, err, sizeof err), XPUSH_EINVAL);
+	CHECK_INT(seen_flags(s, "1"), SEEN_NOTIFIED | SEEN_RETRACTED);
+	CHECK_INT(seen_flags(s, "2"), SEEN_RETRACTED);
+	CHECK_INT(seen_flags(s, "3"), 0);
+	CHECK(seen_contains(s, "2"));
+	seen_close(s);
+	CHECK_STR(read_file("seen-push.example.org.log"), "1000 1\n1000 2 r\n1001 1 r\n");
+
+	s = open_store(1100, 16, 3600);
+	CHECK_INT(seen_flags(s, "1"), SEEN_NOTIFIED | SEEN_RETRACTED);
+	CHECK_INT(seen_flags(s, "2"), SEEN_RETRACTED);
+	CHECK_INT(seen_compact(s, 1100, err, sizeof err), XPUSH_OK);
+	seen_close(s);
+	{
+		char *c = read_file("seen-push.example.org.log");
+		CHECK(c && (strcmp(c, "1001 1 nr\n1000 2 r\n") == 0 ||
+			    strcmp(c, "1000 2 r\n1001 1 nr\n") == 0));
+	}
+	s = open_store(1200, 16, 3600);
+	CHECK_INT(seen_flags(s, "1"), SEEN_NOTIFIED | SEEN_RETRACTED);
+	CHECK_INT(seen_flags(s, "2"), SEEN_RETRACTED);
+	seen_close(s);
+
+	fresh_dir();
+	write_file("seen-push.example.org.log", "1000 a x\n1000 b \n1000 c rn\n1000 d n r\n");
+	s = open_store(1000, 16, 3600);
+	seen_stats(s, &st);
+	CHECK_INT(st.corrupt, 3);
+	CHECK_INT(seen_flags(s, "c"), SEEN_NOTIFIED | SEEN_RETRACTED);
+	CHECK(!seen_contains(s, "a"));
+	CHECK(!seen_contains(s, "b"));
+	seen_close(s);
+}
+
 static void cleanup(void)
 {
 	char cmd[300];
@@ -340,4 +389,4 @@ static void cleanup(void)
 TEST_MAIN(T(test_id_valid), T(test_add_and_reopen), T(test_torn_last_line),
 	  T(test_corrupt_lines), T(test_expiry_at_load), T(test_compaction),
 	  T(test_compaction_threshold_grows), T(test_stale_tmp_removed), T(test_lock),
-	  T(test_creates_dir_and_names), T(cleanup))
+	  T(test_creates_dir_and_names), T(test_retract_flags), T(cleanup))
