@@ -5,7 +5,7 @@
 # Debian 12 packages the build, the stack and the tests need. gcc/libc6-dev: a fresh minimal
 # image may have no C compiler; runuser (util-linux) is essential and always there.
 XPUSH_PACKAGES=(libstrophe-dev libexpat1-dev libssl-dev libpq-dev libmicrohttpd-dev postgresql prosody
-	meson ninja-build pkg-config python3 openssl gcc libc6-dev groff-base man-db)
+	meson ninja-build pkg-config python3 openssl curl gcc libc6-dev groff-base man-db)
 
 xpush_die() {
 	echo "xpush: error: $*" >&2
