@@ -32,7 +32,7 @@ static const struct ckey keys[] = {
 	  "libpq connection string; empty uses the PG* environment" },
 	{ "instance_id", CT_STR, O(instance_id), NULL, 0, 0,
 	  "stable name of this instance in the ledger (default component_jid@hostname)" },
-	{ "scan_interval_ms", CT_U32, O(scan_interval_ms), "30000", 100, 3600000,
+	{ "scan_interval_ms", CT_U32, O(scan_interval_ms), "10000", 100, 3600000,
 	  "slow periodic scan for work missed by NOTIFY" },
 	{ "ack_timeout_ms", CT_U32, O(ack_timeout_ms), "30000", 100, 3600000,
 	  "a sent notification not acked within this is sent again" },
@@ -147,6 +147,18 @@ int config_init(struct config *c)
 	return 0;
 }
 
+/* Errors are one line ("xpushd: error: ..."), but they quote the operator's
+ * bytes (keys, values, paths), which may hold CR, LF or terminal escapes:
+ * show those as '?'. */
+static int one_line(char *err, size_t errlen)
+{
+	if (err && errlen)
+		for (char *p = err; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
+	return -1;
+}
+
 int config_set(struct config *c, const char *key, const char *value, char *err, size_t errlen)
 {
 	const struct ckey *k = key_find(key);
@@ -157,9 +169,11 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
 			         "component_secret_file or " CONFIG_SECRET_ENV);
 		else
 			snprintf(err, errlen, "%.60s: unknown key (see xpushd --help)", key);
-		return -1;
+		return one_line(err, errlen);
 	}
-	return set_key(c, k, value, err, errlen);
+	if (set_key(c, k, value, err, errlen) < 0)
+		return one_line(err, errlen);
+	return 0;
 }
 
 static char *trim(char *s)
@@ -181,13 +195,13 @@ int config_set_pair(struct config *c, const char *pair, char *err, size_t errlen
 
 	if (strlen(pair) >= sizeof buf) {
 		snprintf(err, errlen, "option too long: %.40s...", pair);
-		return -1;
+		return one_line(err, errlen);
 	}
 	memcpy(buf, pair, strlen(pair) + 1);
 	eq = strchr(buf, '=');
 	if (!eq) {
 		snprintf(err, errlen, "%.60s: expected key=value", pair);
-		return -1;
+		return one_line(err, errlen);
 	}
 	*eq = '\0';
 	return config_set(c, trim(buf), trim(eq + 1), err, errlen);
@@ -201,8 +215,9 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
 
 	if (!f) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
+		return one_line(err, errlen);
 	}
+	errno = 0;
 	while (fgets(line, sizeof line, f)) {
 		char *s, *eq;
 
@@ -228,8 +243,14 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
 			break;
 		}
 	}
+	/* A read error (EISDIR for a directory, EIO) is not the end of the
+	 * file: settings after it would silently keep their defaults. */
+	if (rc == 0 && ferror(f)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));
+		rc = -1;
+	}
 	fclose(f);
-	return rc;
+	return rc < 0 ? one_line(err, errlen) : 0;
 }
 
 static int load_secret(struct config *c, char *err, size_t errlen)
@@ -276,7 +297,14 @@ static int load_secret(struct config *c, char *err, size_t errlen)
 	return 0;
 }
 
+static int finish(struct config *c, char *err, size_t errlen);
+
 int config_finish(struct config *c, char *err, size_t errlen)
+{
+	return finish(c, err, errlen) < 0 ? one_line(err, errlen) : 0;
+}
+
+static int finish(struct config *c, char *err, size_t errlen)
 {
 	if (!c->component_jid || !*c->component_jid) {
 		snprintf(err, errlen, "component_jid: required");
