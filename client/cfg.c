@@ -56,7 +56,15 @@ static const struct cfg_key keys[] = {
 	{ "connect_timeout_ms", CFG_U32, S(connect_timeout_ms), 1000, 3600000, "30000" },
 	{ "register_timeout_ms", CFG_U32, S(register_timeout_ms), 1000, 3600000, "30000" },
 	{ "heartbeat_ms", CFG_U32, S(heartbeat_ms), 0, 86400000, "240000" },
-	{ "heartbeat_timeout_ms", CFG_U32, S(heartbeat_timeout_ms), 1000, 600000, "20000" },
+	{ "heartbeat_timeout_ms", CFG_U32, S(heartbeat_timeout_ms), 100, 600000, "20000" },
+	{ "heartbeat_adaptive", CFG_BOOL, S(heartbeat_adaptive), 0, 1, "true" },
+	{ "heartbeat_min_ms", CFG_U32, S(heartbeat_min_ms), 100, 86400000, "60000" },
+	{ "heartbeat_max_ms", CFG_U32, S(heartbeat_max_ms), 100, 86400000, "600000" },
+	{ "heartbeat_step_ms", CFG_U32, S(heartbeat_step_ms), 1, 86400000, "30000" },
+	{ "heartbeat_step_after", CFG_U32, S(heartbeat_step_after), 1, 1000, "3" },
+	{ "heartbeat_backoff_after", CFG_U32, S(heartbeat_backoff_after), 1, 1000, "2" },
+	{ "heartbeat_probe_after", CFG_U32, S(heartbeat_probe_after), 0, 1000000, "30" },
+	{ "network", CFG_TEXT, S(network), 0, 128, "default" },
 	{ "stop_timeout_ms", CFG_U32, S(stop_timeout_ms), 0, 600000, "3000" },
 	{ "seen_retention_s", CFG_U32, S(seen_retention_s), 3600, 400u * 86400u, "3024000" },
 	{ "seen_max_lines", CFG_U32, S(seen_max_lines), 16, 100000000, "10000" },
@@ -404,6 +412,10 @@ int cfg_validate(const struct xpush_config *c, char *err, size_t errlen)
 	}
 	if (c->reconnect_cap_ms < c->reconnect_base_ms) {
 		snprintf(err, errlen, "reconnect_cap_ms: must be >= reconnect_base_ms");
+		return XPUSH_EINVAL;
+	}
+	if (c->heartbeat_max_ms < c->heartbeat_min_ms) {
+		snprintf(err, errlen, "heartbeat_max_ms: must be >= heartbeat_min_ms");
 		return XPUSH_EINVAL;
 	}
 	if (c->log_level > XPUSH_LOG_ERROR) {

@@ -15,6 +15,7 @@ struct xpush_config {
 	/* strings: owned, NULL when unset */
 	char *jid, *password, *host, *ca_file, *component, *app, *device;
 	char *alias, *platform, *state_dir;
+	char *network; /* heartbeat: the network key the device starts on */
 	char *tags[CFG_MAX_TAGS];
 	size_t ntags;
 	uint32_t port;
@@ -23,6 +24,8 @@ struct xpush_config {
 	uint32_t reconnect_base_ms, reconnect_cap_ms, stable_after_ms;
 	uint32_t connect_timeout_ms, register_timeout_ms;
 	uint32_t heartbeat_ms, heartbeat_timeout_ms, stop_timeout_ms;
+	uint32_t heartbeat_adaptive, heartbeat_min_ms, heartbeat_max_ms, heartbeat_step_ms;
+	uint32_t heartbeat_step_after, heartbeat_backoff_after, heartbeat_probe_after;
 	uint32_t seen_retention_s, seen_max_lines;
 	/* callbacks: borrowed */
 	xpush_log_cb log_cb;

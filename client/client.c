@@ -162,6 +162,12 @@ static void schedule_reconnect(struct xpush_client *c, uint64_t now)
 {
 	uint32_t delay = backoff_next(&c->backoff, client_random(c));
 
+	if (c->reconnect_now) {
+		/* the network changed: the old path is gone, the new one is untried */
+		c->reconnect_now = 0;
+		delay = 0;
+	}
+
 	c->reconnect_at_ms = now + delay;
 	client_enter_state(c, XPUSH_STATE_WAITING, XPUSH_ECONN, c->reason, delay);
 }
@@ -256,13 +262,30 @@ static void begin_stop(struct xpush_client *c, uint64_t now)
 
 static void network_changed(struct xpush_client *c, uint64_t now)
 {
-	clog_printf(&c->log, XPUSH_LOG_INFO, "topic=client msg=network_changed state=%s",
-		    xpush_state_name(c->state));
-	if (c->state == XPUSH_STATE_WAITING) {
-		backoff_reset(&c->backoff);
+	char q[300];
+	int moved = hbnet_take_pending(c);
+
+	clog_printf(&c->log, XPUSH_LOG_INFO,
+		    "topic=client msg=network_changed state=%s network=%s new_key=%d interval_ms=%u",
+		    xpush_state_name(c->state), clog_quote(q, sizeof q, c->hbn.key), moved,
+		    (unsigned)hbnet_interval(c));
+	backoff_reset(&c->backoff);
+	switch (c->state) {
+	case XPUSH_STATE_WAITING:
 		c->reconnect_at_ms = now;
-	} else if (c->state == XPUSH_STATE_ONLINE) {
-		session_kick_heartbeat(c, now);
+		break;
+	case XPUSH_STATE_CONNECTED:
+	case XPUSH_STATE_REGISTERED:
+	case XPUSH_STATE_ONLINE:
+		/* the socket belongs to the old path: reconnect at once (a
+		 * stream-management session resumes on the new one) */
+		if (!c->we_closed) {
+			c->reconnect_now = 1;
+			conn_abort(c, "network changed");
+		}
+		break;
+	default:
+		break; /* connecting: that attempt already uses the new path */
 	}
 }
 
@@ -476,6 +499,7 @@ int xpush_client_new(const xpush_config *cfg, xpush_client **out)
 	atomic_init(&c->stop_flag, 0);
 	atomic_init(&c->netchg_flag, 0);
 	hb_stop(&c->hb);
+	c->sock_fd = -1;
 	c->backoff.base_ms = c->cfg.reconnect_base_ms;
 	c->backoff.cap_ms = c->cfg.reconnect_cap_ms;
 	c->reg_backoff = c->backoff;
@@ -495,6 +519,9 @@ int xpush_client_new(const xpush_config *cfg, xpush_client **out)
 			clog_printf(&c->log, XPUSH_LOG_WARN, "topic=seen msg=compact_failed reason=%s",
 				    clog_quote(q, sizeof q, cerr));
 	}
+	if ((rc = hbnet_open(c)) != XPUSH_OK)
+		goto fail;
+	c->hbn_open = 1;
 	pthread_once(&strophe_once, strophe_init);
 	c->xlog.handler = conn_strophe_log;
 	c->xlog.userdata = c;
@@ -548,6 +575,8 @@ void xpush_client_free(xpush_client *c)
 	if (c->ctx)
 		xmpp_ctx_free(c->ctx);
 	seen_close(c->seen);
+	if (c->hbn_open)
+		hbnet_close(c);
 	free(c->bound_jid);
 	cfg_clear(&c->cfg);
 	free(c);

@@ -12,6 +12,7 @@
 #include "backoff.h"
 #include "cfg.h"
 #include "clog.h"
+#include "hbnet.h"
 #include "heartbeat.h"
 #include "seen.h"
 #include "xpush.h"
@@ -48,6 +49,7 @@ struct xpush_client {
 	struct backoff backoff;
 	uint64_t reconnect_at_ms;
 	uint64_t stable_at_ms;   /* backoff resets when online until then */
+	int reconnect_now;       /* network changed: the next attempt without delay */
 	int account_tried;       /* in-band registration was answered once */
 	int account_pending;     /* start it from the loop */
 	int account_done;        /* its connection ended: release from the loop */
@@ -61,6 +63,7 @@ struct xpush_client {
 	int no_starttls;         /* server offered no STARTTLS while mandatory */
 	int auth_rejected;       /* libstrophe ran out of SASL mechanisms */
 	int we_closed;           /* we called xmpp_disconnect: not an auth failure */
+	int sock_fd;             /* the connection's socket while libstrophe holds it, else -1 */
 	int pending_final;       /* a final error to enter once the stream closed */
 	uint64_t close_deadline_ms;
 	char close_reason[CLIENT_REASON_MAX];
@@ -74,6 +77,8 @@ struct xpush_client {
 	uint64_t register_retry_ms;
 	struct backoff reg_backoff;
 	struct hb hb;
+	struct hbnet hbn;        /* per-network interval (hbnet.c) */
+	int hbn_open;
 
 	/* loop */
 	atomic_int stop_flag;
@@ -108,6 +113,10 @@ void conn_set_current(struct xpush_client *c);
 /* Remember that TLS came up; call after every xmpp_run_once. */
 void conn_poll_tls(struct xpush_client *c);
 void conn_apply_tls(struct xpush_client *c, xmpp_conn_t *conn);
+/* Tear the connection down now, without a stream close (dead link, network
+ * change): shuts the socket down so libstrophe reports the disconnect at its
+ * next read; a stream-management session stays resumable. */
+void conn_abort(struct xpush_client *c, const char *reason);
 void conn_strophe_log(void *userdata, xmpp_log_level_t level, const char *area, const char *msg);
 
 /* session.c */

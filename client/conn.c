@@ -59,17 +59,26 @@ static int sockopt_cb(xmpp_conn_t *conn, void *sock)
 {
 	struct xpush_client *c = current;
 	int fd = *(int *)sock;
-	unsigned int t = 60000;
 
-	/* Unacked data (e.g. a heartbeat) on a dead path kills the socket in
-	 * bounded time instead of tcp_retries2's ~15 minutes. */
-	if (c && c->cfg.heartbeat_timeout_ms) {
-		t = 2 * c->cfg.heartbeat_timeout_ms;
-		if (t < 30000)
-			t = 30000;
+	if (c) {
+		if (conn == c->conn)
+			c->sock_fd = fd;
+		hbnet_sockopts(c, fd); /* TCP_USER_TIMEOUT, keepalive */
 	}
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &t, sizeof t);
 	return 0;
+}
+
+void conn_abort(struct xpush_client *c, const char *reason)
+{
+	if (!c->we_closed)
+		snprintf(c->close_reason, sizeof c->close_reason, "%s", reason);
+	c->we_closed = 1;
+	/* No </stream:stream>: on a dead link it would only wait for libstrophe's
+	 * 2 s disconnect timeout, and a clean close ends a resumable session. */
+	if (c->sock_fd >= 0)
+		(void)shutdown(c->sock_fd, SHUT_RDWR);
+	else
+		xmpp_disconnect(c->conn);
 }
 
 void conn_apply_tls(struct xpush_client *c, xmpp_conn_t *conn)
@@ -179,6 +188,8 @@ static void conn_cb(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
 
 	if (c->freeing)
 		return;
+	if (ev != XMPP_CONN_CONNECT && ev != XMPP_CONN_RAW_CONNECT)
+		c->sock_fd = -1; /* libstrophe has closed it */
 	switch (ev) {
 	case XMPP_CONN_CONNECT:
 		c->session_up = 1;
@@ -211,6 +222,7 @@ int conn_start(struct xpush_client *c)
 	c->no_starttls = 0;
 	c->auth_rejected = 0;
 	c->we_closed = 0;
+	c->sock_fd = -1;
 	c->pending_final = 0;
 	c->close_reason[0] = '\0';
 	c->tls_reason[0] = '\0';

@@ -230,7 +230,7 @@ static void on_register_reply(struct xpush_client *c, xmpp_stanza_t *iq, const c
 		client_enter_state(c, XPUSH_STATE_REGISTERED, XPUSH_OK, NULL, 0);
 		send_presence(c);
 		client_enter_state(c, XPUSH_STATE_ONLINE, XPUSH_OK, NULL, 0);
-		hb_start(&c->hb, c->cfg.heartbeat_ms, c->cfg.heartbeat_timeout_ms, now);
+		hbnet_start(c, now);
 		c->stable_at_ms = now + c->cfg.stable_after_ms;
 		return;
 	}
@@ -275,7 +275,7 @@ static int iq_cb(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
 			on_register_reply(c, st, type);
 		else if (c->ping_id[0] && strcmp(id, c->ping_id) == 0) {
 			c->ping_id[0] = '\0';
-			hb_pong(&c->hb, client_now_ms());
+			hbnet_pong(c, client_now_ms());
 			clog_printf(&c->log, XPUSH_LOG_DEBUG, "topic=heartbeat msg=pong id=%s", id);
 		}
 		return 1;
@@ -308,9 +308,21 @@ static int iq_cb(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
 	return 1;
 }
 
+/* Every stanza (and stream-management element) refreshes the NAT mapping:
+ * the next heartbeat is due a full interval after it. */
+static int traffic_cb(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
+{
+	struct xpush_client *c = userdata;
+
+	if (!c->freeing)
+		hbnet_activity(c, client_now_ms());
+	return 1;
+}
+
 void session_attach(struct xpush_client *c)
 {
 	xmpp_handler_add(c->conn, iq_cb, NULL, "iq", NULL, c);
+	xmpp_handler_add(c->conn, traffic_cb, NULL, NULL, NULL, c);
 }
 
 void session_on_connect(struct xpush_client *c)
@@ -364,9 +376,12 @@ void session_tick(struct xpush_client *c, uint64_t now)
 	case HB_DEAD:
 		snprintf(r, sizeof r, "heartbeat timeout: no pong within %u ms",
 			 (unsigned)c->cfg.heartbeat_timeout_ms);
-		clog_printf(&c->log, XPUSH_LOG_WARN, "topic=heartbeat msg=dead_link timeout_ms=%u",
-			    (unsigned)c->cfg.heartbeat_timeout_ms);
-		client_close(c, r);
+		clog_printf(&c->log, XPUSH_LOG_WARN,
+			    "topic=heartbeat msg=dead_link timeout_ms=%u interval_ms=%u tested_ms=%u",
+			    (unsigned)c->cfg.heartbeat_timeout_ms, (unsigned)hbnet_interval(c),
+			    (unsigned)hb_dead_tested(&c->hb));
+		hbnet_dead(c);
+		conn_abort(c, r);
 		break;
 	default:
 		break;

@@ -43,6 +43,8 @@ struct cli {
 
 static xpush_client *volatile g_client;
 static volatile sig_atomic_t g_stop;
+static volatile sig_atomic_t g_netchg;
+static const char *g_netfile;
 
 static const char usage_text[] =
 "NAME\n"
@@ -54,7 +56,7 @@ static const char usage_text[] =
 "                 [--password-file FILE] [--alias A] [--tag T]... [--platform P]\n"
 "                 [--json] [--exec CMD] [--count N] [--register-account]\n"
 "                 [--log-level debug|info|warn|error] [--set KEY=VALUE]...\n"
-"                 [--help] [--version]\n"
+"                 [--network KEY] [--network-file FILE] [--help] [--version]\n"
 "\n"
 "DESCRIPTION\n"
 "    Logs in to an XMPP server as JID over TLS (STARTTLS is mandatory and the\n"
@@ -96,6 +98,12 @@ static const char usage_text[] =
 "    --register-account    if login fails, create the account in-band\n"
 "                          (XEP-0077) once and log in again\n"
 "    --log-level LEVEL     debug, info (default), warn or error\n"
+"    --network KEY         the network the device is on (e.g. wifi:HomeSSID,\n"
+"                          cell:460-00): the heartbeat interval is learned and\n"
+"                          remembered per key (default: \"default\")\n"
+"    --network-file FILE   read the network key from the first line of FILE at\n"
+"                          start (unless --network is given) and at every\n"
+"                          SIGUSR1\n"
 "    --set KEY=VALUE       advanced: set any libxpush configuration key, e.g.\n"
 "                          heartbeat_ms=60000, reconnect_base_ms=500,\n"
 "                          reconnect_cap_ms, stable_after_ms, connect_timeout_ms,\n"
@@ -139,10 +147,14 @@ static const char usage_text[] =
 "\n"
 "SIGNALS\n"
 "    SIGTERM, SIGINT: send unavailable presence, close the stream, exit 0.\n"
+"    SIGUSR1: the network changed: reconnect at once, on the key read from\n"
+"    --network-file (logged as event=network_changed network=KEY), or on the\n"
+"    same key without --network-file.\n"
 "\n"
 "FILES\n"
 "    DIR/seen-<component>.log   ids already displayed or retracted (kept 35 days)\n"
 "    DIR/seen-<component>.lock  held while running\n"
+"    DIR/heartbeat.tab          heartbeat interval learned per network key\n"
 "\n"
 "EXAMPLE\n"
 "    XPUSH_PASSWORD=secret xpush-client --jid alice@example.org \\\n"
@@ -427,6 +439,49 @@ static void on_signal(int sig)
 		xpush_client_stop(g_client);
 }
 
+static void on_netsig(int sig)
+{
+	(void)sig;
+	g_netchg = 1; /* handled by the loop in main: reading a file is no handler's job */
+}
+
+/* The first line of --network-file into buf; 0, or -1 if unreadable or empty. */
+static int read_network_file(char *buf, size_t len)
+{
+	FILE *f = fopen(g_netfile, "re");
+
+	if (!f)
+		return -1;
+	if (!fgets(buf, (int)len, f))
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return buf[0] ? 0 : -1;
+}
+
+static void network_signal(struct cli *cli)
+{
+	char key[256], extra[320];
+
+	if (!g_netfile) {
+		ev_line(cli, XPUSH_LOG_INFO, "network_changed", NULL);
+		xpush_client_network_changed(cli->client);
+		return;
+	}
+	if (read_network_file(key, sizeof key) < 0) {
+		snprintf(extra, sizeof extra, "reason=\"cannot read a key from --network-file\"");
+		ev_line(cli, XPUSH_LOG_WARN, "network_change_ignored", extra);
+		return;
+	}
+	if (xpush_client_set_network(cli->client, key) != XPUSH_OK) {
+		snprintf(extra, sizeof extra, "reason=\"invalid network key\"");
+		ev_line(cli, XPUSH_LOG_WARN, "network_change_ignored", extra);
+		return;
+	}
+	snprintf(extra, sizeof extra, "network=%s", key);
+	ev_line(cli, XPUSH_LOG_INFO, "network_changed", extra);
+}
+
 /* First line of path, without the line end. */
 static char *read_password_file(const char *path)
 {
@@ -480,7 +535,7 @@ static void set_or_die(xpush_config *cfg, const char *key, const char *value, co
 enum {
 	OPT_JID = 1000, OPT_HOST, OPT_PORT, OPT_CA, OPT_COMPONENT, OPT_APP, OPT_DEVICE, OPT_STATE,
 	OPT_PWFILE, OPT_ALIAS, OPT_TAG, OPT_PLATFORM, OPT_JSON, OPT_EXEC, OPT_COUNT, OPT_REGACCT,
-	OPT_LOGLEVEL, OPT_SET, OPT_HELP, OPT_VERSION,
+	OPT_LOGLEVEL, OPT_SET, OPT_HELP, OPT_VERSION, OPT_NETWORK, OPT_NETFILE,
 };
 
 static const struct option longopts[] = {
@@ -504,6 +559,8 @@ static const struct option longopts[] = {
 	{ "set", required_argument, NULL, OPT_SET },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "network", required_argument, NULL, OPT_NETWORK },
+	{ "network-file", required_argument, NULL, OPT_NETFILE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -514,7 +571,7 @@ static const struct { int opt; const char *key; const char *name; } keymap[] = {
 	{ OPT_APP, "app", "--app" }, { OPT_DEVICE, "device", "--device" },
 	{ OPT_STATE, "state_dir", "--state-dir" }, { OPT_ALIAS, "alias", "--alias" },
 	{ OPT_TAG, "tag", "--tag" }, { OPT_PLATFORM, "platform", "--platform" },
-	{ OPT_LOGLEVEL, "log_level", "--log-level" },
+	{ OPT_LOGLEVEL, "log_level", "--log-level" }, { OPT_NETWORK, "network", "--network" },
 };
 
 /* One line naming the option: the library says reason="key: why". */
@@ -549,7 +606,7 @@ static void parse_args(int argc, char **argv, xpush_config *cfg, struct cli *cli
 	static const char *const req_names[5] = { "--jid", "--component", "--app", "--device",
 						   "--state-dir" };
 	char *pw;
-	int opt;
+	int opt, network_given = 0;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
@@ -584,6 +641,9 @@ static void parse_args(int argc, char **argv, xpush_config *cfg, struct cli *cli
 			continue;
 		case OPT_PWFILE:
 			pwfile = optarg;
+			continue;
+		case OPT_NETFILE:
+			g_netfile = optarg;
 			continue;
 		case OPT_SET: {
 			char *eq = strchr(optarg, '=');
@@ -623,6 +683,7 @@ static void parse_args(int argc, char **argv, xpush_config *cfg, struct cli *cli
 		case OPT_DEVICE: seen_req[3] = 1; cli->device = optarg; break;
 		case OPT_STATE: seen_req[4] = 1; break;
 		case OPT_CA: ca = optarg; break;
+		case OPT_NETWORK: network_given = 1; break;
 		case OPT_LOGLEVEL:
 			for (int l = 0; l < 4; l++)
 				if (strcmp(optarg, level_name((enum xpush_log_level)l)) == 0)
@@ -630,6 +691,12 @@ static void parse_args(int argc, char **argv, xpush_config *cfg, struct cli *cli
 			break;
 		default: break;
 		}
+	}
+	if (g_netfile && !network_given) {
+		char key[256];
+		if (read_network_file(key, sizeof key) < 0)
+			usage_error("--network-file: cannot read a key from %s", g_netfile);
+		set_or_die(cfg, "network", key, "--network-file");
 	}
 	if (optind < argc)
 		usage_error("unexpected argument %s", argv[optind]);
@@ -673,6 +740,9 @@ int main(int argc, char **argv)
 	sa.sa_flags = 0; /* no SA_RESTART: the signal must interrupt the wait */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_netsig;
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = on_signal;
 	if (xpush_config_new(&cfg) != XPUSH_OK) {
 		fprintf(stderr, PROG ": out of memory\n");
 		return EXIT_RUNTIME;
@@ -696,7 +766,14 @@ int main(int argc, char **argv)
 	if (g_stop) /* a signal came before the client existed */
 		xpush_client_stop(cli.client);
 
-	rc = xpush_client_run(cli.client);
+	/* xpush_client_run() with a look at SIGUSR1 between slices (the signal
+	 * interrupts the wait, so a network change is handled at once) */
+	while ((rc = xpush_client_run_once(cli.client, 200)) == 1) {
+		if (g_netchg) {
+			g_netchg = 0;
+			network_signal(&cli);
+		}
+	}
 
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGTERM, &sa, NULL);

@@ -16,8 +16,9 @@
  *   xpush_client_free(c)
  *
  * Threads: a client is NOT thread-safe (libstrophe is not). Every function
- * except xpush_client_stop(), xpush_client_network_changed() and
- * xpush_strerror() must be called from the one thread that runs the client's
+ * except xpush_client_stop(), xpush_client_network_changed(),
+ * xpush_client_set_network() and xpush_strerror() must be called from the one
+ * thread that runs the client's
  * loop. Different clients may run on different threads. All callbacks are
  * invoked on the loop thread, from inside xpush_client_run[_once]().
  *
@@ -235,8 +236,20 @@ XPUSH_API void xpush_config_free(xpush_config *cfg);
  *  stable_after_ms       ms               60000         online this long resets the backoff
  *  connect_timeout_ms    ms               30000         TCP+TLS+auth must finish within this
  *  register_timeout_ms   ms               30000         wait this long for <registered/>
- *  heartbeat_ms          ms               240000        XEP-0199 ping to the server when online; 0 = off
- *  heartbeat_timeout_ms  ms               20000         no pong within this = dead link, reconnect
+ *  heartbeat_ms          ms               240000        0 = no heartbeats at all; otherwise the fixed
+ *                                                       interval when heartbeat_adaptive is false
+ *  heartbeat_timeout_ms  ms               20000         no pong within this = dead link, reconnect at once
+ *  heartbeat_adaptive    bool             true          learn the interval per network (below)
+ *  heartbeat_min_ms      ms               60000         start (and floor) of the learned interval
+ *  heartbeat_max_ms      ms               600000        ceiling of the learned interval; the server's
+ *                                                       idle timeout must exceed max + timeout
+ *  heartbeat_step_ms     ms               30000         step up/down of the learned interval
+ *  heartbeat_step_after  count            3             answered heartbeats before a step up
+ *  heartbeat_backoff_after count          2             misses of a proven interval before a step down
+ *  heartbeat_probe_after count            30            answered heartbeats at the settled interval
+ *                                                       before probing one step higher; 0 = never
+ *  network               string<=128      "default"     key of the network the device starts on
+ *                                                       (see xpush_client_set_network)
  *  stop_timeout_ms       ms               3000          graceful close limit for xpush_client_stop
  *  seen_retention_s      s                3024000       keep seen ids 35 days (> 4-week max TTL)
  *  seen_max_lines        count            10000         compact the dedup log past this
@@ -293,11 +306,34 @@ XPUSH_API int xpush_client_run_once(xpush_client *c, unsigned timeout_ms);
  * xpush_client_run() or at the next xpush_client_run_once(). */
 XPUSH_API void xpush_client_stop(xpush_client *c);
 
-/* Tell the client the network changed (Wi-Fi <-> cellular, new address).
- * Same thread rules as xpush_client_stop(). When waiting to reconnect it
- * reconnects now with a fresh backoff; when online it sends a heartbeat now
- * so that a dead link is noticed within heartbeat_timeout_ms. */
+/* Tell the client the network changed (Wi-Fi <-> cellular, new address) and
+ * stays known under the same key. Same thread rules as xpush_client_stop().
+ * Reconnects at once with a fresh backoff: when online (or registering) the
+ * socket, which belongs to the old path, is dropped without a stream close
+ * (a stream-management session then resumes on the new path); when waiting
+ * to reconnect it connects now. Prefer xpush_client_set_network(). */
 XPUSH_API void xpush_client_network_changed(xpush_client *c);
+
+/* The device is now on network `network`, and reconnects at once as
+ * xpush_client_network_changed() does. The heartbeat interval is learned per
+ * network key (docs/heartbeat.md): the new connection uses what was learned
+ * for this key before (persisted in state_dir/heartbeat.tab), or starts
+ * learning at heartbeat_min_ms for a key never seen.
+ *
+ * The key names the path through which the TCP connection leaves the
+ * device, stable across visits and different where NAT behaviour differs.
+ * On Android: "wifi:" + the SSID (or the BSSID when the SSID is hidden),
+ * "cell:" + the MCC-MNC of the carrier (+ ":roaming" when roaming),
+ * "ethernet", "vpn:" + the VPN app. Never a per-connection value (IP
+ * address, cell id): every new key starts learning from scratch. The key is
+ * stored on the device only; pass a hash if the SSID is sensitive.
+ *
+ * network is borrowed (copied), 1..128 bytes of printable UTF-8; NULL or ""
+ * keeps the current key (the same as xpush_client_network_changed()).
+ * Callable from any thread (it takes a mutex: not async-signal-safe); the
+ * loop thread applies it as it notices xpush_client_stop(). Returns XPUSH_OK,
+ * or XPUSH_EINVAL (c NULL or an invalid key; nothing changed). */
+XPUSH_API int xpush_client_set_network(xpush_client *c, const char *network);
 
 /* Current state (loop thread only). */
 XPUSH_API enum xpush_state xpush_client_state(const xpush_client *c);

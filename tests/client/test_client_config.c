@@ -20,6 +20,10 @@ static void test_defaults(void)
 	CHECK_INT(c.reconnect_cap_ms, 300000);
 	CHECK_INT(c.stable_after_ms, 60000);
 	CHECK_INT(c.heartbeat_ms, 240000);
+	CHECK_INT(c.heartbeat_adaptive, 1);
+	CHECK_INT(c.heartbeat_min_ms, 60000);
+	CHECK_INT(c.heartbeat_max_ms, 600000);
+	CHECK_STR(c.network, "default");
 	CHECK_INT(c.seen_retention_s, 35 * 86400);
 	CHECK(c.seen_retention_s > 28 * 86400); /* longer than the 4-week max TTL */
 	CHECK(c.jid == NULL && c.password == NULL && c.host == NULL);
@@ -64,7 +68,15 @@ static void test_set_values(void)
 		{ "host", "127.0.0.1", XPUSH_OK },
 		{ "host", "a b", XPUSH_EINVAL },
 		{ "heartbeat_ms", "0", XPUSH_OK },
-		{ "heartbeat_timeout_ms", "999", XPUSH_EINVAL },
+		{ "heartbeat_timeout_ms", "99", XPUSH_EINVAL },
+		{ "heartbeat_timeout_ms", "300", XPUSH_OK }, /* time-scaled tests */
+		{ "heartbeat_adaptive", "off", XPUSH_OK },
+		{ "heartbeat_min_ms", "99", XPUSH_EINVAL },
+		{ "heartbeat_step_after", "0", XPUSH_EINVAL },
+		{ "heartbeat_probe_after", "0", XPUSH_OK },
+		{ "network", "wifi:caf\xc3\xa9 5G", XPUSH_OK },
+		{ "network", "tab\there", XPUSH_EINVAL },
+		{ "network", "", XPUSH_EINVAL },
 		{ "seen_retention_s", "60", XPUSH_EINVAL },
 		{ "password", "s3cret with spaces", XPUSH_OK },
 		{ "no_such_key", "1", XPUSH_EINVAL },
@@ -154,6 +166,11 @@ static void test_validate(void)
 	CHECK_INT(cfg_set(&c, "reconnect_base_ms", "5000"), XPUSH_OK);
 	CHECK_INT(cfg_set(&c, "reconnect_cap_ms", "4000"), XPUSH_OK);
 	CHECK_INT(cfg_validate(&c, err, sizeof err), XPUSH_EINVAL);
+	CHECK_INT(cfg_set(&c, "reconnect_cap_ms", "6000"), XPUSH_OK);
+	CHECK_INT(cfg_set(&c, "heartbeat_min_ms", "5000"), XPUSH_OK);
+	CHECK_INT(cfg_set(&c, "heartbeat_max_ms", "4000"), XPUSH_OK);
+	CHECK_INT(cfg_validate(&c, err, sizeof err), XPUSH_EINVAL);
+	CHECK_STR(err, "heartbeat_max_ms: must be >= heartbeat_min_ms");
 	cfg_clear(&c);
 }
 

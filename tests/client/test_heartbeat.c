@@ -1,4 +1,5 @@
-/* test_heartbeat: ping scheduling and dead-link detection (client/heartbeat.c). */
+/* test_heartbeat: ping scheduling from the last traffic, the idle time each
+ * ping tests, and dead-link detection (client/heartbeat.c). */
 #include "heartbeat.h"
 #include "test.h"
 
@@ -57,4 +58,53 @@ static void test_disabled(void)
 	CHECK_INT(hb_next_wake(&h), HB_NEVER);
 }
 
-TEST_MAIN(T(test_schedule), T(test_pong_without_ping), T(test_kick), T(test_disabled))
+/* Traffic postpones the next ping; each scheduled ping tests a full interval. */
+static void test_activity_and_tested(void)
+{
+	struct hb h;
+
+	hb_start(&h, 1000, 200, 0);
+	hb_activity(&h, 600); /* a notification arrived */
+	CHECK_INT(hb_next_wake(&h), 1600);
+	CHECK_INT(hb_poll(&h, 1599), HB_NONE);
+	CHECK_INT(hb_poll(&h, 1610), HB_PING); /* timer a little late */
+	hb_activity(&h, 1650);                 /* traffic while the ping is out */
+	CHECK_INT(hb_next_wake(&h), 1810);     /* the deadline stays */
+	CHECK_INT(hb_pong(&h, 1700), 1010);    /* tested 1010 ms of idleness */
+	CHECK_INT(hb_next_wake(&h), 2700);
+	/* a kicked ping proves nothing about the interval */
+	hb_kick(&h, 1800);
+	CHECK_INT(hb_poll(&h, 1800), HB_PING);
+	CHECK_INT(hb_pong(&h, 1850), 0);
+	CHECK_INT(hb_next_wake(&h), 2850);
+	/* a dead scheduled ping reports what it tested */
+	CHECK_INT(hb_poll(&h, 2850), HB_PING);
+	CHECK_INT(hb_poll(&h, 3050), HB_DEAD);
+	CHECK_INT(hb_dead_tested(&h), 1000);
+	/* and a dead kicked one reports 0 */
+	hb_start(&h, 1000, 200, 5000);
+	hb_kick(&h, 5100);
+	hb_activity(&h, 5150); /* the kick stays due */
+	CHECK_INT(hb_poll(&h, 5150), HB_PING);
+	CHECK_INT(hb_poll(&h, 5350), HB_DEAD);
+	CHECK_INT(hb_dead_tested(&h), 0);
+}
+
+static void test_set_interval(void)
+{
+	struct hb h;
+
+	hb_start(&h, 1000, 200, 0);
+	hb_set_interval(&h, 3000, 500);
+	CHECK_INT(hb_next_wake(&h), 3000); /* from the last traffic, not from now */
+	hb_set_interval(&h, 200, 500);
+	CHECK_INT(hb_next_wake(&h), 500);  /* already overdue: now */
+	CHECK_INT(hb_poll(&h, 500), HB_PING);
+	hb_set_interval(&h, 5000, 600);    /* a ping is out: the deadline stays */
+	CHECK_INT(hb_next_wake(&h), 700);
+	CHECK_INT(hb_pong(&h, 650), 500);
+	CHECK_INT(hb_next_wake(&h), 5650);
+}
+
+TEST_MAIN(T(test_schedule), T(test_pong_without_ping), T(test_kick), T(test_disabled),
+          T(test_activity_and_tested), T(test_set_interval))
