@@ -61,7 +61,7 @@ static void one_line(const char *err)
 }
 
 /* config_finish with our secret file, then the dump must hide the secret. */
-static void finish_and_dump(struct config *c)
+static void finish_and_dump(struct config *c, const uint8_t *data, size_t size)
 {
 	char err[512] = "";
 	char *out = NULL;
@@ -82,7 +82,9 @@ static void finish_and_dump(struct config *c)
 	ASSERT(f);
 	config_dump(c, f);
 	fclose(f);
-	ASSERT(out && !memmem(out, outlen, SECRET, sizeof SECRET - 1));
+	/* Unless the operator typed the secret into another key's value. */
+	ASSERT(out && (!memmem(out, outlen, SECRET, sizeof SECRET - 1) ||
+	               memmem(data, size, SECRET, sizeof SECRET - 1)));
 	free(out);
 }
 
@@ -102,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		one_line(err);
 		ASSERT(strncmp(err, memfd_path, strlen(memfd_path)) == 0);
 	} else {
-		finish_and_dump(&c);
+		finish_and_dump(&c, data, size);
 	}
 	config_free(&c);
 
