@@ -1,13 +1,18 @@
 /* notify.c: one incoming notification, from stanza to ack.
  *
- * Order matters (the "displayed once" promise): check the sender, decode,
- * look the id up in the durable seen-store; a known id is acked without
- * display; a new id is recorded and fsync'ed FIRST, then displayed through
- * the app's callback, then acked. A crash between display and ack means a
- * redelivery that is acked but not shown again. If the id cannot be recorded
- * we do not display, answer resource-constraint (the component keeps the
- * delivery pending) and reconnect with backoff, rather than risk a second
- * display later. An id whose retract came first (retract.c records it in the
+ * Order matters (the "nothing lost, displayed once" promise): check the
+ * sender, decode, look the id up in the durable seen-store; an id displayed
+ * (or retracted) before is acked without display. Otherwise the id is
+ * recorded as pending and fsync'ed, displayed through the app's callback,
+ * recorded as displayed (fsync'ed), then acked:
+ *   crash before the pending record     redelivered, displayed
+ *   crash after it, before the display  redelivered, displayed (maybe_shown=1)
+ *   crash inside the callback           redelivered, displayed again with
+ *                                       maybe_shown=1 (the app replaces it by id)
+ *   crash after the displayed record    redelivered, acked, not displayed
+ * If the pending record cannot be written we do not display, answer
+ * resource-constraint (the component keeps the delivery pending) and
+ * reconnect with backoff, rather than risk an unrecorded display. An id whose retract came first (retract.c records it in the
  * same store) counts as known: a late copy is acked and never displayed.
  * The DEVFAULT_* points are empty outside the fault-test build. */
 #include <stdlib.h>
@@ -127,7 +132,8 @@ void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
 		return;
 	}
 	DEVFAULT_CRASH(c, "after_receive");
-	if ((known = seen_flags(c->seen, f.id)) != 0) {
+	known = seen_flags(c->seen, f.id);
+	if (known & (SEEN_NOTIFIED | SEEN_RETRACTED)) {
 		int late = (known & SEEN_RETRACTED) != 0;
 		if (late)
 			clog_printf(&c->log, XPUSH_LOG_INFO,
@@ -139,7 +145,9 @@ void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
 		notify_fields_free(&f);
 		return;
 	}
-	rc = seen_add(c->seen, f.id, (int64_t)time(NULL), err, sizeof err);
+	/* pending: known as PENDING only when an earlier run died before it
+	 * recorded the display (after_record .. after the callback) */
+	rc = seen_mark(c->seen, f.id, SEEN_PENDING, (int64_t)time(NULL), err, sizeof err);
 	if (rc != XPUSH_OK) {
 		clog_printf(&c->log, XPUSH_LOG_ERROR,
 			    "topic=seen msg=record_failed id=%s reason=%s (not displayed, not acked)",
@@ -170,10 +178,20 @@ void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
 	pub.payload = f.payload;
 	pub.from = from;
 	pub.iq_id = iq_id;
-	clog_printf(&c->log, XPUSH_LOG_DEBUG, "topic=notify msg=display id=%s iq=%s", f.id,
-		    clog_quote(qf, sizeof qf, iq_id));
+	pub.maybe_shown = (known & SEEN_PENDING) != 0;
+	clog_printf(&c->log, pub.maybe_shown ? XPUSH_LOG_INFO : XPUSH_LOG_DEBUG,
+		    "topic=notify msg=display id=%s iq=%s maybe_shown=%d", f.id,
+		    clog_quote(qf, sizeof qf, iq_id), pub.maybe_shown);
 	if (c->cfg.notify_cb)
 		c->cfg.notify_cb(c->cfg.userdata, &pub);
+	/* displayed: from now on a redelivery is a duplicate. If this cannot be
+	 * recorded the display still happened: ack it (nothing is lost), and
+	 * say that a redelivery could show it again. */
+	if (seen_mark(c->seen, f.id, SEEN_NOTIFIED, (int64_t)time(NULL), err, sizeof err) != XPUSH_OK)
+		clog_printf(&c->log, XPUSH_LOG_ERROR,
+			    "topic=seen msg=record_failed id=%s reason=%s (displayed and acked; "
+			    "a redelivery would show it again)",
+			    f.id, clog_quote(q, sizeof q, err));
 	DEVFAULT_CRASH(c, "after_display");
 	notify_send_ack(c, from, iq_id);
 	notify_emit(c, XPUSH_EVENT_ACKED, f.id, from, 0, 0);

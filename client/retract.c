@@ -57,7 +57,7 @@ void retract_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *r)
 	pub.id = id;
 	pub.from = from;
 	pub.iq_id = iq_id;
-	pub.seen = (known & SEEN_NOTIFIED) != 0;
+	pub.seen = (known & (SEEN_NOTIFIED | SEEN_PENDING)) != 0;
 	clog_printf(&c->log, XPUSH_LOG_DEBUG, "topic=retract msg=retract id=%s seen=%d iq=%s", id,
 		    pub.seen, clog_quote(qf, sizeof qf, iq_id));
 	if (c->cfg.retract_cb)

@@ -126,7 +126,7 @@ int seen_contains(const struct seen *s, const char *id)
 
 /* The optional third field of a line: "" for SEEN_NOTIFIED alone (the
  * original format), else " " and one letter per bit. */
-static void flag_suffix(unsigned flags, char out[4])
+static void flag_suffix(unsigned flags, char out[5])
 {
 	size_t n = 0;
 
@@ -134,6 +134,8 @@ static void flag_suffix(unsigned flags, char out[4])
 		out[n++] = ' ';
 		if (flags & SEEN_NOTIFIED)
 			out[n++] = 'n';
+		if (flags & SEEN_PENDING)
+			out[n++] = 'p';
 		if (flags & SEEN_RETRACTED)
 			out[n++] = 'r';
 	}
@@ -190,6 +192,8 @@ static int parse_line(char *line, size_t len, int64_t *ts, char **id, unsigned *
 		for (const char *f = sp + 1; *f; f++) {
 			if (*f == 'n')
 				*flags |= SEEN_NOTIFIED;
+			else if (*f == 'p')
+				*flags |= SEEN_PENDING;
 			else if (*f == 'r')
 				*flags |= SEEN_RETRACTED;
 			else
@@ -402,11 +406,12 @@ int seen_add(struct seen *s, const char *id, int64_t now_s, char *err, size_t er
 int seen_mark(struct seen *s, const char *id, unsigned flags, int64_t now_s, char *err,
               size_t errlen)
 {
-	char line[SEEN_ID_MAX + 40], suffix[4];
+	char line[SEEN_ID_MAX + 40], suffix[5];
 	char *copy;
 	int n;
 
-	if (!seen_id_valid(id) || !flags || (flags & ~(SEEN_NOTIFIED | SEEN_RETRACTED))) {
+	if (!seen_id_valid(id) || !flags ||
+	    (flags & ~(SEEN_NOTIFIED | SEEN_RETRACTED | SEEN_PENDING))) {
 		snprintf(err, errlen, "invalid notification id or flags");
 		return XPUSH_EINVAL;
 	}
@@ -445,17 +450,20 @@ int seen_compact(struct seen *s, int64_t now_s, char *err, size_t errlen)
 			kept++;
 	while ((kept + 1) * 10 >= ncap * 7)
 		ncap *= 2;
-	bufcap = kept * (SEEN_ID_MAX + 26) + 1; /* 19-digit time, spaces, flags, newline */
+	bufcap = kept * (SEEN_ID_MAX + 28) + 1; /* 19-digit time, spaces, flags, newline */
 	if (!(nt = calloc(ncap, sizeof *nt)) || !(buf = malloc(bufcap))) {
 		rc = XPUSH_ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < s->cap; i++) {
-		char suffix[4];
+		char suffix[5];
+		unsigned f = s->tab[i].flags;
 
 		if (!s->tab[i].id || s->tab[i].ts < cutoff)
 			continue;
-		flag_suffix(s->tab[i].flags, suffix);
+		if (f & SEEN_NOTIFIED)
+			f &= ~SEEN_PENDING; /* displayed: pending says nothing more */
+		flag_suffix(f, suffix);
 		len += (size_t)snprintf(buf + len, bufcap - len, "%" PRId64 " %s%s\n",
 					s->tab[i].ts, s->tab[i].id, suffix);
 	}

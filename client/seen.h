@@ -2,9 +2,10 @@
  *
  * One append-only file per component JID in the state directory,
  * seen-<sanitised component JID>.log, one line per notification id and
- * event: "<unix seconds> <id>\n" when the notification was received (and
- * handed to the app), "<unix seconds> <id> r\n" when its retract was
- * handled, "<unix seconds> <id> nr\n" (written by compaction) for both.
+ * event: "<unix seconds> <id> p\n" before the notification is handed to the
+ * app (pending), "<unix seconds> <id>\n" once the app displayed it,
+ * "<unix seconds> <id> r\n" when its retract was handled; compaction writes
+ * one line per id with all its letters (e.g. "nr").
  * Loaded into an in-memory hash table when opened; each new record is
  * written and fdatasync'ed before seen_add/seen_mark return. A torn last
  * line (crash mid-write) is cut off when opening; a corrupt line is skipped.
@@ -22,8 +23,10 @@
 #define SEEN_ID_MAX 128
 
 /* What the store knows about an id (a bit set). */
-#define SEEN_NOTIFIED 1u  /* the notification was recorded (displayed, or being displayed) */
+#define SEEN_NOTIFIED 1u  /* displayed: the notify callback returned */
 #define SEEN_RETRACTED 2u /* its retract was handled: a late copy must not be displayed */
+#define SEEN_PENDING 4u   /* recorded before display: if not NOTIFIED too, the
+                             process died before the display was recorded */
 
 struct seen;
 
@@ -63,7 +66,7 @@ unsigned seen_flags(const struct seen *s, const char *id);
 __attribute__((warn_unused_result))
 int seen_add(struct seen *s, const char *id, int64_t now_s, char *err, size_t errlen);
 
-/* Add the bits in flags (SEEN_NOTIFIED, SEEN_RETRACTED) to id, durably; the
+/* Add the bits in flags (SEEN_NOTIFIED, _RETRACTED, _PENDING) to id, durably; the
  * same codes as seen_add. Nothing is written when id already has them all. */
 __attribute__((warn_unused_result))
 int seen_mark(struct seen *s, const char *id, unsigned flags, int64_t now_s, char *err,

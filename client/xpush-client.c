@@ -134,9 +134,11 @@ static const char usage_text[] =
 "      xpush-client level=info event=online jid=alice@example.org/res device=dev1\n"
 "    with these events: connected (TLS session up), registered, online,\n"
 "    duplicate id=N [retracted=1: a late copy after its retract], acked id=N,\n"
-"    retract id=N seen=0|1 (seen=1: N had been displayed), retract_acked id=N\n"
-"    duplicate=0|1, disconnected reason=\"..\", reconnecting delay_ms=N,\n"
-"    auth_failed, tls_failed reason=\"..\", refused, stopped.\n"
+"    redisplay id=N (the process died while N was being displayed: it is\n"
+"    printed again), retract id=N seen=0|1 (seen=1: N had been displayed),\n"
+"    retract_acked id=N duplicate=0|1, disconnected reason=\"..\",\n"
+"    reconnecting delay_ms=N, auth_failed, tls_failed reason=\"..\", refused,\n"
+"    stopped.\n"
 "\n"
 "EXIT STATUS\n"
 "    0  stopped by SIGTERM/SIGINT, or --count reached\n"
@@ -384,6 +386,11 @@ static void on_notify(void *ud, const struct xpush_notification *n)
 	struct cli *cli = ud;
 	struct cbuf b = { 0 };
 
+	if (n->maybe_shown) {
+		char extra[200];
+		snprintf(extra, sizeof extra, "id=%s", n->id);
+		ev_line(cli, XPUSH_LOG_INFO, "redisplay", extra);
+	}
 	if (cli->json)
 		cli_format_json(&b, n);
 	else

@@ -123,6 +123,10 @@ struct xpush_notification {
 	const char *payload;
 	const char *from;     /* sender JID (the component), never NULL */
 	const char *iq_id;    /* the IQ id being acked, never NULL */
+	int maybe_shown;      /* 1: handed to the app before, but the process died
+	                         before the display was recorded; it may be on
+	                         screen already: replace it (keyed by id), do not
+	                         add a second one */
 };
 
 enum xpush_event_type {
@@ -176,12 +180,16 @@ struct xpush_event {
  * (password, SASL exchanges) are never logged. */
 typedef void (*xpush_log_cb)(void *userdata, enum xpush_log_level level, const char *msg);
 
-/* Display a notification. Called at most once per notification id (per
- * component JID and state directory, within the retention period): the id
- * has already been recorded durably; the ack is sent when this returns. If
- * the process dies inside this callback the notification will be redelivered,
- * acked and NOT shown again. Never called for an id whose retract arrived
- * first (see xpush_retract_cb). */
+/* Display a notification. Called once per notification id (per component
+ * JID and state directory, within the retention period). Before the call the
+ * id is recorded durably as pending; when it returns, the display is
+ * recorded durably and then the ack is sent, so a redelivery is acked and
+ * NOT shown again. Nothing is lost to a crash: if the process dies before
+ * the display was recorded (inside this callback, or just before it), the
+ * notification is redelivered and this callback runs again with
+ * n->maybe_shown = 1; display idempotently, keyed by id (Android:
+ * NotificationManager.notify(tag, id) replaces). Never called for an id
+ * whose retract arrived first (see xpush_retract_cb). */
 typedef void (*xpush_notify_cb)(void *userdata, const struct xpush_notification *n);
 
 /* Withdraw a notification: remove it from the screen if it is there

@@ -341,7 +341,7 @@ static void test_retract_flags(void)
 	CHECK_INT(seen_mark(s, "1", SEEN_RETRACTED, 1002, err, sizeof err), XPUSH_OK); /* no line */
 	CHECK_INT(seen_add(s, "2", 1003, err, sizeof err), XPUSH_OK); /* known: no line */
 	CHECK_INT(seen_mark(s, "3", 0, 1003, err, sizeof err), XPUSH_EINVAL);
-	CHECK_INT(seen_mark(s, "3", 4, 1003, err, sizeof err), XPUSH_EINVAL);
+	CHECK_INT(seen_mark(s, "3", 8, 1003, err, sizeof err), XPUSH_EINVAL);
 	CHECK_INT(seen_flags(s, "1"), SEEN_NOTIFIED | SEEN_RETRACTED);
 	CHECK_INT(seen_flags(s, "2"), SEEN_RETRACTED);
 	CHECK_INT(seen_flags(s, "3"), 0);
@@ -363,6 +363,25 @@ static void test_retract_flags(void)
 	CHECK_INT(seen_flags(s, "1"), SEEN_NOTIFIED | SEEN_RETRACTED);
 	CHECK_INT(seen_flags(s, "2"), SEEN_RETRACTED);
 	seen_close(s);
+
+	/* pending, then displayed: compaction keeps one line without the p */
+	fresh_dir();
+	s = open_store(1000, 16, 3600);
+	CHECK_INT(seen_mark(s, "5", SEEN_PENDING, 1000, err, sizeof err), XPUSH_OK);
+	CHECK_INT(seen_mark(s, "6", SEEN_PENDING, 1000, err, sizeof err), XPUSH_OK);
+	CHECK_INT(seen_flags(s, "5"), SEEN_PENDING);
+	CHECK_INT(seen_mark(s, "5", SEEN_NOTIFIED, 1001, err, sizeof err), XPUSH_OK);
+	seen_close(s);
+	CHECK_STR(read_file("seen-push.example.org.log"), "1000 5 p\n1000 6 p\n1001 5\n");
+	s = open_store(1100, 16, 3600);
+	CHECK_INT(seen_flags(s, "5"), SEEN_NOTIFIED | SEEN_PENDING);
+	CHECK_INT(seen_flags(s, "6"), SEEN_PENDING);
+	CHECK_INT(seen_compact(s, 1100, err, sizeof err), XPUSH_OK);
+	seen_close(s);
+	{
+		char *c = read_file("seen-push.example.org.log");
+		CHECK(c && (strcmp(c, "1001 5\n1000 6 p\n") == 0 || strcmp(c, "1000 6 p\n1001 5\n") == 0));
+	}
 
 	fresh_dir();
 	write_file("seen-push.example.org.log", "1000 a x\n1000 b \n1000 c rn\n1000 d n r\n");
