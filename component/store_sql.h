@@ -230,10 +230,18 @@ static const struct stmt_def stmts[S_COUNT] = {
 	[S_WAKE] = { "xp_wake", 1, RES_CMD,
 	"UPDATE push.wakeup SET listening = $1::boolean WHERE listening <> $1::boolean" },
 
-	/* Milliseconds until the next scheduled notification is due, or -1. */
+	/* Milliseconds until the next scheduled notification is due or the next
+	 * lease on the wire (a notification or a retract, of any instance) runs
+	 * out and its row may be sent again; -1 if neither. The lease timer alone
+	 * fires once, at the earliest lease of this instance: a later lease would
+	 * otherwise wait for the periodic scan. */
 	[S_NEXT_DUE] = { "xp_next_due", 0, RES_FIRST,
-	"SELECT coalesce(ceil(extract(epoch FROM min(not_before) - now()) * 1000)::bigint, -1)"
-	" FROM push.notifications WHERE fanned_out_at IS NULL AND not_before > now()" },
+	"SELECT coalesce(ceil(extract(epoch FROM least("
+	"  (SELECT min(not_before) FROM push.notifications"
+	"    WHERE fanned_out_at IS NULL AND not_before > now()),"
+	"  (SELECT min(lease_until) FROM push.deliveries"
+	"    WHERE (state = 'sent' OR retract_state = 'sent') AND lease_until > now())"
+	" ) - now()) * 1000)::bigint, -1)" },
 
 	/* Gauges for /metrics. */
 	[S_HEALTH] = { "xp_health", 0, RES_NUMS,
