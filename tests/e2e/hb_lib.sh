@@ -64,17 +64,26 @@ prosody_start() {
 	secret=$(<"$XPUSH_SECRET_FILE")
 	XPUSH_PROSODY_LOG_LEVEL=${XPUSH_PROSODY_LOG_LEVEL:-debug} \
 		stack_write_prosody_config "$dir" "$c2s" "$comp" "$XPUSH_DOMAIN" "$secret"
-	# global settings must precede the first VirtualHost/Component line
+	# global settings precede the first VirtualHost line; one that the stack sets is replaced
 	{
 		printf -- '-- heartbeat test settings (tests/e2e/hb_lib.sh)\n'
 		for line in "$@"; do printf '%s\n' "$line"; done
 	} >"$dir/extra.lua"
 	python3 - "$dir/prosody/prosody.cfg.lua" "$dir/extra.lua" <<'EOF'
-import sys
-cfg, extra = sys.argv[1], open(sys.argv[2]).read()
+import re, sys
+cfg, extra = sys.argv[1], open(sys.argv[2]).read().splitlines()
 text = open(cfg).read()
 i = text.index('\nVirtualHost ')
-open(cfg, 'w').write(text[:i] + '\n' + extra + text[i:])
+head, tail = text[:i].split('\n'), text[i:]
+add = []
+for line in extra:
+    m = re.match(r'\s*([A-Za-z_][A-Za-z0-9_]*)\s*=', line)
+    hit = [k for k, h in enumerate(head) if m and re.match(r'\s*' + m.group(1) + r'\s*=', h)]
+    if hit:  # Prosody refuses a duplicate option: replace the stack's line
+        head[hit[0]] = line
+    else:
+        add.append(line)
+open(cfg, 'w').write('\n'.join(head + add) + tail)
 EOF
 	PROSODY_C2S[$name]=$c2s
 	PROSODY_COMP[$name]=$comp
@@ -143,4 +152,10 @@ all_acked() {
 	for id in "$@"; do
 		acked 1 "$id" || return 1
 	done
+}
+
+# hb_own_prosody_only: tests that run their own Prosody (with the server settings of
+# docs/heartbeat.md) exercise nothing of the stack's server: they run in the Prosody pass only.
+hb_own_prosody_only() {
+	only_on prosody "runs its own Prosody with the settings of docs/heartbeat.md"
 }
