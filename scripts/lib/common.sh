@@ -3,9 +3,10 @@
 # packages and build with meson/ninja. Sourced, not run.
 
 # Debian 12 packages the build, the stack and the tests need. gcc/libc6-dev: a fresh minimal
-# image may have no C compiler; runuser (util-linux) is essential and always there.
+# image may have no C compiler; runuser (util-linux) is essential and always there. ejabberd:
+# the second XMPP server of the e2e matrix (Debian's 23.01).
 XPUSH_PACKAGES=(libstrophe-dev libexpat1-dev libssl-dev libpq-dev libmicrohttpd-dev postgresql prosody
-	meson ninja-build pkg-config python3 openssl curl gcc libc6-dev groff-base man-db)
+	ejabberd meson ninja-build pkg-config python3 openssl curl gcc libc6-dev groff-base man-db)
 XPUSH_PACKAGES+=(default-jdk-headless) # javac + jni.h: the JNI binding and its host test (client/jni/)
 
 xpush_die() {
@@ -14,6 +15,17 @@ xpush_die() {
 }
 
 # Install whatever of XPUSH_PACKAGES is missing (apt-get update first); nothing if all are there.
+#
+# Installing starts no system service: the stack runs its own Postgres, Prosody and ejabberd
+# on free ports, and a system ejabberd/Prosody/Postgres (5222, 5269, 5280, 5432, epmd 4369)
+# would only hold ports and burn CPU. Unless the machine already has /usr/sbin/policy-rc.d
+# (Docker images ship one that denies every start), one that answers 101 ("action forbidden")
+# is put there for the apt-get install and removed after it; invoke-rc.d and
+# deb-systemd-invoke, which the maintainer scripts use, honour it. The packages stay
+# configured (ejabberd's postinst still creates its user and a self-signed
+# /etc/ejabberd/ejabberd.pem; systemd units are only enabled), so nothing needs stopping.
+XPUSH_POLICY_RC=/usr/sbin/policy-rc.d
+XPUSH_POLICY_MARK="# xpush: no service starts while packages install (scripts/lib/common.sh)"
 xpush_ensure_packages() {
 	local p missing=()
 	command -v dpkg-query >/dev/null || { echo "xpush: dpkg-query not found: not a Debian system, install ${XPUSH_PACKAGES[*]} by hand" >&2; return 0; }
@@ -31,8 +43,16 @@ xpush_ensure_packages() {
 	fi
 	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null ||
 		{ echo "xpush: error: apt-get update failed" >&2; return 1; }
-	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null ||
-		{ echo "xpush: error: apt-get install ${missing[*]} failed" >&2; return 1; }
+	local ours="" rc=0
+	if [[ ! -e $XPUSH_POLICY_RC ]] || grep -qxF "$XPUSH_POLICY_MARK" "$XPUSH_POLICY_RC" 2>/dev/null; then
+		printf '#!/bin/sh\n%s\nexit 101\n' "$XPUSH_POLICY_MARK" |
+			"${sudo[@]}" sh -c "cat >$XPUSH_POLICY_RC && chmod 755 $XPUSH_POLICY_RC" && ours=1
+	fi
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null || rc=1
+	if [[ -n $ours ]] && grep -qxF "$XPUSH_POLICY_MARK" "$XPUSH_POLICY_RC" 2>/dev/null; then
+		"${sudo[@]}" rm -f "$XPUSH_POLICY_RC"
+	fi
+	((rc == 0)) || { echo "xpush: error: apt-get install ${missing[*]} failed" >&2; return 1; }
 }
 
 # xpush_build ROOT BUILD_DIR: configure once (with -Dwerror=true when CI=true), then ninja.

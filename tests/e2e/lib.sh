@@ -1,14 +1,19 @@
 # shellcheck shell=bash
 # tests/e2e/lib.sh: sourced by every end-to-end test (tests/e2e/NN_name.sh).
 #
-# A test runs against the stack that scripts/test started (Postgres + Prosody, described by the
-# sourceable file $XPUSH_ENV). It gets its own database, its own XMPP accounts and a log dir
-# ($XPUSH_TEST_DIR, or a temp dir), starts xpushd and devices in the background, synchronises
+# A test runs against the stack that scripts/test started (Postgres + Prosody and/or ejabberd,
+# described by the sourceable file $XPUSH_ENV) and against the XMPP server that XPUSH_SERVER
+# names (prosody or ejabberd; scripts/test runs every test once per server): XPUSH_C2S_PORT,
+# XPUSH_COMPONENT_PORT, new_user and stack_server_down/up follow it. A test that cannot run on
+# a server says so with only_on SERVER REASON (a skip with the reason, never a silent drop).
+# It gets its own database, its own XMPP accounts and a log dir ($XPUSH_TEST_DIR, or a temp
+# dir), starts xpushd and devices in the background, synchronises
 # only by bounded polling of observable state (wait_for), and on exit stops exactly the pids it
 # started. Exit 0 = pass, 77 = skip, anything else = fail (the message says why).
 #
 # Run one by hand against a running stack:
 #   XPUSH_ENV=.xpush-demo/env bash tests/e2e/01_online.sh
+#   XPUSH_SERVER=ejabberd XPUSH_ENV=/tmp/xpush-test.XXXXXX/env bash tests/e2e/01_online.sh
 
 set -euo pipefail
 
@@ -21,6 +26,11 @@ if [[ -z ${XPUSH_ENV:-} || ! -f ${XPUSH_ENV:-} ]]; then
 fi
 # shellcheck disable=SC1090
 source "$XPUSH_ENV"
+if [[ " ${XPUSH_SERVERS:-prosody} " != *" ${XPUSH_SERVER:-prosody} "* ]]; then
+	echo "FAIL $E2E_NAME: XPUSH_SERVER=${XPUSH_SERVER:-} but the stack runs: ${XPUSH_SERVERS:-prosody}" >&2
+	exit 1
+fi
+XPUSH_SERVER=${XPUSH_SERVER:-prosody}
 # shellcheck source-path=SCRIPTDIR source=../../scripts/lib/stack.sh
 source "$E2E_ROOT/scripts/lib/stack.sh"
 
@@ -53,6 +63,11 @@ fail() {
 skip() {
 	echo "SKIP $E2E_NAME: $*" >&2
 	exit 77
+}
+
+# only_on SERVER REASON: skip (77) with REASON unless this run is against SERVER.
+only_on() {
+	[[ $XPUSH_SERVER == "$1" ]] || skip "$1 only ($XPUSH_SERVER run): $2"
 }
 
 now_ms() {
@@ -341,4 +356,4 @@ trap _e2e_cleanup EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 
-log "test dir $T_DIR, database $T_DB"
+log "test dir $T_DIR, database $T_DB, server $XPUSH_SERVER"
