@@ -357,3 +357,109 @@ trap 'exit 143' TERM
 trap 'exit 130' INT
 
 log "test dir $T_DIR, database $T_DB, server $XPUSH_SERVER"
+
+# ---- fault tests (tests/e2e/6*_*.sh): the oracle and many pushes -------------------------------
+# A fault test records which pushes were promised (their INSERT committed) in $T_DIR/expected,
+# lines "NOTIF_ID DEVICE", and ends with check_oracle, which dumps the ledger and runs
+# tests/e2e/oracle.py over the devices' stdout: it fails unless lost=0 displayed_twice=0
+# unexpected=0, and leaves the counts line in ORACLE_COUNTS.
+
+XPUSHD_FAULTS=${XPUSHD_FAULTS:-$XPUSH_BUILD/component/xpushd-faults}
+T_EXPECTED=$T_DIR/expected
+
+# sql_rows QUERY: like sql, but columns separated by one space (for files the oracle reads).
+sql_rows() {
+	"$XPUSH_PGBIN/psql" -X -A -t -q -F ' ' -v ON_ERROR_STOP=1 -h "$XPUSH_PGHOST" \
+		-p "$XPUSH_PGPORT" -U xpush -d "$T_DB" -c "$1"
+}
+
+# notify_many N col=value...: one INSERT of N notifications (title "<title> <i>" if a title is
+# given, else "push <i>"); prints their ids, one a line. Values are psql variables, as in notify.
+notify_many() {
+	local n=$1 kv cols=() vals=() args=() title="push"
+	shift
+	args=(-v "n=$n")
+	for kv in "$@"; do
+		if [[ ${kv%%=*} == title ]]; then
+			title=${kv#*=}
+			continue
+		fi
+		cols+=("${kv%%=*}")
+		vals+=(":'${kv%%=*}'")
+		args+=(-v "${kv%%=*}=${kv#*=}")
+	done
+	args+=(-v "title=$title")
+	cols+=(title)
+	vals+=(":'title' || ' ' || i")
+	local IFS=,
+	sql_script "${args[@]}" <<<"INSERT INTO push.notifications (${cols[*]})
+		SELECT ${vals[*]} FROM generate_series(1, :n) i RETURNING id;"
+}
+
+# expect DEVICE ID...: these committed pushes target DEVICE (appended to $T_EXPECTED).
+expect() {
+	local dev=$1 id
+	shift
+	for id in "$@"; do
+		echo "$id $dev" >>"$T_EXPECTED"
+	done
+}
+
+# ledger_count WHERE: ledger rows of this test's database matching the SQL condition.
+ledger_count() {
+	sql "SELECT count(*) FROM push.deliveries WHERE $1"
+}
+
+# ledger_settled: every ledger row has left queued/sent and every notification is fanned out.
+ledger_settled() {
+	sql_is 0 "SELECT (SELECT count(*) FROM push.deliveries WHERE state IN ('queued', 'sent'))
+		+ (SELECT count(*) FROM push.notifications WHERE fanned_out_at IS NULL)"
+}
+
+# all_acked: every expected push has an acked ledger row (by device install id).
+all_acked() {
+	[[ -s $T_EXPECTED ]] || return 1
+	local want got
+	want=$(sort -u "$T_EXPECTED" | wc -l)
+	got=$(sort -u "$T_EXPECTED" | sql_script -c "
+		CREATE TEMP TABLE e (nid bigint, dev text);" -c "\copy e FROM pstdin WITH (DELIMITER ' ')" -c "
+		SELECT count(*) FROM e JOIN push.devices v ON v.device = e.dev
+		JOIN push.deliveries d ON d.notification_id = e.nid AND d.device_id = v.id
+		WHERE d.state = 'acked'") || return 1
+	[[ $got == "$want" ]]
+}
+
+# check_oracle DEVICE=NAME...: run the oracle over the named devices' stdout ($T_DIR/NAME.out)
+# against $T_EXPECTED and the ledger now; print its report; fail unless it passes.
+ORACLE_COUNTS=""
+check_oracle() {
+	local arg args=() rc=0 out
+	for arg in "$@"; do
+		args+=("${arg%%=*}=$T_DIR/${arg#*=}.out")
+		touch "$T_DIR/${arg#*=}.out"
+	done
+	touch "$T_EXPECTED"
+	sql_rows "SELECT d.notification_id, v.device, d.state FROM push.deliveries d
+		JOIN push.devices v ON v.id = d.device_id ORDER BY 1, 2" >"$T_DIR/ledger" ||
+		fail "could not dump the ledger"
+	out=$(python3 "$E2E_ROOT/tests/e2e/oracle.py" --expected "$T_EXPECTED" \
+		--ledger "$T_DIR/ledger" "${args[@]}") || rc=$?
+	ORACLE_COUNTS=$(head -n 1 <<<"$out")
+	echo "oracle: $out" >&2
+	((rc == 0)) || fail "oracle: $ORACLE_COUNTS (details above; expected $T_EXPECTED, ledger $T_DIR/ledger)"
+	log "ok: oracle $ORACLE_COUNTS"
+}
+
+# start_xpushd_faults NAME FAULT [xpushd args]: like start_xpushd, with the crash points compiled
+# in (build/component/xpushd-faults) and XPUSH_FAULT=FAULT (e.g. after_send:3).
+start_xpushd_faults() {
+	local name=$1 fault=$2
+	shift 2
+	need_bin "$XPUSHD_FAULTS"
+	XPUSHD=$XPUSHD_FAULTS XPUSH_FAULT=$fault start_xpushd "$name" "$@"
+}
+
+# log_has NAME TEXT: the log $T_DIR/NAME.log contains the fixed string TEXT.
+log_has() {
+	grep -qF -- "$2" "$T_DIR/$1.log" 2>/dev/null
+}
