@@ -17,7 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef XPUSH_JNI_NO_GENERATED_HEADER
+/* The Android sample's CMake build runs before javac: the signatures are
+ * checked against javac -h output by the host build (client/jni/meson.build). */
+#include <jni.h>
+#else
 #include "org_xpush_XPushClient.h"
+#endif
 #include "xpush.h"
 
 static jmethodID m_attach, m_detach, m_notification, m_retract, m_event, m_log;

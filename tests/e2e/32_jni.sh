@@ -11,7 +11,7 @@ source "$(dirname "$0")/lib.sh"
 
 command -v java >/dev/null && command -v javac >/dev/null ||
 	skip "no JDK (java and javac): apt-get install default-jdk-headless"
-JNI_DIR=$XPUSH_BUILD/client/jni
+JNI_DIR=${XPUSH_JNI_DIR:-$XPUSH_BUILD/client/jni} # XPUSH_JNI_DIR: try another build of the binding
 for f in xpush.jar xpush-jni-test.jar libxpush-jni.so; do
 	[[ -f $JNI_DIR/$f ]] ||
 		fail "a JDK is installed but $JNI_DIR/$f is not built (meson found no JDK at setup: rm -rf $XPUSH_BUILD and build again)"

@@ -191,7 +191,10 @@ public final class XPushClient {
 		}
 	}
 
-	/** Wait up to timeoutMs for the loop thread to end; true if it has. */
+	/**
+	 * Wait up to timeoutMs for the loop thread to end (0: do not wait, just check); true if
+	 * it has ended or was never started.
+	 */
 	public boolean awaitTermination(long timeoutMs) throws InterruptedException {
 		Thread t;
 		synchronized (this) {
@@ -199,7 +202,8 @@ public final class XPushClient {
 		}
 		if (t == null)
 			return true;
-		t.join(timeoutMs);
+		if (timeoutMs > 0)
+			t.join(timeoutMs);
 		return !t.isAlive();
 	}
 

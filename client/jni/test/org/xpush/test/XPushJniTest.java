@@ -130,6 +130,10 @@ public final class XPushJniTest {
 				break;
 			}
 		}
+		if (client.awaitTermination(0)) {
+			line("violation the loop thread ended before stop()");
+			violated = true;
+		}
 		client.stop();
 		if (!client.awaitTermination(15000)) {
 			line("violation the loop thread did not end within 15 s of stop()");
