@@ -122,29 +122,34 @@ static const struct stmt_def stmts[S_COUNT] = {
 	/* An IQ error from the device's full JID (the server bounces an IQ to a
 	 * session that is gone): the device is offline; the row goes back to the
 	 * queue, but only under the lease that sent it (a stale sender's late
-	 * bounce must not requeue a newer send). */
+	 * bounce must not requeue a newer send, nor mark offline a session that
+	 * is up at that full JID now). */
 	[S_NACK] = { "xp_nack", 5, RES_ROWS,
-	"WITH off AS (UPDATE push.devices SET online = false, last_seen = now()"
-	"  WHERE id = $2::bigint AND full_jid = $3 RETURNING id)"
-	" UPDATE push.deliveries d SET"
+	"WITH cur AS (UPDATE push.deliveries d SET"
 	"  state = CASE WHEN n.ttl_seconds = 0 THEN 'expired' ELSE 'queued' END,"
 	"  last_error = $4, lease_owner = NULL, lease_until = NULL, updated_at = now()"
 	" FROM push.devices v, push.notifications n"
 	" WHERE d.notification_id = $1::bigint AND d.device_id = $2::bigint AND d.state = 'sent'"
 	"   AND d.lease_token = $5::bigint AND v.id = d.device_id AND v.full_jid = $3"
 	"   AND n.id = d.notification_id"
-	" RETURNING d.notification_id" },
+	" RETURNING d.notification_id),"
+	/* Offline only on a current nack: a stale one (its send was re-claimed, by this
+	 * or another instance) says nothing about the session now at that full JID. */
+	" off AS (UPDATE push.devices SET online = false, last_seen = now()"
+	"  WHERE id = $2::bigint AND full_jid = $3 AND EXISTS (SELECT 1 FROM cur) RETURNING id)"
+	" SELECT notification_id FROM cur" },
 
 	[S_RETRACT_NACK] = { "xp_retract_nack", 5, RES_ROWS,
-	"WITH off AS (UPDATE push.devices SET online = false, last_seen = now()"
-	"  WHERE id = $2::bigint AND full_jid = $3 RETURNING id)"
-	" UPDATE push.deliveries d SET retract_state = 'queued', last_error = $4,"
+	"WITH cur AS (UPDATE push.deliveries d SET retract_state = 'queued', last_error = $4,"
 	"  lease_owner = NULL, lease_until = NULL, updated_at = now()"
 	" FROM push.devices v"
 	" WHERE d.notification_id = $1::bigint AND d.device_id = $2::bigint"
 	"   AND d.retract_state = 'sent' AND d.lease_token = $5::bigint"
 	"   AND v.id = d.device_id AND v.full_jid = $3"
-	" RETURNING d.notification_id" },
+	" RETURNING d.notification_id),"
+	" off AS (UPDATE push.devices SET online = false, last_seen = now()"
+	"  WHERE id = $2::bigint AND full_jid = $3 AND EXISTS (SELECT 1 FROM cur) RETURNING id)"
+	" SELECT notification_id FROM cur" },
 
 	/* Upsert the device; n = its row id, -1 if the JID already has $8 other
 	 * devices, -2 if another account's devices use this alias for this app

@@ -211,6 +211,10 @@ EOF
 		for c in "${STACK_COMPONENTS[@]}"; do
 			printf '\nComponent "%s"\n\tcomponent_secret = "%s"\n' "$c" "$secret"
 		done
+		# Failover (tests/e2e/61): a second xpushd connecting with this JID replaces the first
+		# (Prosody's default, kick_new, refuses it while the first one's stream is up).
+		printf '\nComponent "%s"\n\tcomponent_secret = "%s"\n\tcomponent_conflict_resolve = "kick_old"\n' \
+			"failover.$domain" "$secret"
 	} >"$dir/prosody.cfg.lua"
 }
 
