@@ -652,7 +652,7 @@ int main(int argc, char **argv)
 	struct pollfd *pfd;
 	struct sigaction sa;
 
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) { /* every option takes a value */
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v)
 			usage();
@@ -671,7 +671,6 @@ int main(int argc, char **argv)
 			ports_file = v;
 		else
 			usage();
-		i++;
 	}
 	if (!upstream_port)
 		usage();
