@@ -791,3 +791,20 @@ stack_write_xpushd_config() {
 		done
 	} >"$file"
 }
+
+# ---- fault tests (tests/e2e/6*_*.sh) -------------------------------------------------------------
+
+# stack_pg_crash_restart: Postgres stopped with pg_ctl -m immediate (every process quits at
+# once, no shutdown checkpoint: the next start runs crash recovery, as after a power cut), then
+# started again on the same port; records the new pid.
+stack_pg_crash_restart() {
+	runuser -u postgres -- "$XPUSH_PGBIN/pg_ctl" -D "$XPUSH_PGDATA" -m immediate -w -t 60 stop \
+		>>"$XPUSH_STATE/pg_ctl.log" 2>&1 ||
+		{ stack_die "pg_ctl stop -m immediate failed (see $XPUSH_STATE/pg_ctl.log)"; return 1; }
+	runuser -u postgres -- "$XPUSH_PGBIN/pg_ctl" -D "$XPUSH_PGDATA" -l "$XPUSH_PGLOG" -w -t 60 start \
+		>>"$XPUSH_STATE/pg_ctl.log" 2>&1 ||
+		{ stack_die "Postgres did not start after an immediate stop (see $XPUSH_PGLOG)"; return 1; }
+	XPUSH_PG_PID=$(head -n 1 "$XPUSH_PGDATA/postmaster.pid")
+	export XPUSH_PG_PID
+	_stack_env_set XPUSH_PG_PID "$XPUSH_PG_PID"
+}
