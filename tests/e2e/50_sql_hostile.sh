@@ -58,13 +58,13 @@ expect_refused() {
 	log "ok: $name refused: $(head -n 1 <<<"$out")"
 }
 
-# insert_ok [-v k=v]... <<<SQL returning id: accepted; the id is recorded.
+# insert_ok [-v k=v]... <<<SQL returning id: accepted; the id is recorded and left in INS_ID
+# (not printed: a $(...) subshell would lose ACCEPTED).
+INS_ID=""
 insert_ok() {
-	local id
-	id=$(sql_script "$@") || fail "an INSERT that must pass was refused"
-	[[ $id =~ ^[0-9]+$ ]] || fail "INSERT printed [$id], not an id"
-	ACCEPTED+=("$id")
-	echo "$id"
+	INS_ID=$(sql_script "$@") || fail "an INSERT that must pass was refused"
+	[[ $INS_ID =~ ^[0-9]+$ ]] || fail "INSERT printed [$INS_ID], not an id"
+	ACCEPTED+=("$INS_ID")
 }
 
 INS="INSERT INTO push.notifications (app, to_jid, to_device, title, body, uri, payload, collapse_key, tags_any, ttl_seconds)"
@@ -77,8 +77,9 @@ expect_refused payload_4097 notifications_payload_bytes "${base[@]}" -v p="${big
 	<<<"INSERT INTO push.notifications (app, to_jid, payload) VALUES (:'app', :'jid', :'p')"
 assert_eq 4096 "$(sql "SELECT value FROM push.limits WHERE name = 'payload_bytes'")" "payload_bytes default"
 assert_eq 4096 "$(sql "SELECT push.set_limit('payload_bytes', 8192)")" "push.set_limit returns the previous value"
-pid_big=$(insert_ok "${base[@]}" -v p="${big:0:4097}" \
-	<<<"INSERT INTO push.notifications (app, to_jid, payload, title) VALUES (:'app', :'jid', :'p', 'big payload') RETURNING id")
+insert_ok "${base[@]}" -v p="${big:0:4097}" \
+	<<<"INSERT INTO push.notifications (app, to_jid, payload, title) VALUES (:'app', :'jid', :'p', 'big payload') RETURNING id"
+pid_big=$INS_ID
 expect_refused payload_8193 notifications_payload_bytes "${base[@]}" -v p="$(head -c 8193 /dev/zero | tr '\0' 'q')" \
 	<<<"INSERT INTO push.notifications (app, to_jid, payload) VALUES (:'app', :'jid', :'p')"
 expect_refused set_limit_unknown "unknown limit" <<<"SELECT push.set_limit('no_such_limit', 5)"
@@ -178,12 +179,12 @@ wait_for 15 "notification $nobody fanned out" sql_is t "SELECT fanned_out_at IS 
 assert_eq 0 "$(sql "SELECT target_count FROM push.notifications WHERE id = $nobody")" "target_count of a target that matches nobody"
 assert_eq 0 "$(sql "SELECT count(*) FROM push.deliveries WHERE notification_id = $nobody")" "ledger rows of a target that matches nobody"
 nobody2=$(sql_script -v app="$T_APP" <<<"INSERT INTO push.notifications (app, to_jid, title) VALUES (:'app', 'nobody@nowhere.test', 'lost?') RETURNING id")
-wait_for 15 "notification $nobody2 fanned out" sql_is "t 0" "SELECT (fanned_out_at IS NOT NULL) || ' ' || target_count FROM push.notifications WHERE id = $nobody2"
+wait_for 15 "notification $nobody2 fanned out" sql_is "true 0" "SELECT (fanned_out_at IS NOT NULL) || ' ' || target_count FROM push.notifications WHERE id = $nobody2"
 
 # ---- accepted: SQL metacharacters and XML specials, byte-exact, by alias and by tag -------------
 
 T1=$'Robert\'); DROP TABLE push.notifications; -- <b>&amp;</b> ]]> "q" \'a\' $1 %s %n \\x00 :\'v\''
-B1=$'line1\nline2\r\n\ttab <![CDATA[ x ]]> </notification></iq><iq type=\'set\'> &#0; &#xFFFE; \xc2\x85 \xe2\x80\xa8 \xf0\x9f\x92\xa3'
+B1=$'line1\nline2\r\nlone\rcr\ttab <![CDATA[ x ]]> </notification></iq><iq type=\'set\'> &#0; &#xFFFE; \xc2\x85 \xe2\x80\xa8 \xf0\x9f\x92\xa3'
 U1=$'https://example.org/?q=1\'--&b=<2>&c="3"#]]>'
 P1=$'{"sql":"\'; SELECT pg_sleep(10); --","xml":"<&>\\"\'","n":null}'
 K1=$'col<&>"\'lapse'
@@ -191,9 +192,11 @@ cat >"$T_DIR/specials.sql" <<'EOF'
 INSERT INTO push.notifications (app, to_alias, tags_any, title, body, uri, payload, collapse_key)
 VALUES (:'app', :'alias', ARRAY[:'tag'], :'t', :'b', :'u', :'p', :'k') RETURNING id
 EOF
-id1=$(insert_ok -v app="$T_APP" -v alias="$ALIAS" -v tag="$TAG1" -v t="$T1" -v b="$B1" -v u="$U1" -v p="$P1" -v k="$K1" <"$T_DIR/specials.sql")
-id2=$(insert_ok -v app="$T_APP" -v jid="$UMA" -v tag="$TAG2" -v t="$TAG2" \
-	<<<"INSERT INTO push.notifications (app, to_jid, tags_all, title) VALUES (:'app', :'jid', ARRAY[:'tag'], :'t') RETURNING id")
+insert_ok -v app="$T_APP" -v alias="$ALIAS" -v tag="$TAG1" -v t="$T1" -v b="$B1" -v u="$U1" -v p="$P1" -v k="$K1" <"$T_DIR/specials.sql"
+id1=$INS_ID
+insert_ok -v app="$T_APP" -v jid="$UMA" -v tag="$TAG2" -v t="$TAG2" \
+	<<<"INSERT INTO push.notifications (app, to_jid, tags_all, title) VALUES (:'app', :'jid', ARRAY[:'tag'], :'t') RETURNING id"
+id2=$INS_ID
 for id in "${ACCEPTED[@]}"; do
 	wait_for 20 "notification $id acked" acked 1 "$id"
 done
@@ -209,16 +212,24 @@ printf '%s' "${big:0:4097}" >"$T_DIR/want.bigpayload"
 python3 - "$T_DIR" "$id1" "$id2" "$pid_big" <<'PY' || fail "the device's --json output differs from what was inserted (see above)"
 import json, sys
 d, id1, id2, idbig = sys.argv[1:]
-lines = open(f"{d}/phone.out", "rb").read().decode("utf-8").splitlines()
+lines = [l for l in open(f"{d}/phone.out", "rb").read().decode("utf-8").split("\n") if l]  # not splitlines(): U+0085 and U+2028 are text here
 objs = {o["id"]: o for o in map(json.loads, lines)}
 want = lambda n: open(f"{d}/want.{n}", "rb").read().decode("utf-8")
 bad = []
-def check(i, key, name):
+def check(i, key, name, eol=False):
     got = objs.get(i, {}).get(key)
-    if got != want(name):
-        bad.append(f"notification {i} {key}: want {want(name)!r} got {got!r}")
-for k in ("title", "body", "uri", "payload", "collapse"):
+    w = want(name)
+    if eol:
+        # KNOWN LIMIT (docs/security.md): xpushd sends CR as &#13;, but Prosody and ejabberd
+        # re-serialise it as a raw CR, which the device's XML parser normalises (XML 1.0
+        # section 2.11): CRLF and a lone CR arrive as LF. Everything else is byte-exact.
+        assert "\r" in w
+        w = w.replace("\r\n", "\n").replace("\r", "\n")
+    if got != w:
+        bad.append(f"notification {i} {key}: want {w!r} got {got!r}")
+for k in ("title", "uri", "payload", "collapse"):
     check(id1, k, k)
+check(id1, "body", "body", eol=True)
 check(id2, "title", "title2")
 check(idbig, "payload", "bigpayload")
 if len(lines) != len(objs):
@@ -231,7 +242,8 @@ log "ok: metacharacters and XML specials delivered byte-exact (by alias, by tag,
 
 # ---- nothing harmed: a plain push still arrives, and the ledger is exact --------------------------
 
-last=$(insert_ok -v app="$T_APP" -v jid="$UMA" <<<"INSERT INTO push.notifications (app, to_jid, title) VALUES (:'app', :'jid', 'still here') RETURNING id")
+insert_ok -v app="$T_APP" -v jid="$UMA" <<<"INSERT INTO push.notifications (app, to_jid, title) VALUES (:'app', :'jid', 'still here') RETURNING id"
+last=$INS_ID
 wait_for 15 "notification $last acked" acked 1 "$last"
 n_acc=${#ACCEPTED[@]}
 assert_eq $((n_acc + 2)) "$(sql "SELECT count(*) FROM push.notifications")" "notifications in the table (accepted + 2 that matched nobody)"
