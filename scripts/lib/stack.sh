@@ -286,7 +286,9 @@ listen:
     shaper: none
     hosts:
 EOF
-		for c in "${STACK_COMPONENTS[@]}"; do
+		# failover.DOMAIN: as in Prosody's config (e2e 61); ejabberd accepts several
+		# connections of one component anyway, so it is only a name here.
+		for c in "${STACK_COMPONENTS[@]}" "failover.$domain"; do
 			printf '      "%s":\n        password: "%s"\n' "$c" "$secret"
 		done
 		cat <<EOF
@@ -376,11 +378,12 @@ sys.exit(1)
 EOF
 }
 
-# stack_start_ejabberd STATE C2S COMPONENT DIST DOMAIN SECRET: configure (first time) and start
-# ejabberd in the foreground in the background; sets STACK_EJABBERD_PID (the beam.smp),
-# STACK_EJABBERD_NODE. Waits until both ports accept connections.
+# stack_start_ejabberd STATE C2S COMPONENT DIST DOMAIN SECRET [YAML]: configure (first time) and
+# start ejabberd in the foreground in the background; sets STACK_EJABBERD_PID (the beam.smp),
+# STACK_EJABBERD_NODE. Waits until both ports accept connections. YAML: an ejabberd.yml to use
+# instead of the generated one (its certfiles may name STATE/ejabberd/conf/server.pem).
 stack_start_ejabberd() {
-	local state=$1 c2s=$2 comp=$3 dist=$4 domain=$5 secret=$6 dir conf wrapper i
+	local state=$1 c2s=$2 comp=$3 dist=$4 domain=$5 secret=$6 yaml=${7:-} dir conf wrapper i
 	command -v ejabberdctl >/dev/null || { stack_die "ejabberd is not installed"; return 1; }
 	id ejabberd >/dev/null 2>&1 || { stack_die "no user ejabberd (install ejabberd)"; return 1; }
 	STACK_EJABBERD_NODE=${STACK_EJABBERD_NODE:-xpush_$dist@localhost}
@@ -391,6 +394,7 @@ stack_start_ejabberd() {
 		mkdir -p "$conf" "$dir/spool" "$dir/log"
 		cat "$state/ca/server.crt" "$state/ca/server.key" >"$conf/server.pem"
 		stack_write_ejabberd_config "$state" "$c2s" "$comp" "$dist" "$domain" "$secret" "$STACK_EJABBERD_NODE"
+		[[ -z $yaml ]] || cp "$yaml" "$conf/ejabberd.yml"
 		chown -R ejabberd:ejabberd "$dir/"
 		chmod 700 "$dir/" "$dir/spool"
 		chmod 600 "$conf/server.pem" "$conf/vm.args" "$conf/ejabberd.yml"
