@@ -377,7 +377,11 @@ static void store_drop(struct store *st, const char *why)
 	struct req *list = st->head;
 	int was_ready = st->state == ST_READY;
 	uint32_t delay;
+	char reason[512];
 
+	/* why is often PQerrorMessage(st->conn): copy it before PQfinish frees it. */
+	snprintf(reason, sizeof reason, "%s", why ? why : "");
+	why = reason;
 	st->head = st->tail = NULL;
 	st->qlen = 0;
 	st->inflight = 0;
