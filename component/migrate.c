@@ -43,6 +43,21 @@ static int applied_version(PGconn *c, int version, int *yes, char *err, size_t e
 	return 0;
 }
 
+/* Read-only: does push.schema_version exist (visible to this role)? */
+static int version_table_exists(PGconn *c, int *yes, char *err, size_t errlen)
+{
+	PGresult *r = PQexec(c, "SELECT to_regclass('push.schema_version') IS NOT NULL");
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		snprintf(err, errlen, "schema_version: %s", PQresultErrorMessage(r));
+		PQclear(r);
+		return -1;
+	}
+	*yes = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	return 0;
+}
+
 static int record_version(PGconn *c, const struct migration *m, char *err, size_t errlen)
 {
 	char v[16];
@@ -75,18 +90,25 @@ int store_migrate(const char *conninfo, int *applied, char *err, size_t errlen)
 		goto out;
 	for (unsigned i = 0; i < migrations_count; i++) {
 		const struct migration *m = &migrations[i];
-		int done = 0;
+		int done = 0, have_table = 0;
 		char what[96];
 
 		snprintf(what, sizeof what, "migration %03d_%s", m->version, m->name);
 		if (exec_ok(c, "BEGIN", err, errlen, what) < 0 ||
 		    exec_ok(c, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ")", err, errlen, what) < 0 ||
-		    exec_ok(c, "CREATE SCHEMA IF NOT EXISTS push; "
-		               "CREATE TABLE IF NOT EXISTS push.schema_version ("
-		               " version integer PRIMARY KEY, name text NOT NULL,"
-		               " applied_at timestamptz NOT NULL DEFAULT now())",
-		            err, errlen, what) < 0 ||
-		    applied_version(c, m->version, &done, err, errlen) < 0)
+		    version_table_exists(c, &have_table, err, errlen) < 0 ||
+		    (have_table && applied_version(c, m->version, &done, err, errlen) < 0))
+			goto rollback;
+		/* Only DDL when there is something to apply: CREATE SCHEMA IF NOT
+		 * EXISTS needs CREATE on the database even when the schema is there,
+		 * and xpushd may run as xpush_daemon, which has no such right. */
+		if (!done &&
+		    (exec_ok(c, "CREATE SCHEMA IF NOT EXISTS push; "
+		                "CREATE TABLE IF NOT EXISTS push.schema_version ("
+		                " version integer PRIMARY KEY, name text NOT NULL,"
+		                " applied_at timestamptz NOT NULL DEFAULT now())",
+		             err, errlen, what) < 0 ||
+		     applied_version(c, m->version, &done, err, errlen) < 0))
 			goto rollback;
 		if (!done) {
 			/* Our own embedded SQL, not input: executed as a script. */
