@@ -177,7 +177,8 @@ static void complete(struct store *st, PGresult *res)
 #undef V
 			}
 			/* RETURNING has no order: per device, send by notification id. */
-			qsort(rows, (size_t)n, sizeof *rows, claim_row_cmp);
+			if (n > 1)  /* qsort(NULL, 0, ...) is undefined (UBSan: nonnull) */
+				qsort(rows, (size_t)n, sizeof *rows, claim_row_cmp);
 			r->claim_cb(r->ud, 0, rows, (size_t)n);
 			free(rows);
 		}
