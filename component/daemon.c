@@ -766,6 +766,7 @@ int daemon_run(const struct config *cfg)
 		                          &d.st, &merr);
 		if (!d.metrics) {
 			log_error("metrics endpoint failed", "error=%s", log_q(merr));
+			ratelimit_free(d.rl);
 			loop_free(d.loop);
 			return XPUSHD_EXIT_RUNTIME;
 		}
