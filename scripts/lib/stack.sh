@@ -677,9 +677,22 @@ stack_prosody_up() {
 
 # stack_ejabberd_down [SIGNAL]: stop the stack's ejabberd (its beam.smp; default TERM, a clean
 # stop in ~1 s; KILL for a crash). The env file keeps the old pid until stack_ejabberd_up.
+# A crash test crashes the server, not the accounts it set up: before any signal, the accounts
+# stack_add_user created are waited for on disk (mnesia logs commits asynchronously, ~2 s;
+# see stack_account_durable), so a SIGKILL right after new_user does not lose them.
 stack_ejabberd_down() {
-	local sig=${1:-TERM} pid=$XPUSH_EJABBERD_PID node=$XPUSH_EJABBERD_NODE i
+	local sig=${1:-TERM} pid=$XPUSH_EJABBERD_PID node=$XPUSH_EJABBERD_NODE i u
+	local fresh=$XPUSH_EJABBERD_DIR/accounts.new
 	stack_pid_is "$pid" "$node" || { stack_die "ejabberd (pid $pid) is not running"; return 1; }
+	if [[ -s $fresh ]]; then
+		while IFS= read -r u; do
+			for ((i = 0; i < 100; i++)); do
+				grep -rqF -- "$u" "$XPUSH_EJABBERD_DIR/spool" 2>/dev/null && break
+				sleep 0.05
+			done
+		done <"$fresh"
+		rm -f "$fresh"
+	fi
 	kill -"$sig" "$pid"
 	for ((i = 0; i < 200; i++)); do
 		stack_pid_is "$pid" "$node" || return 0
@@ -755,6 +768,7 @@ stack_add_user() {
 	if [[ ${XPUSH_SERVER:-prosody} == ejabberd && ${XPUSH_PROSODY_CFG:-} == "${XPUSH_STATE:-}/prosody/prosody.cfg.lua" ]]; then
 		out=$(stack_ejabberdctl register "$user" "$XPUSH_DOMAIN" "$pass" 2>&1) ||
 			{ stack_die "ejabberdctl register $user failed: $out"; return 1; }
+		echo "$user" >>"$XPUSH_EJABBERD_DIR/accounts.new" # waited for by stack_ejabberd_down
 		return 0
 	fi
 	out=$(prosodyctl --config "$XPUSH_PROSODY_CFG" register "$user" "$XPUSH_DOMAIN" "$pass" 2>&1) ||
