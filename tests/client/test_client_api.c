@@ -2,6 +2,7 @@
  * stop before run, the reconnect loop against a closed port (backoff delays,
  * events), stop while waiting, re-entrancy refusal, the state-dir lock. */
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,6 +199,70 @@ static void test_network_changed_skips_wait(void)
 	xpush_client_free(c);
 }
 
+static char netlog[2048];
+
+static void on_log_net(void *ud, enum xpush_log_level level, const char *msg)
+{
+	size_t n = strlen(netlog);
+
+	(void)ud;
+	(void)level;
+	if (strstr(msg, "topic=heartbeat msg=network ") && n + strlen(msg) + 2 < sizeof netlog)
+		snprintf(netlog + n, sizeof netlog - n, "%s\n", msg);
+}
+
+static void *set_network_thread(void *arg)
+{
+	CHECK_INT(xpush_client_set_network(arg, "wifi:home"), XPUSH_OK);
+	return NULL;
+}
+
+/* xpush_client_set_network from another thread: the key's learned interval
+ * (read from state_dir/heartbeat.tab) is selected and the wait becomes now. */
+static void test_set_network(void)
+{
+	struct rec r;
+	xpush_config *cfg;
+	xpush_client *c = NULL;
+	pthread_t th;
+	char path[256], big[200];
+	FILE *f;
+	int connecting = 0;
+
+	snprintf(path, sizeof path, "%s/heartbeat.tab", dir);
+	f = fopen(path, "w");
+	fputs("wifi:home\tv1 420000 420000 450000 0 0 0 3 0 hold\t1700000000\n", f);
+	fclose(f);
+	memset(&r, 0, sizeof r);
+	netlog[0] = '\0';
+	cfg = base_config(&r, closed_port());
+	CHECK_INT(xpush_config_set(cfg, "reconnect_base_ms", "60000"), XPUSH_OK);
+	CHECK_INT(xpush_config_set(cfg, "reconnect_cap_ms", "60000"), XPUSH_OK);
+	CHECK_INT(xpush_config_set(cfg, "network", "cell:460-00"), XPUSH_OK);
+	xpush_config_set_log_cb(cfg, on_log_net);
+	CHECK_INT(xpush_client_new(cfg, &c), XPUSH_OK);
+	xpush_config_free(cfg);
+	CHECK(strstr(netlog, "network=\"cell:460-00\" known=0 interval_ms=60000 ") != NULL);
+	CHECK_INT(xpush_client_set_network(NULL, "x"), XPUSH_EINVAL);
+	CHECK_INT(xpush_client_set_network(c, "tab\there"), XPUSH_EINVAL);
+	memset(big, 'k', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	CHECK_INT(xpush_client_set_network(c, big), XPUSH_EINVAL);
+	for (int i = 0; i < 100 && xpush_client_state(c) != XPUSH_STATE_WAITING; i++)
+		xpush_client_run_once(c, 50);
+	CHECK_INT(xpush_client_state(c), XPUSH_STATE_WAITING);
+	CHECK_INT(pthread_create(&th, NULL, set_network_thread, c), 0);
+	pthread_join(th, NULL);
+	for (int i = 0; i < 4; i++)
+		xpush_client_run_once(c, 50);
+	CHECK(strstr(netlog, "network=\"wifi:home\" known=1 interval_ms=420000 phase=hold") != NULL);
+	for (int k = 0; k < r.nstates; k++)
+		connecting += r.states[k] == XPUSH_STATE_CONNECTING;
+	CHECK_INT(connecting, 2); /* the 60 s wait became now */
+	xpush_client_free(c);
+	unlink(path);
+}
+
 static void setup(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -217,4 +282,4 @@ static void cleanup(void)
 }
 
 TEST_MAIN(T(setup), T(test_validation), T(test_stop_before_run), T(test_reconnect_loop),
-	  T(test_network_changed_skips_wait), T(cleanup))
+	  T(test_network_changed_skips_wait), T(test_set_network), T(cleanup))
