@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# (55) The device (xpush-client) against a hostile network or server (tests/fake/
+# fake_c2s_server.py records every byte the device sends, decrypted after TLS):
+#   - STARTTLS stripped (features offer only SASL PLAIN): exit 4, event=tls_failed;
+#   - STARTTLS answered <failure/>: the device drops the connection ("closed before TLS") and
+#     retries with backoff, never going on in clear;
+#   - TLS with a certificate signed by the device's CA but for another host: exit 4,
+#     event=tls_failed naming the verification failure;
+#   - a billion-laughs DOCTYPE in the plaintext stream header (before STARTTLS, injectable by
+#     anyone on the path): nothing displayed, no credentials sent. KNOWN GAP (docs/security.md):
+#     libstrophe expands the entities (42 s of CPU measured on an idle machine, SIGTERM not
+#     handled meanwhile); the CPU the device burns in a 4 s window is measured and logged, and
+#     fails the test only with XPUSH_STRICT_GAPS=1.
+# In every case the password and any <auth/> never reach the fake server, and nothing is
+# displayed. The stack's XMPP server plays no part: Prosody only.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+only_on prosody "the server here is a scripted fake, not the stack's XMPP server"
+need_bin "$XPUSH_CLIENT"
+
+PASS_TEXT="pw-$(openssl rand -hex 8)"
+printf '%s' "$PASS_TEXT" >"$T_DIR/dev.pass"
+PASS_B64=$(printf '\0dev\0%s' "$PASS_TEXT" | base64 -w0)
+
+# A certificate from the stack's CA for a host the device does not connect to.
+openssl req -new -newkey rsa:2048 -nodes -subj "/CN=evil.test" -keyout "$T_DIR/evil.key" \
+	-out "$T_DIR/evil.csr" >/dev/null 2>&1
+printf 'subjectAltName=DNS:evil.test\nextendedKeyUsage=serverAuth\n' >"$T_DIR/evil.ext"
+openssl x509 -req -in "$T_DIR/evil.csr" -CA "$XPUSH_STATE/ca/ca.pem" -CAkey "$XPUSH_STATE/ca/ca.key" \
+	-CAcreateserial -CAserial "$T_DIR/evil.srl" -days 1 -extfile "$T_DIR/evil.ext" -out "$T_DIR/evil.crt" >/dev/null 2>&1 ||
+	fail "could not sign the wrong-host certificate"
+
+# run_case NAME SCENARIO WAIT_S [server args]: fake server + device; the device runs until it
+# exits or WAIT_S seconds pass (then it is stopped). Sets CASE_RC (exit status or "running")
+# and CASE_CPU (CPU ticks the device used).
+run_case() {
+	local name=$1 scen=$2 wait_s=$3 port dpid deadline ticks=0
+	shift 3
+	read -r port < <(stack_free_ports 1)
+	python3 "$E2E_ROOT/tests/fake/fake_c2s_server.py" --port "$port" --scenario "$scen" \
+		--record "$T_DIR/$name.rec" --hold $((wait_s + 5)) "$@" >"$T_DIR/$name.fake" 2>&1 &
+	T_PIDS[fake_$name]=$!
+	wait_for 5 "fake server ($name) to listen" grep -q '^listening' "$T_DIR/$name.fake"
+	"$XPUSH_CLIENT" --jid "dev@$XPUSH_DOMAIN" --host 127.0.0.1 --port "$port" --ca-file "$XPUSH_CA_FILE" \
+		--component "$XPUSH_COMPONENT_JID" --app "$T_APP" --device dev-1 --state-dir "$T_DIR/$name.state" \
+		--password-file "$T_DIR/dev.pass" </dev/null >"$T_DIR/$name.out" 2>"$T_DIR/$name.err" &
+	T_PIDS[$name]=$!
+	dpid=$!
+	deadline=$(($(now_ms) + wait_s * 1000))
+	while proc_alive "$dpid" && (($(now_ms) < deadline)); do
+		ticks=$(awk '{ print $14 + $15 }' "/proc/$dpid/stat" 2>/dev/null || echo "$ticks")
+		sleep 0.05
+	done
+	CASE_CPU=$ticks
+	if proc_alive "$dpid"; then
+		CASE_RC=running
+		kill -KILL "$dpid" 2>/dev/null || true
+		wait "$dpid" 2>/dev/null || true
+		unset "T_PIDS[$name]"
+	else
+		reap "$name"
+		CASE_RC=$PROC_RC
+	fi
+	wait_for 10 "fake server ($name) to finish" exited "fake_$name"
+	reap "fake_$name"
+	# Nothing secret left the device, nothing was displayed.
+	if grep -qaF -- "$PASS_TEXT" "$T_DIR/$name.rec" || grep -qaF -- "$PASS_B64" "$T_DIR/$name.rec"; then
+		fail "$name: the password reached the fake server (see $T_DIR/$name.rec)"
+	fi
+	if grep -qa '<auth' "$T_DIR/$name.rec"; then fail "$name: the device sent <auth/> to the fake server"; fi
+	assert_eq 0 "$(wc -c <"$T_DIR/$name.out")" "$name: bytes displayed on stdout"
+	log "$name: device exit=$CASE_RC cpu_ticks=$CASE_CPU, received by the server: $(tr -c '[:print:]' ' ' <"$T_DIR/$name.rec" | cut -c1-160)"
+}
+
+run_case strip strip 15
+assert_eq 4 "$CASE_RC" "strip: exit status (TLS is mandatory)"
+assert_eq 1 "$(event_count strip tls_failed)" "strip: event=tls_failed lines"
+log "strip: $(grep -m1 'event=tls_failed' "$T_DIR/strip.err")"
+
+run_case tlsfail tlsfail 4
+assert_eq running "$CASE_RC" "tlsfail: the device is still retrying (not gone on in clear, not exited)"
+grep -q 'event=disconnected reason="[^"]*before TLS' "$T_DIR/tlsfail.err" || fail "tlsfail: no disconnected event saying the connection ended before TLS"
+grep -q 'event=reconnecting delay_ms=' "$T_DIR/tlsfail.err" || fail "tlsfail: no reconnect with backoff"
+assert_eq 0 "$(event_count tlsfail connected)" "tlsfail: event=connected lines"
+
+run_case wronghost wronghost 15 --cert "$T_DIR/evil.crt" --key "$T_DIR/evil.key"
+assert_eq 4 "$CASE_RC" "wronghost: exit status"
+assert_eq 1 "$(event_count wronghost tls_failed)" "wronghost: event=tls_failed lines"
+grep -m1 'event=tls_failed' "$T_DIR/wronghost.err" | grep -qi 'verif\|host\|name' ||
+	fail "wronghost: the tls_failed reason does not say why: $(grep -m1 tls_failed "$T_DIR/wronghost.err")"
+log "wronghost: $(grep -m1 'event=tls_failed' "$T_DIR/wronghost.err")"
+
+run_case laughs laughs 4
+hz=$(getconf CLK_TCK)
+assert_eq 0 "$(event_count laughs connected)" "laughs: event=connected lines"
+# An idle or refusing device uses a few ticks in 4 s; half a second of CPU means it is parsing.
+if ((CASE_CPU >= hz / 2)); then
+	msg="KNOWN GAP: a pre-TLS billion-laughs DOCTYPE kept the device busy: $((CASE_CPU / hz)) s of CPU in a 4 s window (exit: $CASE_RC); libstrophe expands entities (docs/security.md)"
+	[[ -n ${XPUSH_STRICT_GAPS:-} ]] && fail "$msg"
+	log "$msg"
+else
+	log "laughs: device used $CASE_CPU ticks (exit $CASE_RC): entity expansion bounded"
+fi
+log "pass"
