@@ -19,6 +19,10 @@ start_device phone olga olga-phone --set reconnect_base_ms=100 --set reconnect_c
 ready=0   # 'component ready' lines so far in xpushd.log (one log for every run)
 
 in_list() { local IFS=,; echo "$*"; }
+no_xpushd_backend() {
+	sql_is 0 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+		AND backend_type = 'client backend' AND application_name <> 'psql' AND pid <> pg_backend_pid()"
+}
 # dups_in ID...: how many of these ids the device logged as event=duplicate.
 dups_in() {
 	local id n=0
@@ -44,6 +48,8 @@ for point in after_claim:1 after_send:5 before_ack_commit:5 after_ack_commit:5; 
 
 	wait_for 30 "xpushd-faults to die at $point" exited xpushd
 	reap xpushd
+	# A query it had already sent may still commit in its backend: count once that is gone.
+	wait_for 15 "the dead instance's Postgres session to end" no_xpushd_backend
 	log_has xpushd "fault point reached: SIGKILL\" point=$name" ||
 		fail "xpushd died, but not at the crash point $name (see $T_DIR/xpushd.log)"
 	sent=$(ledger_count "notification_id IN ($list) AND state = 'sent' AND lease_owner = '$T_UID'")
