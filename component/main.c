@@ -60,6 +60,7 @@ int main(int argc, char **argv)
 	struct config cfg;
 	char err[512];
 
+	opterr = 0;  /* one error line, ours, not getopt's plus ours */
 	while ((opt = getopt_long(argc, argv, "c:o:hV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
@@ -85,7 +86,8 @@ int main(int argc, char **argv)
 			printf("xpushd %s\n", XPUSH_VERSION);
 			return XPUSHD_EXIT_OK;
 		default:
-			fprintf(stderr, "xpushd: error: bad usage; see xpushd --help\n");
+			fprintf(stderr, "xpushd: error: bad usage: unknown or malformed option '%s'; "
+			        "see xpushd --help\n", argv[optind - 1]);
 			return XPUSHD_EXIT_USAGE;
 		}
 	}
