@@ -217,7 +217,11 @@ static int check_field(const char *what, const char *s, size_t len, size_t max,
 		return -1;
 	}
 	if (len > max) {
-		set_err(err, errlen, "%s longer than %zu bytes", what, max);
+		/* Name the xpushd setting when there is one, so the operator knows
+		 * what to raise. */
+		const char *key = strcmp(what, "alias") == 0 ? " (max_alias_bytes)"
+		                : strcmp(what, "tag") == 0 ? " (max_tag_bytes)" : "";
+		set_err(err, errlen, "%s longer than %zu bytes%s", what, max, key);
 		return -1;
 	}
 	if (strlen(s) != len || !xml_text_valid(s, len)) {
@@ -290,7 +294,7 @@ static int decode_register_body(const struct xnode *reg, const struct limits *l,
 			out->platform = c->text;
 		} else if (strcmp(c->name, "tag") == 0) {
 			if (out->ntags >= l->tags) {
-				set_err(err, errlen, "more than %zu tags", l->tags);
+				set_err(err, errlen, "more than %zu tags (max_tags)", l->tags);
 				return -1;
 			}
 			if (check_text("tag", c, l->tag, err, errlen) < 0)

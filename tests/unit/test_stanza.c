@@ -272,14 +272,14 @@ static void test_decode_violations(void)
 		{ "<register xmlns='urn:xpush:0' app='a' device='abcdef'/>", &tight, STANZA_REGISTER,
 		  "device longer than 5 bytes" },
 		{ "<register xmlns='urn:xpush:0' app='a' device='d'><alias>abcde</alias></register>",
-		  &tight, STANZA_REGISTER, "alias longer than 4 bytes" },
+		  &tight, STANZA_REGISTER, "alias longer than 4 bytes (max_alias_bytes)" },
 		/* Limits are in bytes, not characters: 2 CJK characters are 6 bytes. */
 		{ "<register xmlns='urn:xpush:0' app='a' device='d'><alias>\xe6\x97\xa5\xe6\x9c\xac"
-		  "</alias></register>", &tight, STANZA_REGISTER, "alias longer than 4 bytes" },
+		  "</alias></register>", &tight, STANZA_REGISTER, "alias longer than 4 bytes (max_alias_bytes)" },
 		{ "<register xmlns='urn:xpush:0' app='a' device='d'><tag>abcd</tag></register>",
-		  &tight, STANZA_REGISTER, "tag longer than 3 bytes" },
+		  &tight, STANZA_REGISTER, "tag longer than 3 bytes (max_tag_bytes)" },
 		{ "<register xmlns='urn:xpush:0' app='a' device='d'><tag>a</tag><tag>b</tag>"
-		  "<tag>c</tag></register>", &tight, STANZA_REGISTER, "more than 2 tags" },
+		  "<tag>c</tag></register>", &tight, STANZA_REGISTER, "more than 2 tags (max_tags)" },
 		{ "<register xmlns='urn:xpush:0' app='a' device='d'><platform>ios16</platform>"
 		  "</register>", &tight, STANZA_REGISTER, "platform longer than 3 bytes" },
 		{ "<unregister xmlns='urn:xpush:0' app='a'/>", NULL, STANZA_UNREGISTER,
@@ -335,7 +335,7 @@ static void test_decode_default_limits(void)
 	                      " app='a' device='d'><alias>%s</alias></register></iq>", alias129), 0);
 	st = parse(xml.data);
 	CHECK_INT(stanza_decode(st, NULL, &in, err, sizeof err), -1);
-	CHECK_STR(err, "alias longer than 128 bytes");
+	CHECK_STR(err, "alias longer than 128 bytes (max_alias_bytes)");
 	xnode_free(st);
 
 	/* Exactly 128 passes. */
@@ -358,7 +358,7 @@ static void test_decode_default_limits(void)
 		CHECK_INT(xbuf_puts(&xml, "</register></iq>"), 0);
 		st = parse(xml.data);
 		CHECK_INT(stanza_decode(st, NULL, &in, err, sizeof err), n == 64 ? 0 : -1);
-		CHECK_STR(err, n == 64 ? "" : "more than 64 tags");
+		CHECK_STR(err, n == 64 ? "" : "more than 64 tags (max_tags)");
 		if (n == 64)
 			CHECK_STR(in.tags[63], "t63");
 		xnode_free(st);
@@ -376,7 +376,7 @@ static void test_decode_default_limits(void)
 		CHECK_INT(xbuf_puts(&xml, "</register></iq>"), 0);
 		st = parse(xml.data);
 		CHECK_INT(stanza_decode(st, &huge, &in, err, sizeof err), -1);
-		CHECK_STR(err, "more than 256 tags");
+		CHECK_STR(err, "more than 256 tags (max_tags)");
 		xnode_free(st);
 	}
 	xbuf_free(&xml);
