@@ -613,7 +613,7 @@ stack_stop() {
 		# shellcheck disable=SC1091
 		source "$state/env"
 		stack_kill_pid "${XPUSH_PROSODY_PID:-}" prosody
-		stack_stop_ejabberd "${XPUSH_EJABBERD_PID:-}" "${XPUSH_EJABBERD_NODE:-}"
+		stack_stop_ejabberd "${XPUSH_EJABBERD_PID:-}" "${XPUSH_EJABBERD_NODE:-}" || true
 		if [[ -n ${XPUSH_PGDATA:-} && -f $XPUSH_PGDATA/postmaster.pid ]]; then
 			runuser -u postgres -- "$XPUSH_PGBIN/pg_ctl" -D "$XPUSH_PGDATA" -m fast -w -t 30 stop \
 				>/dev/null 2>&1 || stack_kill_pid "${XPUSH_PG_PID:-}" postgres
