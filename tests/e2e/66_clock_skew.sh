@@ -12,13 +12,19 @@
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-FT_LIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1 || true)
+find_libfaketime() {
+	local f
+	for f in /usr/lib/*/faketime/libfaketime.so.1; do
+		[[ -f $f ]] && { echo "$f"; return 0; }
+	done
+}
+FT_LIB=$(find_libfaketime)
 if [[ -z $FT_LIB && $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
 	log "installing faketime (libfaketime)"
 	{ timeout 300 env DEBIAN_FRONTEND=noninteractive apt-get install -y -q faketime ||
 		{ timeout 300 apt-get update -q && timeout 300 env DEBIAN_FRONTEND=noninteractive apt-get install -y -q faketime; }
 	} >"$T_DIR/apt.log" 2>&1 || true
-	FT_LIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1 || true)
+	FT_LIB=$(find_libfaketime)
 fi
 [[ -n $FT_LIB ]] || fail "libfaketime is not installed and could not be (apt-get install faketime; see $T_DIR/apt.log)"
 skewed() { LD_PRELOAD=$FT_LIB FAKETIME=$1 FAKETIME_DONT_FAKE_MONOTONIC=1 "${@:2}"; }

@@ -450,7 +450,8 @@ check_oracle() {
 	awk 'FILENAME == ARGV[1] { ended[$1] = $2; next }
 		FILENAME == ARGV[2] { have[$1 " " $2] = 1; next }
 		($1 in ended) && !(($1 " " $2) in have) { print $1, $2, ended[$1] }' \
-		"$T_DIR/ended_before_fanout" "$T_DIR/ledger" "$T_EXPECTED" | sort -u >>"$T_DIR/ledger"
+		"$T_DIR/ended_before_fanout" "$T_DIR/ledger" "$T_EXPECTED" | sort -u >"$T_DIR/ledger.ended"
+	cat "$T_DIR/ledger.ended" >>"$T_DIR/ledger"
 	out=$(python3 "$E2E_ROOT/tests/e2e/oracle.py" --expected "$T_EXPECTED" \
 		--ledger "$T_DIR/ledger" "${args[@]}") || rc=$?
 	ORACLE_COUNTS=$(head -n 1 <<<"$out")
