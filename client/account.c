@@ -1,7 +1,9 @@
 /* account.c: in-band account creation (XEP-0077), the Androidpn way, behind
  * the register_account option. Used once, after the first authentication
- * failure: a separate "raw" libstrophe connection does STARTTLS by hand
- * (same CA policy and certificate check as the login), then sends
+ * failure: a separate "raw" libstrophe connection does STARTTLS by hand, or
+ * with direct_tls starts TLS itself before the stream opens (libstrophe skips
+ * direct TLS on raw conns), with the same CA policy and certificate check
+ * as the login, then sends
  * jabber:iq:register with the JID's node and the password. Created or
  * <conflict/> (it exists) -> log in again at once; refused -> final
  * authentication failure; network trouble -> the normal reconnect path.
@@ -133,12 +135,16 @@ static int tls_cb(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
 	if (!a || a->releasing || a->result != ACCT_RUNNING || !name)
 		return 1;
 	if (strcmp(name, "proceed") == 0) {
+		char reason[CLIENT_REASON_MAX];
+
 		if (xmpp_conn_tls_start(conn) == XMPP_EOK)
 			xmpp_conn_open_stream_default(conn);
 		else if (c->cert_failed)
 			finish(a, ACCT_TLS, c->tls_reason);
+		else if (conn_tls_start_cause(c, reason, sizeof reason) == CLOSE_TLS)
+			finish(a, ACCT_TLS, reason);
 		else
-			finish(a, ACCT_TRANSIENT, "TLS handshake failed");
+			finish(a, ACCT_TRANSIENT, reason);
 	} else if (strcmp(name, "failure") == 0) {
 		finish(a, ACCT_TLS, "server refused STARTTLS");
 	}
@@ -187,7 +193,17 @@ static void acct_conn_cb(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
 	if (c->freeing || !a || a->releasing)
 		return;
 	if (ev == XMPP_CONN_RAW_CONNECT) {
-		xmpp_conn_open_stream_default(conn);
+		char reason[CLIENT_REASON_MAX];
+
+		/* direct TLS: libstrophe leaves a raw conn in plaintext */
+		if (!c->cfg.direct_tls || xmpp_conn_tls_start(conn) == XMPP_EOK)
+			xmpp_conn_open_stream_default(conn);
+		else if (c->cert_failed)
+			finish(a, ACCT_TLS, c->tls_reason);
+		else if (conn_tls_start_cause(c, reason, sizeof reason) == CLOSE_TLS)
+			finish(a, ACCT_TLS, reason);
+		else
+			finish(a, ACCT_TRANSIENT, reason);
 		return;
 	}
 	if (ev == XMPP_CONN_CONNECT)
@@ -218,13 +234,16 @@ int account_start(struct xpush_client *c)
 	c->acct = a;
 	c->cert_failed = 0;
 	c->tls_reason[0] = '\0';
+	c->tls_start_failed = 0;
+	c->tls_start_error = 0;
+	c->tls_detail[0] = '\0';
 	conn_apply_tls(c, a->conn);
 	xmpp_conn_set_jid(a->conn, c->domain);
 	xmpp_handler_add(a->conn, features_cb, XMPP_NS_STREAMS, "features", NULL, c);
 	xmpp_handler_add(a->conn, tls_cb, XMPP_NS_TLS, NULL, NULL, c);
 	xmpp_handler_add(a->conn, iq_cb, NULL, "iq", NULL, c);
 	a->deadline_ms = client_now_ms() + c->cfg.connect_timeout_ms;
-	if (xmpp_connect_raw(a->conn, c->cfg.host, (unsigned short)c->cfg.port, acct_conn_cb, c) !=
+	if (xmpp_connect_raw(a->conn, c->cfg.host, (unsigned short)cfg_port(&c->cfg), acct_conn_cb, c) !=
 	    XMPP_EOK) {
 		a->result = ACCT_TRANSIENT;
 		snprintf(a->reason, sizeof a->reason, "could not connect for account registration");

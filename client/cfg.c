@@ -41,6 +41,7 @@ static const struct cfg_key keys[] = {
 	{ "host", CFG_HOST, S(host), 0, 253, NULL },
 	{ "port", CFG_U32, S(port), 1, 65535, "5222" },
 	{ "ca_file", CFG_PATH, S(ca_file), 0, 4095, NULL },
+	{ "direct_tls", CFG_BOOL, S(direct_tls), 0, 1, "false" },
 	{ "component", CFG_BAREJID, S(component), 0, 2047, NULL },
 	{ "app", CFG_TEXT, S(app), 0, 128, NULL },
 	{ "device", CFG_TEXT, S(device), 0, 128, NULL },
@@ -320,8 +321,11 @@ int cfg_set(struct xpush_config *c, const char *key, const char *value)
 	for (size_t i = 0; i < NKEYS; i++)
 		if (strcmp(keys[i].name, key) == 0) {
 			int rc = set_one(c, &keys[i], value);
-			if (rc == XPUSH_OK)
+			if (rc == XPUSH_OK) {
 				c->last_error[0] = '\0';
+				if (keys[i].off == S(port))
+					c->port_given = value != NULL;
+			}
 			else if (rc == XPUSH_ENOMEM)
 				set_err(c, "%s: out of memory", key);
 			return rc;
@@ -423,6 +427,13 @@ int cfg_validate(const struct xpush_config *c, char *err, size_t errlen)
 		return XPUSH_EINVAL;
 	}
 	return XPUSH_OK;
+}
+
+uint32_t cfg_port(const struct xpush_config *c)
+{
+	if (c->port_given)
+		return c->port;
+	return c->direct_tls ? CFG_PORT_DIRECT_TLS : CFG_PORT_STARTTLS;
 }
 
 /* ---- public wrappers (xpush.h) ---- */

@@ -10,6 +10,8 @@
 
 #define CFG_MAX_TAGS 64
 #define CFG_ERR_MAX 256
+#define CFG_PORT_STARTTLS 5222   /* xmpp-client */
+#define CFG_PORT_DIRECT_TLS 5223 /* the customary direct-TLS c2s port (XEP-0368) */
 
 struct xpush_config {
 	/* strings: owned, NULL when unset */
@@ -19,6 +21,8 @@ struct xpush_config {
 	char *tags[CFG_MAX_TAGS];
 	size_t ntags;
 	uint32_t port;
+	uint32_t port_given; /* port was set explicitly (else it follows direct_tls) */
+	uint32_t direct_tls; /* TLS from the first byte (XEP-0368), no STARTTLS */
 	uint32_t register_account;
 	uint32_t log_level; /* enum xpush_log_level */
 	uint32_t reconnect_base_ms, reconnect_cap_ms, stable_after_ms;
@@ -55,6 +59,9 @@ __attribute__((warn_unused_result)) int cfg_validate(const struct xpush_config *
 /* 1 if s is non-empty valid UTF-8 of at most max bytes, free of control
  * characters (so it is valid XML text and one log/file line). */
 int cfg_text_ok(const char *s, size_t max);
+
+/* The port to connect to: the one set, else 5222, or 5223 with direct_tls. */
+uint32_t cfg_port(const struct xpush_config *c);
 
 /* Name of a log level ("debug".."error"). */
 const char *cfg_level_name(uint32_t level);

@@ -307,6 +307,7 @@ static void tick(struct xpush_client *c, uint64_t now)
 			client_start_connect(c, now);
 		break;
 	case XPUSH_STATE_CONNECTING:
+		conn_tick(c);
 		if (now >= c->connect_deadline_ms) {
 			char r[96];
 			c->connect_deadline_ms = CLIENT_NEVER;

@@ -24,7 +24,7 @@
 enum close_cause {
 	CLOSE_TRANSIENT = 0, /* reconnect with backoff */
 	CLOSE_AUTH,          /* authentication failed */
-	CLOSE_TLS,           /* certificate or STARTTLS failure */
+	CLOSE_TLS,           /* certificate, STARTTLS or TLS handshake failure */
 };
 
 struct account_reg; /* account.c */
@@ -61,6 +61,10 @@ struct xpush_client {
 	                            forgets it before reporting a disconnect) */
 	int cert_failed;         /* certfail handler rejected a certificate */
 	int no_starttls;         /* server offered no STARTTLS while mandatory */
+	int starttls_refused;    /* server answered <starttls/> with <failure/> */
+	int tls_start_failed;    /* libstrophe could not start TLS (handshake) */
+	int tls_start_error;     /* then: its tls_error, an SSL_ERROR_* code */
+	char tls_detail[96];     /* OpenSSL's reason for that failure, if logged */
 	int auth_rejected;       /* libstrophe ran out of SASL mechanisms */
 	int we_closed;           /* we called xmpp_disconnect: not an auth failure */
 	int sock_fd;             /* the connection's socket while libstrophe holds it, else -1 */
@@ -118,6 +122,13 @@ void conn_apply_tls(struct xpush_client *c, xmpp_conn_t *conn);
  * next read; a stream-management session stays resumable. */
 void conn_abort(struct xpush_client *c, const char *reason);
 void conn_strophe_log(void *userdata, xmpp_log_level_t level, const char *area, const char *msg);
+/* Called from the loop: acts on what the log told (STARTTLS refused). */
+void conn_tick(struct xpush_client *c);
+/* A TLS start that libstrophe reported failed (c->tls_start_failed) and
+ * no certificate was rejected: CLOSE_TLS for a protocol error (the peer
+ * does not speak TLS, or not acceptably), CLOSE_TRANSIENT when the
+ * connection just ended; reason says which. */
+enum close_cause conn_tls_start_cause(const struct xpush_client *c, char *reason, size_t len);
 
 /* session.c */
 void session_attach(struct xpush_client *c);

@@ -1,8 +1,9 @@
 /* conn.c: the libstrophe connection of a client. Owns the TLS policy
- * (mandatory STARTTLS, certificate verification against the system store plus
- * ca_file, never TRUST_TLS), socket options, the bridge from libstrophe's log
- * to ours (with secrets redacted), and the classification of a disconnect
- * into transient / authentication failure / TLS failure.
+ * (mandatory STARTTLS, or direct TLS with direct_tls; certificate verification
+ * against the system store plus ca_file, never TRUST_TLS), socket options, the
+ * bridge from libstrophe's log to ours (with secrets redacted), and the
+ * classification of a disconnect into transient / authentication failure /
+ * TLS failure.
  *
  * libstrophe 0.12 facts this file works around (see DESIGN.md section 4):
  *  - XMPP_CONN_FAIL never fires; a wrong password is a plain disconnect with
@@ -17,7 +18,19 @@
  *    handshake, each one a separate xmpp_run_once().
  *  - With MANDATORY_TLS and no STARTTLS offered (or a TLS context that could
  *    not be built, e.g. an unreadable CA file) libstrophe only logs "TLS is not
- *    supported, but set as mandatory" and closes. */
+ *    supported, but set as mandatory" and closes.
+ *  - A STARTTLS <failure/> reaches no user handler (they fire only after
+ *    authentication): libstrophe logs "handle proceedtls called for failure"
+ *    and waits for the server to close. We take it from the log, end the
+ *    connection ourselves and fail for good, as for a stripped STARTTLS.
+ *  - direct_tls = XMPP_CONN_FLAG_LEGACY_SSL: libstrophe runs the TLS handshake
+ *    (same SSL_CTX, CA file, host name check and certfail handler as after
+ *    STARTTLS) as soon as TCP is up, before it sends or parses any XML; with
+ *    a host given it connects there, else to the JID's domain (no SRV
+ *    lookup). A failed handshake is only logged ("Couldn't start TLS! error
+ *    %d tls_error %d", OpenSSL's reasons before it) and reported as a
+ *    DISCONNECT whose error is the SSL_ERROR_* code, not an errno.
+ *    Raw connections (account.c) skip it: they call xmpp_conn_tls_start(). */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -83,7 +96,11 @@ void conn_abort(struct xpush_client *c, const char *reason)
 
 void conn_apply_tls(struct xpush_client *c, xmpp_conn_t *conn)
 {
-	xmpp_conn_set_flags(conn, XMPP_CONN_FLAG_MANDATORY_TLS);
+	long flags = XMPP_CONN_FLAG_MANDATORY_TLS; /* never XMPP_CONN_FLAG_TRUST_TLS */
+
+	if (c->cfg.direct_tls)
+		flags |= XMPP_CONN_FLAG_LEGACY_SSL;
+	xmpp_conn_set_flags(conn, flags);
 	if (c->cfg.ca_file)
 		xmpp_conn_set_cafile(conn, c->cfg.ca_file);
 	xmpp_conn_set_certfail_handler(conn, certfail_cb);
@@ -135,6 +152,29 @@ static const char *stream_error_name(xmpp_error_type_t t)
 	return "undefined-condition";
 }
 
+enum close_cause conn_tls_start_cause(const struct xpush_client *c, char *reason, size_t len)
+{
+	const char *how = c->cfg.direct_tls ? "direct TLS handshake" : "TLS handshake";
+	const char *d = c->tls_detail;
+
+	if (c->tls_reason[0]) { /* the TLS context could not be built (CA file) */
+		snprintf(reason, len, "%s", c->tls_reason);
+		return CLOSE_TLS;
+	}
+	/* SSL_ERROR_SSL: the peer does not speak TLS (a plaintext server or a
+	 * STARTTLS port), sent an alert, or offered nothing acceptable: retrying
+	 * cannot help. OpenSSL 3 also reports a plain EOF this way. */
+	if (c->tls_start_error == 1 && !strstr(d, "unexpected eof")) {
+		snprintf(reason, len, "%s with %.120s:%u failed: %s%s", how,
+			 c->cfg.host ? c->cfg.host : c->domain, (unsigned)cfg_port(&c->cfg),
+			 d[0] ? d : "protocol error",
+			 c->cfg.direct_tls ? " (is it the server's direct-TLS port?)" : "");
+		return CLOSE_TLS;
+	}
+	snprintf(reason, len, "%s interrupted: connection closed%s%s", how, d[0] ? ": " : "", d);
+	return CLOSE_TRANSIENT;
+}
+
 /* Decide why the connection ended. Called once per DISCONNECT. */
 static enum close_cause classify(struct xpush_client *c, int error,
                                  const xmpp_stream_error_t *se, char *reason, size_t len)
@@ -150,6 +190,12 @@ static enum close_cause classify(struct xpush_client *c, int error,
 			 "server did not offer STARTTLS (TLS is mandatory)");
 		return CLOSE_TLS;
 	}
+	if (c->starttls_refused) {
+		snprintf(reason, len, "server refused STARTTLS (<failure/>); TLS is mandatory");
+		return CLOSE_TLS;
+	}
+	if (c->tls_start_failed && !secured)
+		return conn_tls_start_cause(c, reason, len);
 	/* A disconnect after TLS came up and before the session was established
 	 * that neither we nor the network caused is the server refusing our
 	 * credentials (libstrophe 0.12 reports it as a clean close, error 0). */
@@ -220,19 +266,57 @@ int conn_start(struct xpush_client *c)
 	c->tls_up = 0;
 	c->cert_failed = 0;
 	c->no_starttls = 0;
+	c->starttls_refused = 0;
+	c->tls_start_failed = 0;
+	c->tls_start_error = 0;
+	c->tls_detail[0] = '\0';
 	c->auth_rejected = 0;
 	c->we_closed = 0;
 	c->sock_fd = -1;
 	c->pending_final = 0;
 	c->close_reason[0] = '\0';
 	c->tls_reason[0] = '\0';
-	rc = xmpp_connect_client(c->conn, c->cfg.host, (unsigned short)c->cfg.port, conn_cb, c);
+	rc = xmpp_connect_client(c->conn, c->cfg.host, (unsigned short)cfg_port(&c->cfg), conn_cb, c);
 	if (rc != XMPP_EOK) {
 		snprintf(c->reason, sizeof c->reason, "could not connect to %.160s:%u (lookup or socket failed)",
-			 c->cfg.host ? c->cfg.host : c->domain, (unsigned)c->cfg.port);
+			 c->cfg.host ? c->cfg.host : c->domain, (unsigned)cfg_port(&c->cfg));
 		return XPUSH_ECONN;
 	}
 	return XPUSH_OK;
+}
+
+/* What libstrophe only says in debug lines (see the top of this file). */
+static void note_tls_debug(struct xpush_client *c, const char *area, const char *msg)
+{
+	static const char refused[] = "handle proceedtls called for ";
+	static const char start[] = "Couldn't start TLS! ";
+	const char *p;
+	int rc, tls_error;
+
+	if (strcmp(area, "xmpp") == 0 && strncmp(msg, refused, sizeof refused - 1) == 0 &&
+	    strcmp(msg + sizeof refused - 1, "proceed") != 0) {
+		c->starttls_refused = 1;
+	} else if (strcmp(area, "conn") == 0 && strncmp(msg, start, sizeof start - 1) == 0) {
+		c->tls_start_failed = 1;
+		c->tls_start_error = -1;
+		if (sscanf(msg + sizeof start - 1, "error %d tls_error %d", &rc, &tls_error) == 2)
+			c->tls_start_error = tls_error;
+	} else if (strcmp(area, "tls") == 0 && strncmp(msg, "error:", 6) == 0 &&
+		   !c->tls_detail[0] && (p = strrchr(msg, ':')) && p[1]) {
+		/* OpenSSL's "error:CODE:LIB:FUNC:REASON": keep the first REASON */
+		snprintf(c->tls_detail, sizeof c->tls_detail, "%s", p + 1);
+		for (char *s = c->tls_detail; *s; s++)
+			if ((unsigned char)*s < 0x20 || *s == '"' || *s == '\\')
+				*s = ' ';
+	}
+}
+
+void conn_tick(struct xpush_client *c)
+{
+	/* a <failure/> to our <starttls/>: RFC 6120 has the server close the
+	 * stream, but a hostile one may not; never wait in plaintext */
+	if (c->starttls_refused && !c->we_closed && c->state == XPUSH_STATE_CONNECTING)
+		conn_abort(c, "server refused STARTTLS");
 }
 
 /* Never let authentication material reach a log callback. */
@@ -257,6 +341,8 @@ void conn_strophe_log(void *userdata, xmpp_log_level_t level, const char *area, 
 			 "cannot load CA file %s", c->cfg.ca_file ? c->cfg.ca_file : "");
 	if (level == XMPP_LEVEL_ERROR && strstr(msg, "Cannot authenticate with known methods"))
 		c->auth_rejected = 1;
+	if (level == XMPP_LEVEL_DEBUG && area)
+		note_tls_debug(c, area, msg);
 	if (!clog_enabled(&c->log, XPUSH_LOG_DEBUG))
 		return;
 	clog_printf(&c->log, XPUSH_LOG_DEBUG, "topic=strophe area=%s level=%d msg=%s",

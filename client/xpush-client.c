@@ -9,14 +9,15 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_exec.h"
 #include "cli_format.h"
 #include "xpush.h"
 
@@ -25,8 +26,6 @@
 #define EXIT_USAGE 2
 #define EXIT_AUTH 3
 #define EXIT_TLS 4
-
-extern char **environ;
 
 struct cli {
 	int starting;               /* inside xpush_client_new: keep the error */
@@ -52,16 +51,18 @@ static const char usage_text[] =
 "\n"
 "SYNOPSIS\n"
 "    xpush-client --jid JID --component COMPONENT_JID --app APP --device DEVICE_ID\n"
-"                 --state-dir DIR [--host HOST] [--port PORT] [--ca-file CA.pem]\n"
-"                 [--password-file FILE] [--alias A] [--tag T]... [--platform P]\n"
-"                 [--json] [--exec CMD] [--count N] [--register-account]\n"
-"                 [--log-level debug|info|warn|error] [--set KEY=VALUE]...\n"
-"                 [--network KEY] [--network-file FILE] [--help] [--version]\n"
+"                 --state-dir DIR [--host HOST] [--port PORT] [--direct-tls]\n"
+"                 [--ca-file CA.pem] [--password-file FILE] [--alias A]\n"
+"                 [--tag T]... [--platform P] [--json] [--exec CMD] [--count N]\n"
+"                 [--register-account] [--log-level debug|info|warn|error]\n"
+"                 [--set KEY=VALUE]... [--network KEY] [--network-file FILE]\n"
+"                 [--help] [--version]\n"
 "\n"
 "DESCRIPTION\n"
-"    Logs in to an XMPP server as JID over TLS (STARTTLS is mandatory and the\n"
-"    server certificate is verified), registers the device with the xpush\n"
-"    component, and receives its notifications. Each notification is recorded\n"
+"    Logs in to an XMPP server as JID over TLS (STARTTLS is mandatory, or\n"
+"    direct TLS with --direct-tls; the server certificate is verified),\n"
+"    registers the device with the xpush component, and receives its\n"
+"    notifications. Each notification is recorded\n"
 "    durably in the state directory, displayed once (one line on stdout), and\n"
 "    then acknowledged; a redelivered notification is acknowledged again but\n"
 "    not displayed again. A retract (the producer withdrew notification N)\n"
@@ -70,13 +71,19 @@ static const char usage_text[] =
 "    A notification with a collapse key replaces the displayed one with the\n"
 "    same key (its line shows collapse=KEY). Lost connections are\n"
 "    re-established with capped, jittered exponential backoff. Authentication\n"
-"    and certificate failures are final: the program exits instead of\n"
-"    retrying.\n"
+"    and TLS failures (certificate, STARTTLS missing or refused, a peer that\n"
+"    does not speak TLS) are final: the program exits instead of retrying.\n"
 "\n"
 "OPTIONS\n"
 "    --jid JID             account, user@domain[/resource]\n"
 "    --host HOST           connect to HOST instead of resolving the JID's domain\n"
-"    --port PORT           TCP port (default 5222)\n"
+"    --port PORT           TCP port (default 5222; 5223 with --direct-tls)\n"
+"    --direct-tls          TLS from the first byte (XEP-0368) to the server's\n"
+"                          direct-TLS port instead of STARTTLS: nothing is\n"
+"                          parsed before the certificate is verified (on a\n"
+"                          hostile network a STARTTLS device can be stalled\n"
+"                          by a pre-TLS DOCTYPE). Recommended where the server\n"
+"                          offers it; never falls back to STARTTLS\n"
 "    --ca-file FILE        trust the CA certificate(s) in FILE (PEM) in addition\n"
 "                          to the system store\n"
 "    --component JID       the xpush component, e.g. push.example.org; only\n"
@@ -146,7 +153,8 @@ static const char usage_text[] =
 "    1  runtime failure\n"
 "    2  usage error (bad or missing option)\n"
 "    3  authentication failed\n"
-"    4  TLS or certificate verification failed\n"
+"    4  TLS failed: certificate not verified, STARTTLS missing or refused,\n"
+"       or no TLS on the --direct-tls port\n"
 "\n"
 "SIGNALS\n"
 "    SIGTERM, SIGINT: send unavailable presence, close the stream, exit 0.\n"
@@ -160,7 +168,7 @@ static const char usage_text[] =
 "    DIR/heartbeat.tab          heartbeat interval learned per network key\n"
 "\n"
 "EXAMPLE\n"
-"    XPUSH_PASSWORD=secret xpush-client --jid alice@example.org \\\n"
+"    XPUSH_PASSWORD=secret xpush-client --jid alice@example.org --direct-tls \\\n"
 "        --component push.example.org --app com.example.news --device 6f1c \\\n"
 "        --state-dir ~/.local/state/xpush --json\n";
 
@@ -291,97 +299,6 @@ static void on_event(void *ud, const struct xpush_event *ev)
 	cbuf_free(&q);
 }
 
-static int env_is_ours(const char *e)
-{
-	static const char *const ours[] = { "XPUSH_ID=", "XPUSH_APP=", "XPUSH_TITLE=", "XPUSH_BODY=",
-					    "XPUSH_URI=", "XPUSH_PAYLOAD=", "XPUSH_PASSWORD=" };
-	for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++)
-		if (strncmp(e, ours[i], strlen(ours[i])) == 0)
-			return 1;
-	return 0;
-}
-
-static char *env_pair(const char *k, const char *v)
-{
-	size_t lk = strlen(k), lv = strlen(v);
-	char *s = malloc(lk + lv + 2);
-
-	if (s) {
-		memcpy(s, k, lk);
-		s[lk] = '=';
-		memcpy(s + lk + 1, v, lv + 1);
-	}
-	return s;
-}
-
-/* Run --exec for n and wait for it; returns a description of a failure or NULL. */
-static const char *run_exec(const char *cmd, const struct xpush_notification *n, int *status)
-{
-	const char *keys[] = { "XPUSH_ID", "XPUSH_APP", "XPUSH_TITLE", "XPUSH_BODY", "XPUSH_URI",
-			       "XPUSH_PAYLOAD" };
-	const char *vals[] = { n->id, n->app, n->title, n->body, n->uri, n->payload };
-	char *argv[] = { (char *)"/bin/sh", (char *)"-c", (char *)cmd, NULL };
-	const char *fail = NULL;
-	size_t nenv = 0, k = 0;
-	char **envp, **mine;
-	posix_spawnattr_t attr;
-	posix_spawn_file_actions_t fa;
-	sigset_t def, none;
-	pid_t pid;
-	int rc;
-
-	*status = 0;
-	while (environ && environ[nenv])
-		nenv++;
-	envp = calloc(nenv + 7, sizeof *envp);
-	mine = calloc(7, sizeof *mine);
-	if (!envp || !mine) {
-		free(envp);
-		free(mine);
-		return "out of memory";
-	}
-	for (size_t i = 0; i < nenv; i++)
-		if (!env_is_ours(environ[i]))
-			envp[k++] = environ[i];
-	for (size_t i = 0, m = 0; i < 6; i++)
-		if (vals[i] && (mine[m] = env_pair(keys[i], vals[i])))
-			envp[k++] = mine[m++];
-	envp[k] = NULL;
-
-	sigemptyset(&def);
-	sigaddset(&def, SIGPIPE);
-	sigaddset(&def, SIGINT);
-	sigaddset(&def, SIGTERM);
-	sigemptyset(&none);
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setsigdefault(&attr, &def);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-	posix_spawn_file_actions_init(&fa);
-	/* stdout belongs to the notification lines: the command writes to stderr */
-	posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	rc = posix_spawn(&pid, "/bin/sh", &fa, &attr, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	if (rc != 0) {
-		fail = "spawn failed";
-		*status = rc;
-	} else {
-		while (waitpid(pid, status, 0) < 0 && errno == EINTR)
-			;
-		if (WIFSIGNALED(*status))
-			fail = "killed by signal";
-		else if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0)
-			fail = "non-zero exit";
-	}
-	for (size_t i = 0; i < 6; i++)
-		free(mine[i]);
-	free(mine);
-	free(envp);
-	return fail;
-}
-
 static void on_notify(void *ud, const struct xpush_notification *n)
 {
 	struct cli *cli = ud;
@@ -406,7 +323,7 @@ static void on_notify(void *ud, const struct xpush_notification *n)
 	cbuf_free(&b);
 	if (cli->exec_cmd) {
 		int status;
-		const char *fail = run_exec(cli->exec_cmd, n, &status);
+		const char *fail = cli_exec_run(cli->exec_cmd, n, &status);
 		if (fail) {
 			char extra[200];
 			snprintf(extra, sizeof extra, "id=%s reason=\"%s\" status=%d", n->id, fail,
@@ -496,15 +413,22 @@ static char *read_password_file(const char *path)
 	char buf[4097];
 	size_t len = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
 	char *pw;
 
 	if (fd < 0)
-		usage_error("--password-file: cannot open %s", path);
+		usage_error("--password-file: cannot open %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+		usage_error("--password-file: %s is a directory, not a file", path);
 	for (;;) {
 		ssize_t n = read(fd, buf + len, sizeof buf - 1 - len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n < 0) {
+			explicit_bzero(buf, sizeof buf);
+			usage_error("--password-file: cannot read %s: %s", path, strerror(errno));
+		}
+		if (n == 0)
 			break;
 		len += (size_t)n;
 		if (len == sizeof buf - 1)
@@ -543,7 +467,7 @@ static void set_or_die(xpush_config *cfg, const char *key, const char *value, co
 enum {
 	OPT_JID = 1000, OPT_HOST, OPT_PORT, OPT_CA, OPT_COMPONENT, OPT_APP, OPT_DEVICE, OPT_STATE,
 	OPT_PWFILE, OPT_ALIAS, OPT_TAG, OPT_PLATFORM, OPT_JSON, OPT_EXEC, OPT_COUNT, OPT_REGACCT,
-	OPT_LOGLEVEL, OPT_SET, OPT_HELP, OPT_VERSION, OPT_NETWORK, OPT_NETFILE,
+	OPT_LOGLEVEL, OPT_SET, OPT_HELP, OPT_VERSION, OPT_NETWORK, OPT_NETFILE, OPT_DIRECT_TLS,
 };
 
 static const struct option longopts[] = {
@@ -569,6 +493,7 @@ static const struct option longopts[] = {
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "network", required_argument, NULL, OPT_NETWORK },
 	{ "network-file", required_argument, NULL, OPT_NETFILE },
+	{ "direct-tls", no_argument, NULL, OPT_DIRECT_TLS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -646,6 +571,9 @@ static void parse_args(int argc, char **argv, xpush_config *cfg, struct cli *cli
 		}
 		case OPT_REGACCT:
 			set_or_die(cfg, "register_account", "true", "--register-account");
+			continue;
+		case OPT_DIRECT_TLS:
+			set_or_die(cfg, "direct_tls", "true", "--direct-tls");
 			continue;
 		case OPT_PWFILE:
 			pwfile = optarg;

@@ -227,7 +227,14 @@ XPUSH_API void xpush_config_free(xpush_config *cfg);
  *  jid                   JID              (required)    account JID, optionally with resource
  *  password              secret           (required)    account password (never logged)
  *  host                  hostname         JID domain    connect here instead of SRV/domain lookup
- *  port                  1..65535         5222          with host (or the domain)
+ *                                                       (with direct_tls: instead of the domain)
+ *  port                  1..65535         5222          with host (or the domain); 5223 with direct_tls
+ *  direct_tls            bool             false         TLS from the first byte (XEP-0368) to the
+ *                                                       server's direct-TLS c2s port, no STARTTLS:
+ *                                                       nothing is parsed before the certificate is
+ *                                                       verified. Recommended where the server offers
+ *                                                       it (docs/security.md). Never falls back to
+ *                                                       STARTTLS; the certificate rules are the same
  *  ca_file               path             system store  extra trusted CA(s), PEM; must be readable
  *  component             JID              (required)    the xpush component, e.g. push.example.org
  *  app                   string<=128      (required)    application id, e.g. com.example.news

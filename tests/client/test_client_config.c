@@ -110,6 +110,36 @@ static void test_set_values(void)
 	cfg_clear(&c);
 }
 
+/* direct_tls (XEP-0368): off by default; the port follows it unless set. */
+static void test_direct_tls(void)
+{
+	struct xpush_config c, d;
+
+	CHECK_INT(cfg_init(&c), XPUSH_OK);
+	CHECK_INT(c.direct_tls, 0);
+	CHECK_INT(cfg_port(&c), 5222);
+	CHECK_INT(cfg_set(&c, "direct_tls", "maybe"), XPUSH_EINVAL);
+	CHECK_STR(c.last_error, "direct_tls: must be true or false");
+	CHECK_INT(cfg_set(&c, "direct_tls", "true"), XPUSH_OK);
+	CHECK_INT(c.direct_tls, 1);
+	CHECK_INT(cfg_port(&c), 5223);
+	CHECK_INT(cfg_set(&c, "port", "443"), XPUSH_OK);
+	CHECK_INT(cfg_port(&c), 443);
+	CHECK_INT(cfg_copy(&d, &c), XPUSH_OK);
+	CHECK_INT(cfg_port(&d), 443);
+	CHECK_INT(d.direct_tls, 1);
+	cfg_clear(&d);
+	CHECK_INT(cfg_set(&c, "port", "bad"), XPUSH_EINVAL); /* a failed set keeps it given */
+	CHECK_INT(cfg_port(&c), 443);
+	CHECK_INT(cfg_set(&c, "port", NULL), XPUSH_OK); /* back to the default: follows again */
+	CHECK_INT(cfg_port(&c), 5223);
+	CHECK_INT(cfg_set(&c, "port", "5222"), XPUSH_OK); /* explicitly 5222 stays 5222 */
+	CHECK_INT(cfg_port(&c), 5222);
+	CHECK_INT(cfg_set(&c, "direct_tls", NULL), XPUSH_OK);
+	CHECK_INT(c.direct_tls, 0);
+	cfg_clear(&c);
+}
+
 static void test_tags(void)
 {
 	struct xpush_config c;
@@ -272,5 +302,5 @@ static void test_domain(void)
 	CHECK_INT(xjid_domain("@x", d, sizeof d), -1);
 }
 
-TEST_MAIN(T(test_defaults), T(test_set_values), T(test_tags), T(test_validate), T(test_copy),
+TEST_MAIN(T(test_defaults), T(test_set_values), T(test_direct_tls), T(test_tags), T(test_validate), T(test_copy),
 	  T(test_public_wrappers), T(test_jid_split), T(test_is_component), T(test_domain))

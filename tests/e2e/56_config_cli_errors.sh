@@ -69,7 +69,7 @@ expect xc_count 2 "--count" "$XPUSH_CLIENT" "${dev[@]}" --count many
 expect xc_log_level 2 "--log-level" "$XPUSH_CLIENT" "${dev[@]}" --log-level chatty
 expect xc_missing_jid 2 "--jid" "$XPUSH_CLIENT" --component "$XPUSH_COMPONENT_JID" --app a --device d --state-dir "$T_DIR/x"
 expect xc_password_missing 2 "--password-file" "$XPUSH_CLIENT" "${dev[@]}" --password-file "$T_DIR/nope.pass"
-expect xc_password_dir 2 "--password-file" "$XPUSH_CLIENT" "${dev[@]}" --password-file "$T_DIR"
+expect xc_password_dir 2 "--password-file: $T_DIR is a directory" "$XPUSH_CLIENT" "${dev[@]}" --password-file "$T_DIR"
 touch "$T_DIR/plainfile"
 expect xc_state_not_dir 1 "$T_DIR/plainfile" "$XPUSH_CLIENT" "${dev[@]}" --state-dir "$T_DIR/plainfile"
 expect xc_ca_missing 2 "--ca-file" "$XPUSH_CLIENT" "${dev[@]}" --ca-file "$T_DIR/nope.pem"

@@ -13,6 +13,11 @@ device closes or --hold seconds pass. Prints "listening" once ready. Scenarios:
               STARTTLS (what anyone on the path can inject)
   laughs_tls  a good TLS session with --cert/--key (the real server's), then the billion laughs
               in the encrypted stream header (a hostile or compromised server)
+  laughs_first  the billion-laughs header sent at once on accept, before reading anything: what
+              an attacker answering a direct-TLS (XEP-0368) connection in plaintext sends
+
+--direct: direct TLS (XEP-0368): TLS with --cert/--key from the first byte, then the scenario
+inside it (laughs: the bomb after a TLS handshake the device should refuse for the certificate).
 """
 import argparse
 import socket
@@ -83,6 +88,7 @@ def main():
     ap.add_argument("--cert")
     ap.add_argument("--key")
     ap.add_argument("--hold", type=float, default=20.0)
+    ap.add_argument("--direct", action="store_true", help="TLS from the first byte (XEP-0368)")
     o = ap.parse_args()
 
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -98,6 +104,19 @@ def main():
     p = Peer(sock, record, deadline)
     s = o.scenario
     try:
+        if o.direct:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(o.cert, o.key)
+            sock.settimeout(max(0.1, deadline - time.monotonic()))
+            sock = ctx.wrap_socket(sock, server_side=True)
+            record.write(b"--- direct TLS established; decrypted bytes follow ---\n")
+            p = Peer(sock, record, deadline)
+        if s == "laughs_first":
+            p.send(header(o.domain, laughs()) + "<stream:features><x>&l9;</x><mechanisms xmlns="
+                   "'urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms>"
+                   "</stream:features>")
+            p.drain()
+            return 0
         p.recv_until(b"<stream:stream")
         if s == "strip":
             p.send(header(o.domain) + "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
