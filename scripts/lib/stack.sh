@@ -263,7 +263,7 @@ stack_start_prosody() {
 # before the component hears `unavailable`. See docs/servers.md.
 
 stack_write_ejabberd_config() {
-	local state=$1 c2s=$2 comp=$3 dist=$4 domain=$5 secret=$6 node=$7 dir=$1/ejabberd c
+	local state=$1 c2s=$2 comp=$3 dist=$4 domain=$5 secret=$6 node=$7 dir=${STACK_EJABBERD_DIR:-$1/ejabberd} c
 	local conf=$dir/conf
 	local level=${XPUSH_EJABBERD_LOG_LEVEL:-info}
 	# STACK_EJABBERD_TLS_PORT: a direct-TLS c2s listener (tls: true), listed first so that it is
@@ -407,10 +407,14 @@ stack_start_ejabberd() {
 	command -v ejabberdctl >/dev/null || { stack_die "ejabberd is not installed"; return 1; }
 	id ejabberd >/dev/null 2>&1 || { stack_die "no user ejabberd (install ejabberd)"; return 1; }
 	STACK_EJABBERD_NODE=${STACK_EJABBERD_NODE:-xpush_$dist@localhost}
-	dir=$state/ejabberd
+	if [[ ! -f $state/ejabberd/conf/ejabberd.yml ]]; then
+		_stack_ejabberd_dir "$state" || return 1
+	fi
+	# The real path: user ejabberd may not be able to follow STATE/ejabberd (a link into /tmp).
+	dir=$(cd "$state/ejabberd" && pwd -P) || { stack_die "no dir $state/ejabberd"; return 1; }
+	STACK_EJABBERD_DIR=$dir
 	conf=$dir/conf
 	if [[ ! -f $conf/ejabberd.yml ]]; then
-		_stack_ejabberd_dir "$state" || return 1
 		mkdir -p "$conf" "$dir/spool" "$dir/log"
 		cat "$state/ca/server.crt" "$state/ca/server.key" >"$conf/server.pem"
 		stack_write_ejabberd_config "$state" "$c2s" "$comp" "$dist" "$domain" "$secret" "$STACK_EJABBERD_NODE"
@@ -566,7 +570,7 @@ stack_start() {
 	XPUSH_EJABBERD_LOG=$XPUSH_EJABBERD_DIR/log/ejabberd.log
 	XPUSH_EJABBERD_NODE=xpush_$XPUSH_EJABBERD_DIST_PORT@localhost
 	XPUSH_EJABBERD_PID="" XPUSH_EJABBERD_EXTERNAL=""
-	STACK_PROSODY_PID="" STACK_EJABBERD_PID="" STACK_EJABBERD_EXTERNAL=""
+	STACK_PROSODY_PID="" STACK_EJABBERD_PID="" STACK_EJABBERD_EXTERNAL="" STACK_EJABBERD_DIR=""
 	STACK_EJABBERD_NODE=$XPUSH_EJABBERD_NODE
 
 	(umask 077 && openssl rand -hex 16 >"$XPUSH_SECRET_FILE") ||
@@ -620,6 +624,11 @@ _stack_record() {
 	XPUSH_PROSODY_PID=${STACK_PROSODY_PID:-}
 	XPUSH_EJABBERD_PID=${STACK_EJABBERD_PID:-}
 	XPUSH_EJABBERD_EXTERNAL=${STACK_EJABBERD_EXTERNAL:-}
+	if [[ -n ${STACK_EJABBERD_DIR:-} ]]; then
+		XPUSH_EJABBERD_DIR=$STACK_EJABBERD_DIR
+		XPUSH_EJABBERD_CFG=$XPUSH_EJABBERD_DIR/conf/ejabberd.yml
+		XPUSH_EJABBERD_LOG=$XPUSH_EJABBERD_DIR/log/ejabberd.log
+	fi
 	XPUSH_PG_CONNINFO="host=$XPUSH_PGHOST port=$XPUSH_PGPORT user=xpush dbname=$XPUSH_PGDB"
 }
 
