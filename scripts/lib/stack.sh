@@ -330,7 +330,7 @@ modules:
   mod_disco: {}
   mod_roster: {}
   mod_register:
-    access: register_from_loopback
+    access: all  # any user name (the rule is matched on the JID, where an IP ACL never matches)
     ip_access: register_from_loopback
   mod_ping:
     send_pings: true
