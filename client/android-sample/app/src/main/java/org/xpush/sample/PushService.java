@@ -83,6 +83,7 @@ public final class PushService extends Service implements XPushClient.Listener {
                 .set("jid", account.jid)
                 .set("password", account.password)
                 .set("host", getString(R.string.xpush_host))
+                .set("direct_tls", getResources().getBoolean(R.bool.xpush_direct_tls) ? "true" : "false")
                 .set("port", getString(R.string.xpush_port))
                 .set("component", getString(R.string.xpush_component))
                 .set("app", getString(R.string.xpush_app))
