@@ -104,8 +104,9 @@ public final class XPushClient {
 
 	/**
 	 * Configuration: the keys of xpush_config_set() (xpush.h), e.g. jid, password, host,
-	 * port, ca_file, component, app, device, state_dir, alias, tag (repeatable), platform,
-	 * network, log_level, heartbeat_*, reconnect_*.
+	 * port, direct_tls (recommended: TLS from the first byte, docs/android.md), ca_file,
+	 * component, app, device, state_dir, alias, tag (repeatable), platform, network,
+	 * log_level, heartbeat_*, reconnect_*.
 	 */
 	public static final class Config {
 		private final List<String> pairs = new ArrayList<>();
