@@ -23,10 +23,13 @@
  * invoked on the loop thread, from inside xpush_client_run[_once]().
  *
  * Blocking: libstrophe resolves the server name (SRV/A lookups) and performs
- * the TLS handshake synchronously inside xpush_client_run[_once](); a server
- * that stalls mid-handshake holds the loop until TCP gives up (the library
- * sets TCP_USER_TIMEOUT on its socket). Notification callbacks also run
- * inline: keep them short.
+ * the TLS handshake synchronously inside xpush_client_run[_once](), STARTTLS
+ * or direct TLS alike; a peer that stalls mid-handshake holds the loop until
+ * it closes the connection or TCP gives up (the library sets TCP_USER_TIMEOUT
+ * on its socket, which only helps when the peer is gone: a live peer that
+ * stays silent holds it without limit, and connect_timeout_ms and
+ * xpush_client_stop() take effect only after it). Notification callbacks also
+ * run inline: keep them short.
  *
  * Signals: the process must ignore SIGPIPE (signal(SIGPIPE, SIG_IGN)) before
  * running a client; a write to a closed TLS socket otherwise kills it. The
