@@ -77,8 +77,9 @@ now_ms() {
 
 # wait_for TIMEOUT_S DESCRIPTION CMD...: run CMD every 50 ms until it succeeds; fail with
 # DESCRIPTION after TIMEOUT_S seconds. CMD runs in this shell (it may call fail to stop early).
+# XPUSH_WAIT_SCALE (default 1) multiplies every timeout, for slow builds (sanitizers).
 wait_for() {
-	local timeout_s=$1 desc=$2 deadline
+	local timeout_s=$(($1 * ${XPUSH_WAIT_SCALE:-1})) desc=$2 deadline
 	shift 2
 	deadline=$(($(now_ms) + timeout_s * 1000))
 	while true; do
