@@ -27,6 +27,9 @@
 #include "xbuf.h"
 
 #define JID_MAX 3072
+/* Acks waiting for their batch beyond this are dropped (the pushes are sent
+ * again after ack_timeout_ms): device windows bound them far below it. */
+#define ACK_PENDING_MAX 65536
 
 enum scan_step { SC_IDLE, SC_RECLAIM, SC_SWEEP, SC_FANOUT, SC_CLAIM, SC_RETRACT, SC_WAKE, SC_DUE };
 
@@ -39,6 +42,9 @@ struct daemon {
 	struct loop_timer soon;      /* "scan again now" and scheduled pushes */
 	struct loop_timer lease;     /* re-send what was not acked in time */
 	struct loop_timer health;    /* refresh the Postgres gauges of /metrics */
+	struct loop_timer ackflush;  /* write the acks of this loop turn */
+	struct ack_batch *acks;      /* acks waiting for the next batch */
+	struct ack_batch *acks_sent; /* the batch in the store (one at a time) */
 	struct metrics *metrics;
 	struct stanza_limits lim;
 	struct ratelimit *rl;
@@ -50,6 +56,17 @@ struct daemon {
 	int exit_code;
 	struct xbuf out;             /* scratch for encoding one stanza */
 	struct xp_stats st;
+};
+
+/* Device acks, written to the ledger in one statement and one commit per
+ * batch (store_ack_batch) instead of one each: a commit per ack capped B1 at
+ * the WAL flush rate. At most one batch is in the store; acks arriving
+ * meanwhile form the next one. */
+struct ack_batch {
+	struct daemon *d;
+	size_t n, cap;
+	int64_t *notif, *dev;
+	char **bare;
 };
 
 /* Context of a request whose reply goes back to a device. */
@@ -442,6 +459,7 @@ struct ack_ctx {
 	char bare[];
 };
 
+/* A retract's ack (one statement each: retracts are rare). */
 static void on_ack_done(void *ud, int err, long n)
 {
 	struct ack_ctx *a = ud;
@@ -461,6 +479,104 @@ static void on_ack_done(void *ud, int err, long n)
 	} else {
 		d->st.acks_refused++;
 	}
+}
+
+static void ack_batch_free(struct ack_batch *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->n; i++)
+		free(b->bare[i]);
+	free(b->notif);
+	free(b->dev);
+	free(b->bare);
+	free(b);
+}
+
+/* Queue one ack for the next batch; 0, or -1 if it cannot be kept. */
+static int ack_add(struct daemon *d, int64_t notif, int64_t dev, const char *bare)
+{
+	struct ack_batch *b = d->acks;
+
+	if (!b && !(b = d->acks = calloc(1, sizeof *b)))
+		return -1;
+	b->d = d;
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 64;
+		int64_t *n1, *n2;
+		char **n3;
+		if (b->n >= ACK_PENDING_MAX)
+			return -1;
+		if (!(n1 = realloc(b->notif, cap * sizeof *n1)))
+			return -1;
+		b->notif = n1;
+		if (!(n2 = realloc(b->dev, cap * sizeof *n2)))
+			return -1;
+		b->dev = n2;
+		if (!(n3 = realloc(b->bare, cap * sizeof *n3)))
+			return -1;
+		b->bare = n3;
+		b->cap = cap;
+	}
+	if (!(b->bare[b->n] = strdup(bare)))
+		return -1;
+	b->notif[b->n] = notif;
+	b->dev[b->n] = dev;
+	b->n++;
+	if (!d->acks_sent)
+		loop_timer_arm_min(&d->ackflush, 0);
+	return 0;
+}
+
+static void on_acks_done(void *ud, int err, const int64_t *v, size_t nrows, size_t ncols)
+{
+	struct ack_batch *b = ud;
+	struct daemon *d = b->d;
+	uint64_t now = loop_now_ms();
+	size_t nacked = 0;
+
+	d->acks_sent = NULL;
+	if (err) {
+		log_warn("acks not recorded: the pushes will be resent", "count=%zu", b->n);
+	} else {
+		for (size_t i = 0; i < b->n; i++) {
+			int64_t ms = i < nrows && ncols ? v[i * ncols] : -1;
+			if (ms >= 0) {
+				d->st.acked++;
+				metrics_observe_latency(&d->st, ms);
+				nacked++;
+			} else {
+				d->st.acks_refused++;
+				(void)ratelimit_take(d->rl, b->bare[i], now);
+			}
+		}
+	}
+	ack_batch_free(b);
+	if (nacked > 0) {
+		FAULT_POINT("after_ack_commit");
+		/* Slots in the devices' windows are free: fill them this turn. */
+		loop_timer_arm_min(&d->soon, 0);
+	}
+	if (d->acks && d->acks->n)
+		loop_timer_arm_min(&d->ackflush, 0);
+}
+
+static void on_ackflush_timer(struct loop_timer *t)
+{
+	struct daemon *d = t->ud;
+	struct ack_batch *b = d->acks;
+
+	if (d->acks_sent || !b || !b->n || !store_is_ready(d->store))
+		return;  /* the batch in flight, or on_store_ready, flushes again */
+	d->acks = NULL;
+	if (store_ack_batch(d->store, b->notif, b->dev, (const char *const *)b->bare, b->n,
+	                    on_acks_done, b) < 0) {
+		log_warn("acks not recorded: database unavailable; the pushes will be resent",
+		         "count=%zu", b->n);
+		ack_batch_free(b);
+		return;
+	}
+	d->acks_sent = b;
 }
 
 static void on_nack_done(void *ud, int err, long n)
@@ -589,6 +705,12 @@ static void on_stanza(void *ud, const struct xnode *st)
 		break;
 	case STANZA_ACK:
 		FAULT_POINT("before_ack_commit");  /* device acked; ledger not yet told */
+		if (!in.retract) {
+			if (ack_add(d, in.notif_id, in.device_row, bare) < 0)
+				log_warn("ack not recorded: out of memory or too many pending; the push will"
+				         " be resent", "notif=%lld", (long long)in.notif_id);
+			break;
+		}
 	{
 		size_t blen = strlen(bare) + 1;
 		struct ack_ctx *a = malloc(sizeof *a + blen);
@@ -662,6 +784,7 @@ static void on_store_ready(void *ud)
 
 	d->st.pg_connects++;
 	d->st.pg_up = 1;
+	loop_timer_arm_min(&d->ackflush, 0);  /* acks that waited for the database */
 	scan(d);
 }
 
@@ -748,6 +871,7 @@ int daemon_run(const struct config *cfg)
 	loop_timer_init(d.loop, &d.tick, on_tick, &d);
 	loop_timer_init(d.loop, &d.soon, on_scan_timer, &d);
 	loop_timer_init(d.loop, &d.lease, on_scan_timer, &d);
+	loop_timer_init(d.loop, &d.ackflush, on_ackflush_timer, &d);
 	loop_timer_arm(&d.tick, cfg->scan_interval_ms);
 	metrics_stats_init(&d.st);
 	d.lim.max_alias = cfg->max_alias_bytes;
@@ -792,7 +916,11 @@ int daemon_run(const struct config *cfg)
 	loop_timer_remove(d.loop, &d.tick);
 	loop_timer_remove(d.loop, &d.soon);
 	loop_timer_remove(d.loop, &d.lease);
+	loop_timer_remove(d.loop, &d.ackflush);
 	loop_free(d.loop);
+	/* store_free() does not call back: the batch it held is ours to free. */
+	ack_batch_free(d.acks_sent);
+	ack_batch_free(d.acks);
 	ratelimit_free(d.rl);
 	xbuf_free(&d.out);
 	return d.exit_code;

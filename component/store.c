@@ -27,6 +27,7 @@ struct req {
 	store_count_fn count_cb;
 	store_claim_fn claim_cb;
 	store_nums_fn nums_cb;
+	store_rows_fn rows_cb;
 	void *ud;
 };
 
@@ -67,6 +68,8 @@ static void req_fail(struct req *r)
 		r->claim_cb(r->ud, -1, NULL, 0);
 	else if (r->nums_cb)
 		r->nums_cb(r->ud, -1, NULL, 0);
+	else if (r->rows_cb)
+		r->rows_cb(r->ud, -1, NULL, 0, 0);
 }
 
 static void queue_push(struct store *st, struct req *r, int front)
@@ -181,6 +184,19 @@ static void complete(struct store *st, PGresult *res)
 				qsort(rows, (size_t)n, sizeof *rows, claim_row_cmp);
 			r->claim_cb(r->ud, 0, rows, (size_t)n);
 			free(rows);
+		}
+	} else if (r->kind == REQ_STMT && r->rows_cb) {
+		size_t nr = (size_t)PQntuples(res), nc = (size_t)PQnfields(res);
+		int64_t *v = nr && nc ? calloc(nr * nc, sizeof *v) : NULL;
+		if (nr && nc && !v) {
+			req_fail(r);
+		} else {
+			for (size_t i = 0; i < nr; i++)
+				for (size_t j = 0; j < nc; j++)
+					v[i * nc + j] = PQgetisnull(res, (int)i, (int)j) ? -1 :
+					                strtoll(PQgetvalue(res, (int)i, (int)j), NULL, 10);
+			r->rows_cb(r->ud, 0, v, nr, nc);
+			free(v);
 		}
 	} else if (r->kind == REQ_STMT && r->nums_cb) {
 		int64_t v[16];
@@ -453,7 +469,8 @@ void store_free(struct store *st)
 
 /* Queue a statement. Parameters are copied; NULL stays SQL NULL. */
 static int submit_any(struct store *st, enum stmt_id s, const char *const *params,
-                      store_count_fn ccb, store_claim_fn kcb, store_nums_fn ncb, void *ud)
+                      store_count_fn ccb, store_claim_fn kcb, store_nums_fn ncb,
+                      store_rows_fn rcb, void *ud)
 {
 	struct req *r;
 
@@ -474,6 +491,7 @@ static int submit_any(struct store *st, enum stmt_id s, const char *const *param
 	r->count_cb = ccb;
 	r->claim_cb = kcb;
 	r->nums_cb = ncb;
+	r->rows_cb = rcb;
 	r->ud = ud;
 	queue_push(st, r, 0);
 	store_pump(st);
@@ -483,7 +501,7 @@ static int submit_any(struct store *st, enum stmt_id s, const char *const *param
 static int submit(struct store *st, enum stmt_id s, const char *const *params,
                   store_count_fn ccb, store_claim_fn kcb, void *ud)
 {
-	return submit_any(st, s, params, ccb, kcb, NULL, ud);
+	return submit_any(st, s, params, ccb, kcb, NULL, NULL, ud);
 }
 
 #define I64(buf, v) (snprintf(buf, sizeof buf, "%lld", (long long)(v)), buf)
@@ -539,12 +557,12 @@ int store_sweep(struct store *st, long max_attempts, store_nums_fn cb, void *ud)
 {
 	char a[24];
 	const char *p[] = { I64(a, max_attempts) };
-	return submit_any(st, S_SWEEP, p, NULL, NULL, cb, ud);
+	return submit_any(st, S_SWEEP, p, NULL, NULL, cb, NULL, ud);
 }
 
 int store_health(struct store *st, store_nums_fn cb, void *ud)
 {
-	return submit_any(st, S_HEALTH, NULL, NULL, NULL, cb, ud);
+	return submit_any(st, S_HEALTH, NULL, NULL, NULL, cb, NULL, ud);
 }
 
 int store_wake(struct store *st, int listening, store_count_fn cb, void *ud)
@@ -584,6 +602,39 @@ static char *pg_text_array(const char *const *v, size_t n)
 	*o++ = '}';
 	*o = '\0';
 	return out;
+}
+
+/* Text form of a Postgres bigint[]: {1,2,3}. */
+static char *pg_int_array(const int64_t *v, size_t n)
+{
+	size_t cap = 3 + n * 21, len = 1;
+	char *out = malloc(cap);
+
+	if (!out)
+		return NULL;
+	out[0] = '{';
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(out + len, cap - len, "%s%lld", i ? "," : "", (long long)v[i]);
+	out[len++] = '}';
+	out[len] = '\0';
+	return out;
+}
+
+int store_ack_batch(struct store *st, const int64_t *notif, const int64_t *device_row,
+                    const char *const *bare_jid, size_t n, store_rows_fn cb, void *ud)
+{
+	char *a = pg_int_array(notif, n), *b = pg_int_array(device_row, n);
+	char *c = pg_text_array(bare_jid, n);
+	int rc = -1;
+
+	if (a && b && c) {
+		const char *p[] = { a, b, c };
+		rc = submit_any(st, S_ACK_BATCH, p, NULL, NULL, NULL, cb, ud);
+	}
+	free(a);
+	free(b);
+	free(c);
+	return rc;
 }
 
 int store_register(struct store *st, const struct device_reg *r, store_count_fn cb, void *ud)

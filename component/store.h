@@ -50,6 +50,8 @@ typedef void (*store_count_fn)(void *ud, int err, long n);
 /* A row of numbers (SQL NULL = -1); v is borrowed for the call. */
 typedef void (*store_nums_fn)(void *ud, int err, const int64_t *v, size_t n);
 typedef void (*store_claim_fn)(void *ud, int err, const struct claim_row *rows, size_t n);
+/* Rows of numbers (SQL NULL = -1): v[row * ncols + col]; v is borrowed for the call. */
+typedef void (*store_rows_fn)(void *ud, int err, const int64_t *v, size_t nrows, size_t ncols);
 
 /* Each returns 0 if queued, or -1 if the store is not ready or out of
  * memory (the callback is then never called). If the query itself fails or
@@ -74,6 +76,11 @@ int store_reclaim(struct store *st, const char *instance, store_count_fn cb, voi
  * a retract). */
 int store_ack(struct store *st, int64_t notif, int64_t device_row, const char *bare_jid,
               int retract, store_count_fn cb, void *ud);
+/* n acks in one statement and one commit: ack i is (notif[i], device_row[i])
+ * from bare_jid[i], as store_ack() without retract. The arrays are copied.
+ * One row per ack in order: v[i] = latency in ms, or -1 if refused. */
+int store_ack_batch(struct store *st, const int64_t *notif, const int64_t *device_row,
+                    const char *const *bare_jid, size_t n, store_rows_fn cb, void *ud);
 /* IQ error from full_jid: device offline; the row (or retract) back to
  * queued with reason, only under the lease `token` that sent it. */
 int store_nack(struct store *st, int64_t notif, int64_t device_row, int64_t token,

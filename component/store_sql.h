@@ -6,7 +6,7 @@
 enum stmt_id {
 	S_FANOUT, S_CLAIM, S_CLAIM_RETRACT, S_RECLAIM, S_ACK, S_RETRACT_ACK, S_NACK,
 	S_RETRACT_NACK, S_REGISTER, S_UNREGISTER, S_PRESENCE_DEV, S_PRESENCE_JID, S_UNAVAILABLE,
-	S_FAIL, S_SWEEP, S_WAKE, S_NEXT_DUE, S_HEALTH, S_COUNT
+	S_FAIL, S_SWEEP, S_WAKE, S_NEXT_DUE, S_HEALTH, S_ACK_BATCH, S_COUNT
 };
 
 /* How a statement's result becomes the callback's n: row count, the first
@@ -110,6 +110,25 @@ static const struct stmt_def stmts[S_COUNT] = {
 	" WHERE d.notification_id = $1::bigint AND d.device_id = $2::bigint"
 	"   AND v.id = d.device_id AND lower(v.jid) = lower($3) AND n.id = d.notification_id"
 	" RETURNING (extract(epoch FROM clock_timestamp() - n.created_at) * 1000)::bigint" },
+
+	/* Many acks in one statement, one commit (store_ack_batch): S_ACK for
+	 * each element of the arrays. One row per element, in order: its latency
+	 * in ms, or -1 if refused. Duplicates count as acks (acks + count). */
+	[S_ACK_BATCH] = { "xp_ack_batch", 3, RES_ROWS,
+	"WITH a AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[])"
+	"  WITH ORDINALITY AS a(nid, dev, jid, i)),"
+	" g AS (SELECT nid, dev, lower(jid) AS ljid, count(*)::int AS c FROM a GROUP BY 1, 2, 3),"
+	" u AS (UPDATE push.deliveries d SET state = 'acked', acks = d.acks + g.c,"
+	"  acked_at = coalesce(d.acked_at, now()), last_error = NULL, updated_at = now(),"
+	"  lease_owner = CASE WHEN d.retract_state = 'sent' THEN d.lease_owner END,"
+	"  lease_until = CASE WHEN d.retract_state = 'sent' THEN d.lease_until END"
+	"  FROM g, push.devices v, push.notifications n"
+	"  WHERE d.notification_id = g.nid AND d.device_id = g.dev AND v.id = d.device_id"
+	"   AND lower(v.jid) = g.ljid AND n.id = d.notification_id"
+	"  RETURNING d.notification_id, d.device_id, g.ljid,"
+	"   (extract(epoch FROM clock_timestamp() - n.created_at) * 1000)::bigint AS ms)"
+	" SELECT coalesce(u.ms, -1) FROM a LEFT JOIN u ON u.notification_id = a.nid"
+	"  AND u.device_id = a.dev AND u.ljid = lower(a.jid) ORDER BY a.i" },
 
 	[S_RETRACT_ACK] = { "xp_retract_ack", 3, RES_FIRST,
 	"UPDATE push.deliveries d SET retract_state = 'acked', lease_owner = NULL,"
