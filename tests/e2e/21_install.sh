@@ -59,7 +59,7 @@ for b in xpushd xpushctl xpush-client; do
 	v=$("$DEST$BINDIR/$b" --version) || fail "installed $b --version failed"
 	log "ok: $v"
 done
-ldd "$DEST$BINDIR/xpush-client" | grep -qF "$DEST$LIBDIR/libxpush.so" ||
+ldd "$DEST$BINDIR/xpush-client" | grep -F "$DEST$LIBDIR/libxpush.so" >/dev/null ||
 	fail "installed xpush-client does not use the installed libxpush: $(ldd "$DEST$BINDIR/xpush-client")"
 
 # ---- header + pkg-config + shared library link a program -------------------------------------
