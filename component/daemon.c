@@ -188,6 +188,30 @@ static void send_notification(struct daemon *d, const struct claim_row *r)
 		d->st.retried++;
 }
 
+static void send_claimed(struct daemon *d, const struct claim_row *rows, size_t n)
+{
+	if (n > 0)
+		FAULT_POINT("after_claim");      /* claimed (sent in SQL), nothing on the wire */
+	for (size_t i = 0; i < n; i++) {
+		send_notification(d, &rows[i]);
+		FAULT_POINT("after_send");       /* on the wire, ack not yet seen */
+	}
+	if (n > 0)
+		loop_timer_arm_min(&d->lease, d->cfg->ack_timeout_ms + 50);
+}
+
+/* The refill of the devices whose acks were just recorded (outside the scan). */
+static void on_refilled(void *ud, int err, const struct claim_row *rows, size_t n)
+{
+	struct daemon *d = ud;
+
+	if (err)
+		return;  /* the store logs why; the next scan claims those rows */
+	send_claimed(d, rows, n);
+	if (n == d->cfg->batch_size)
+		scan(d);  /* more devices freed slots than one claim takes */
+}
+
 static void on_claimed(void *ud, int err, const struct claim_row *rows, size_t n)
 {
 	struct daemon *d = ud;
@@ -196,16 +220,11 @@ static void on_claimed(void *ud, int err, const struct claim_row *rows, size_t n
 		scan_abort(d);
 		return;
 	}
-	if (n > 0)
-		FAULT_POINT("after_claim");      /* claimed (sent in SQL), nothing on the wire */
-	for (size_t i = 0; i < n; i++) {
-		send_notification(d, &rows[i]);
-		FAULT_POINT("after_send");       /* on the wire, ack not yet seen */
-	}
-	if (n > 0) {
-		d->found_work = 1;
-		loop_timer_arm_min(&d->lease, d->cfg->ack_timeout_ms + 50);
-	}
+	/* Claimed rows alone are no reason to scan again: what a partial batch
+	 * left behind is waiting for acks, and each ack batch refills its own
+	 * devices (on_refilled). Rescanning here probed every online device after
+	 * every ack batch. */
+	send_claimed(d, rows, n);
 	if (n == d->cfg->batch_size && component_is_ready(d->comp)) {
 		if (component_outbuf_len(d->comp) < d->cfg->max_outbuf_bytes) {
 			scan_advance(d);  /* stay on SC_CLAIM: claim the next batch */
@@ -532,6 +551,7 @@ static void on_acks_done(void *ud, int err, const int64_t *v, size_t nrows, size
 {
 	struct ack_batch *b = ud;
 	struct daemon *d = b->d;
+	const struct config *c = d->cfg;
 	uint64_t now = loop_now_ms();
 	size_t nacked = 0;
 
@@ -544,19 +564,23 @@ static void on_acks_done(void *ud, int err, const int64_t *v, size_t nrows, size
 			if (ms >= 0) {
 				d->st.acked++;
 				metrics_observe_latency(&d->st, ms);
-				nacked++;
+				b->dev[nacked++] = b->dev[i];  /* the devices to refill */
 			} else {
 				d->st.acks_refused++;
 				(void)ratelimit_take(d->rl, b->bare[i], now);
 			}
 		}
 	}
-	ack_batch_free(b);
 	if (nacked > 0) {
 		FAULT_POINT("after_ack_commit");
-		/* Slots in the devices' windows are free: fill them this turn. */
-		loop_timer_arm_min(&d->soon, 0);
+		/* Slots in these devices' windows are free: fill them now, without a
+		 * scan (a scan probes every online device). */
+		if (store_claim_devices(d->store, c->instance_id, c->batch_size, c->ack_timeout_ms,
+		                        c->max_attempts, c->device_window, b->dev, nacked,
+		                        on_refilled, d) < 0)
+			loop_timer_arm_min(&d->soon, 0);
 	}
+	ack_batch_free(b);
 	if (d->acks && d->acks->n)
 		loop_timer_arm_min(&d->ackflush, 0);
 }

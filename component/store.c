@@ -620,6 +620,22 @@ static char *pg_int_array(const int64_t *v, size_t n)
 	return out;
 }
 
+int store_claim_devices(struct store *st, const char *instance, long limit, uint32_t lease_ms,
+                        long max_attempts, long window, const int64_t *devices, size_t n,
+                        store_claim_fn cb, void *ud)
+{
+	char a[24], b[24], c[24], d[24], *ids = pg_int_array(devices, n);
+	int rc = -1;
+
+	if (ids) {
+		const char *p[] = { instance, I64(a, limit), I64(b, lease_ms), I64(c, max_attempts),
+		                    I64(d, window), ids };
+		rc = submit(st, S_CLAIM_DEVICES, p, NULL, cb, ud);
+	}
+	free(ids);
+	return rc;
+}
+
 int store_ack_batch(struct store *st, const int64_t *notif, const int64_t *device_row,
                     const char *const *bare_jid, size_t n, store_rows_fn cb, void *ud)
 {

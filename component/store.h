@@ -66,6 +66,10 @@ int store_fanout(struct store *st, long limit, long chunk, store_count_fn cb, vo
  * fresh fencing token and a lease of lease_ms. Rows sorted by notification. */
 int store_claim(struct store *st, const char *instance, long limit, uint32_t lease_ms,
                 long max_attempts, long window, store_claim_fn cb, void *ud);
+/* store_claim() for the n devices in `devices` only (refill after their acks). */
+int store_claim_devices(struct store *st, const char *instance, long limit, uint32_t lease_ms,
+                        long max_attempts, long window, const int64_t *devices, size_t n,
+                        store_claim_fn cb, void *ud);
 /* Claim queued retracts (rows carry only ids, full_jid and token). */
 int store_claim_retracts(struct store *st, const char *instance, long limit, uint32_t lease_ms,
                          store_claim_fn cb, void *ud);
