@@ -300,9 +300,16 @@ int main(int argc, char **argv)
 			fill_window(i);
 	}
 	flush_out();
-	/* Bounded: 10 minutes at most. */
+	/* Bounded: 10 minutes at most, and 60 s without an ack ends it. */
 	deadline_ms = now_mono_ms() + 600000;
-	while (B.acked < B.nmsg && now_mono_ms() < deadline_ms) {
+	int64_t progress_ms = now_mono_ms();
+	long last_acked = 0;
+	while (B.acked < B.nmsg && now_mono_ms() < deadline_ms &&
+	       now_mono_ms() - progress_ms < 60000) {
+		if (B.acked != last_acked) {
+			last_acked = B.acked;
+			progress_ms = now_mono_ms();
+		}
 		int timeout = 100;
 		if (B.rate > 0 && B.sent < B.nmsg) {
 			int64_t now_ns = now_real_ns();
