@@ -51,7 +51,20 @@ struct daemon {
 	uint64_t throttle_log_ms;    /* last "throttled" log line: at most one a second */
 	enum scan_step step;
 	int scan_again, need_reclaim, found_work, backpressure;
+	/* The claim over every online device runs when asked for since the last
+	 * complete one (start, reconnect, presence, leases running out, the
+	 * periodic scan); otherwise a scan claims for the devices its fan-out
+	 * just gave rows (fan_dev). Counters, so a request made while a full
+	 * claim is running is not lost when it completes. */
+	uint64_t full_want, full_have, full_started;
+	int claim_full;              /* the claim in flight is the full one */
+	/* Retracts are claimed when asked for: by NOTIFY (push.retract sends one
+	 * whatever the flag) and by every full scan (leases of sent retracts). */
+	uint64_t retract_want, retract_have, retract_started;
+	int64_t *fan_dev;            /* online devices with new rows (this scan) */
+	size_t fan_n, fan_cap;
 	int listening;               /* what push.wakeup says: -1 unknown */
+	uint64_t wake_ms;            /* when the idle lease was last written */
 	uint64_t last_sweep_ms;
 	int exit_code;
 	struct xbuf out;             /* scratch for encoding one stanza */
@@ -77,6 +90,7 @@ struct reply_ctx {
 };
 
 static void scan(struct daemon *d);
+static void scan_full(struct daemon *d);
 
 static void send_buf(struct daemon *d)
 {
@@ -209,7 +223,7 @@ static void on_refilled(void *ud, int err, const struct claim_row *rows, size_t 
 		return;  /* the store logs why; the next scan claims those rows */
 	send_claimed(d, rows, n);
 	if (n == d->cfg->batch_size)
-		scan(d);  /* more devices freed slots than one claim takes */
+		scan_full(d);  /* more devices freed slots than one claim takes */
 }
 
 static void on_claimed(void *ud, int err, const struct claim_row *rows, size_t n)
@@ -226,11 +240,17 @@ static void on_claimed(void *ud, int err, const struct claim_row *rows, size_t n
 	 * every ack batch. */
 	send_claimed(d, rows, n);
 	if (n == d->cfg->batch_size && component_is_ready(d->comp)) {
+		/* More may be waiting than one claim takes: go on with the full claim. */
+		if (!d->claim_full)
+			d->full_want++;
+		d->fan_n = 0;
 		if (component_outbuf_len(d->comp) < d->cfg->max_outbuf_bytes) {
 			scan_advance(d);  /* stay on SC_CLAIM: claim the next batch */
 			return;
 		}
 		d->backpressure = 1;
+	} else if (d->claim_full) {
+		d->full_have = d->full_started;  /* a complete pass over the online devices */
 	}
 	d->step = SC_RETRACT;
 	scan_advance(d);
@@ -258,6 +278,8 @@ static void on_retracts_claimed(void *ud, int err, const struct claim_row *rows,
 		d->found_work = 1;
 		loop_timer_arm_min(&d->lease, d->cfg->ack_timeout_ms + 50);
 	}
+	if (n < d->cfg->batch_size)
+		d->retract_have = d->retract_started;
 	d->step = SC_WAKE;
 	scan_advance(d);
 }
@@ -277,13 +299,6 @@ static void on_scan_count(void *ud, int err, long n)
 			log_info("requeued deliveries sent before a restart or reconnect", "rows=%ld", n);
 		d->step = SC_SWEEP;
 		break;
-	case SC_FANOUT:
-		if (n > 0) {
-			log_debug("fanned out", "notifications=%ld", n);
-			d->found_work = 1;
-		}
-		d->step = SC_CLAIM;
-		break;
 	case SC_WAKE:
 		d->listening = !d->found_work;
 		/* Set the flag, then look once more: a producer that read the old
@@ -293,14 +308,49 @@ static void on_scan_count(void *ud, int err, long n)
 		d->step = SC_DUE;
 		break;
 	case SC_DUE:
+		/* A scheduled push or a lease running out: the full claim then. */
 		if (n >= 0)
-			loop_timer_arm_min(&d->soon, (uint64_t)n + 5);
+			loop_timer_arm_min(&d->lease, (uint64_t)n + 5);
 		scan_finish(d);
 		return;
 	default:
 		scan_abort(d);
 		return;
 	}
+	scan_advance(d);
+}
+
+static void on_fanned(void *ud, int err, long touched, const int64_t *dev, size_t n)
+{
+	struct daemon *d = ud;
+
+	if (err) {
+		scan_abort(d);
+		return;
+	}
+	if (touched > 0) {
+		log_debug("fanned out", "notifications=%ld online_devices=%zu", touched, n);
+		d->found_work = 1;
+	}
+	d->fan_n = 0;
+	if (n > d->cfg->batch_size) {
+		d->full_want++;  /* more devices than one claim takes: visit them all */
+	} else if (n > 0) {
+		if (n > d->fan_cap) {
+			int64_t *p = realloc(d->fan_dev, n * sizeof *p);
+			if (!p) {
+				d->full_want++;
+				n = 0;
+			} else {
+				d->fan_dev = p;
+				d->fan_cap = n;
+			}
+		}
+		if (n > 0)
+			memcpy(d->fan_dev, dev, n * sizeof *dev);
+		d->fan_n = n;
+	}
+	d->step = SC_CLAIM;
 	scan_advance(d);
 }
 
@@ -342,22 +392,42 @@ static void scan_advance(struct daemon *d)
 			rc = store_sweep(d->store, c->max_attempts, on_swept, d);
 			break;
 		case SC_FANOUT:
-			rc = store_fanout(d->store, c->batch_size, c->fanout_chunk, on_scan_count, d);
+			rc = store_fanout(d->store, c->batch_size, c->fanout_chunk, on_fanned, d);
 			break;
 		case SC_CLAIM:
-			rc = store_claim(d->store, c->instance_id, c->batch_size, c->ack_timeout_ms,
-			                 c->max_attempts, c->device_window, on_claimed, d);
+			d->claim_full = d->full_want != d->full_have;
+			if (d->claim_full) {
+				d->full_started = d->full_want;
+				rc = store_claim(d->store, c->instance_id, c->batch_size, c->ack_timeout_ms,
+				                 c->max_attempts, c->device_window, on_claimed, d);
+			} else if (d->fan_n > 0) {
+				rc = store_claim_devices(d->store, c->instance_id, c->batch_size,
+				                         c->ack_timeout_ms, c->max_attempts, c->device_window,
+				                         d->fan_dev, d->fan_n, on_claimed, d);
+			} else {
+				d->step = SC_RETRACT;
+				continue;
+			}
 			break;
 		case SC_RETRACT:
+			if (d->retract_want == d->retract_have) {
+				d->step = SC_WAKE;
+				continue;
+			}
+			d->retract_started = d->retract_want;
 			rc = store_claim_retracts(d->store, c->instance_id, c->batch_size,
 			                          c->ack_timeout_ms, on_retracts_claimed, d);
 			break;
 		case SC_WAKE:
-			if (d->listening == !d->found_work) {
+			/* Idle: renew the lease well before it runs out (the periodic
+			 * scan comes every scan_interval_ms; the lease is three of them). */
+			if (d->listening == !d->found_work &&
+			    !(d->listening && loop_now_ms() - d->wake_ms >= c->scan_interval_ms / 2)) {
 				d->step = SC_DUE;
 				continue;
 			}
-			rc = store_wake(d->store, !d->found_work, on_scan_count, d);
+			d->wake_ms = loop_now_ms();
+			rc = store_wake(d->store, !d->found_work, 3 * c->scan_interval_ms, on_scan_count, d);
 			break;
 		case SC_DUE:
 			if (d->found_work) {
@@ -386,17 +456,31 @@ static void scan(struct daemon *d)
 	scan_advance(d);
 }
 
+static void scan_full(struct daemon *d)
+{
+	d->full_want++;
+	d->retract_want++;
+	scan(d);
+}
+
 static void on_tick(struct loop_timer *t)
 {
 	struct daemon *d = t->ud;
 
 	loop_timer_arm(&d->tick, d->cfg->scan_interval_ms);
-	scan(d);
+	scan_full(d);
 }
 
+/* "Scan again now" (new work, backpressure): fan-out and its devices. */
 static void on_scan_timer(struct loop_timer *t)
 {
 	scan(t->ud);
+}
+
+/* Leases running out, scheduled pushes: every online device. */
+static void on_lease_timer(struct loop_timer *t)
+{
+	scan_full(t->ud);
 }
 
 /* --- stanza handling ---------------------------------------------------- */
@@ -435,7 +519,7 @@ static void on_registered(void *ud, int err, long n)
 		else
 			xbuf_reset(&d->out);
 		if (!r->unregister)
-			scan(d);
+			scan_full(d);
 	}
 	reply_ctx_free(r);
 }
@@ -470,7 +554,7 @@ static void on_presence_done(void *ud, int err, long n)
 	struct daemon *d = ud;
 
 	if (!err && n > 0)
-		scan(d);
+		scan_full(d);
 }
 
 struct ack_ctx {
@@ -788,7 +872,7 @@ static void on_comp_ready(void *ud)
 	d->need_reclaim = 1;
 	d->st.xmpp_connects++;
 	d->st.xmpp_up = 1;
-	scan(d);
+	scan_full(d);
 }
 
 static void on_comp_down(void *ud, int final, const char *condition, const char *reason)
@@ -809,7 +893,7 @@ static void on_store_ready(void *ud)
 	d->st.pg_connects++;
 	d->st.pg_up = 1;
 	loop_timer_arm_min(&d->ackflush, 0);  /* acks that waited for the database */
-	scan(d);
+	scan_full(d);
 }
 
 static void on_health(void *ud, int err, const int64_t *v, size_t n)
@@ -849,7 +933,10 @@ static void on_store_down(void *ud)
 
 static void on_notify(void *ud)
 {
-	scan(ud);
+	struct daemon *d = ud;
+
+	d->retract_want++;
+	scan(d);
 }
 
 static void on_signal(int signo, void *ud)
@@ -858,7 +945,7 @@ static void on_signal(int signo, void *ud)
 
 	if (signo == SIGHUP) {
 		log_info("SIGHUP: rescanning", NULL);
-		scan(d);
+		scan_full(d);
 		return;
 	}
 	log_info("shutting down", "signal=%d sent=%llu acked=%llu refused_acks=%llu retracts=%llu",
@@ -871,7 +958,8 @@ static void on_signal(int signo, void *ud)
 
 int daemon_run(const struct config *cfg)
 {
-	struct daemon d = { .cfg = cfg, .need_reclaim = 1, .listening = -1,
+	struct daemon d = { .cfg = cfg, .need_reclaim = 1, .listening = -1, .full_want = 1,
+	                    .retract_want = 1,
 	                    .exit_code = XPUSHD_EXIT_OK };
 	struct store_opts so = {
 		.conninfo = cfg->pg_conninfo,
@@ -894,7 +982,7 @@ int daemon_run(const struct config *cfg)
 	}
 	loop_timer_init(d.loop, &d.tick, on_tick, &d);
 	loop_timer_init(d.loop, &d.soon, on_scan_timer, &d);
-	loop_timer_init(d.loop, &d.lease, on_scan_timer, &d);
+	loop_timer_init(d.loop, &d.lease, on_lease_timer, &d);
 	loop_timer_init(d.loop, &d.ackflush, on_ackflush_timer, &d);
 	loop_timer_arm(&d.tick, cfg->scan_interval_ms);
 	metrics_stats_init(&d.st);
@@ -947,5 +1035,6 @@ int daemon_run(const struct config *cfg)
 	ack_batch_free(d.acks);
 	ratelimit_free(d.rl);
 	xbuf_free(&d.out);
+	free(d.fan_dev);
 	return d.exit_code;
 }

@@ -4,6 +4,7 @@
  * PGresult into the typed callbacks of store.h; nothing else sees libpq. */
 #include "store.h"
 
+#include <errno.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@ struct req {
 	store_claim_fn claim_cb;
 	store_nums_fn nums_cb;
 	store_rows_fn rows_cb;
+	store_fanout_fn fan_cb;
 	void *ud;
 };
 
@@ -70,6 +72,8 @@ static void req_fail(struct req *r)
 		r->nums_cb(r->ud, -1, NULL, 0);
 	else if (r->rows_cb)
 		r->rows_cb(r->ud, -1, NULL, 0, 0);
+	else if (r->fan_cb)
+		r->fan_cb(r->ud, -1, 0, NULL, 0);
 }
 
 static void queue_push(struct store *st, struct req *r, int front)
@@ -117,6 +121,45 @@ static void watch(struct store *st, uint32_t events)
 	} else if (loop_io_update(st->loop, &st->io, events) < 0) {
 		store_drop(st, "epoll update failed");
 	}
+}
+
+/* Parse the text form of a Postgres bigint[] ("{1,2,3}", "{}"). *out is
+ * malloc'd (NULL when empty). -1 on malformed text or OOM. */
+static int pg_int_array_parse(const char *s, int64_t **out, size_t *n)
+{
+	size_t cap = 1;
+	int64_t *v;
+
+	*out = NULL;
+	*n = 0;
+	if (*s++ != '{')
+		return -1;
+	if (*s == '}')
+		return 0;
+	for (const char *p = s; *p; p++)
+		cap += *p == ',';
+	v = malloc(cap * sizeof *v);
+	if (!v)
+		return -1;
+	for (;;) {
+		char *end;
+		errno = 0;
+		long long x = strtoll(s, &end, 10);
+		if (end == s || errno || *n == cap) {
+			free(v);
+			return -1;
+		}
+		v[(*n)++] = x;
+		if (*end == '}')
+			break;
+		if (*end != ',') {
+			free(v);
+			return -1;
+		}
+		s = end + 1;
+	}
+	*out = v;
+	return 0;
 }
 
 static int claim_row_cmp(const void *a, const void *b)
@@ -185,6 +228,16 @@ static void complete(struct store *st, PGresult *res)
 			r->claim_cb(r->ud, 0, rows, (size_t)n);
 			free(rows);
 		}
+	} else if (r->kind == REQ_STMT && r->fan_cb) {
+		long touched = PQntuples(res) > 0 ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+		const char *arr = PQntuples(res) > 0 && !PQgetisnull(res, 0, 1) ? PQgetvalue(res, 0, 1) : "{}";
+		int64_t *devs = NULL;
+		size_t ndev = 0;
+		if (pg_int_array_parse(arr, &devs, &ndev) < 0)
+			req_fail(r);
+		else
+			r->fan_cb(r->ud, 0, touched, devs, ndev);
+		free(devs);
 	} else if (r->kind == REQ_STMT && r->rows_cb) {
 		size_t nr = (size_t)PQntuples(res), nc = (size_t)PQnfields(res);
 		int64_t *v = nr && nc ? calloc(nr * nc, sizeof *v) : NULL;
@@ -470,7 +523,7 @@ void store_free(struct store *st)
 /* Queue a statement. Parameters are copied; NULL stays SQL NULL. */
 static int submit_any(struct store *st, enum stmt_id s, const char *const *params,
                       store_count_fn ccb, store_claim_fn kcb, store_nums_fn ncb,
-                      store_rows_fn rcb, void *ud)
+                      store_rows_fn rcb, store_fanout_fn fcb, void *ud)
 {
 	struct req *r;
 
@@ -492,6 +545,7 @@ static int submit_any(struct store *st, enum stmt_id s, const char *const *param
 	r->claim_cb = kcb;
 	r->nums_cb = ncb;
 	r->rows_cb = rcb;
+	r->fan_cb = fcb;
 	r->ud = ud;
 	queue_push(st, r, 0);
 	store_pump(st);
@@ -501,16 +555,16 @@ static int submit_any(struct store *st, enum stmt_id s, const char *const *param
 static int submit(struct store *st, enum stmt_id s, const char *const *params,
                   store_count_fn ccb, store_claim_fn kcb, void *ud)
 {
-	return submit_any(st, s, params, ccb, kcb, NULL, NULL, ud);
+	return submit_any(st, s, params, ccb, kcb, NULL, NULL, NULL, ud);
 }
 
 #define I64(buf, v) (snprintf(buf, sizeof buf, "%lld", (long long)(v)), buf)
 
-int store_fanout(struct store *st, long limit, long chunk, store_count_fn cb, void *ud)
+int store_fanout(struct store *st, long limit, long chunk, store_fanout_fn cb, void *ud)
 {
 	char a[24], b[24];
 	const char *p[] = { I64(a, limit), I64(b, chunk) };
-	return submit(st, S_FANOUT, p, cb, NULL, ud);
+	return submit_any(st, S_FANOUT, p, NULL, NULL, NULL, NULL, cb, ud);
 }
 
 int store_claim(struct store *st, const char *instance, long limit, uint32_t lease_ms,
@@ -557,17 +611,18 @@ int store_sweep(struct store *st, long max_attempts, store_nums_fn cb, void *ud)
 {
 	char a[24];
 	const char *p[] = { I64(a, max_attempts) };
-	return submit_any(st, S_SWEEP, p, NULL, NULL, cb, NULL, ud);
+	return submit_any(st, S_SWEEP, p, NULL, NULL, cb, NULL, NULL, ud);
 }
 
 int store_health(struct store *st, store_nums_fn cb, void *ud)
 {
-	return submit_any(st, S_HEALTH, NULL, NULL, NULL, cb, NULL, ud);
+	return submit_any(st, S_HEALTH, NULL, NULL, NULL, cb, NULL, NULL, ud);
 }
 
-int store_wake(struct store *st, int listening, store_count_fn cb, void *ud)
+int store_wake(struct store *st, int listening, uint32_t lease_ms, store_count_fn cb, void *ud)
 {
-	const char *p[] = { listening ? "true" : "false" };
+	char a[24];
+	const char *p[] = { listening ? "true" : "false", I64(a, lease_ms) };
 	return submit(st, S_WAKE, p, cb, NULL, ud);
 }
 
@@ -645,7 +700,7 @@ int store_ack_batch(struct store *st, const int64_t *notif, const int64_t *devic
 
 	if (a && b && c) {
 		const char *p[] = { a, b, c };
-		rc = submit_any(st, S_ACK_BATCH, p, NULL, NULL, NULL, cb, ud);
+		rc = submit_any(st, S_ACK_BATCH, p, NULL, NULL, NULL, cb, NULL, ud);
 	}
 	free(a);
 	free(b);

@@ -57,9 +57,13 @@ typedef void (*store_rows_fn)(void *ud, int err, const int64_t *v, size_t nrows,
  * memory (the callback is then never called). If the query itself fails or
  * the connection drops, the callback gets err = -1 and n = 0. */
 
-/* Expand due notifications into ledger rows (push.fanout): up to `limit`
- * notifications, `chunk` devices each. n = notifications touched. */
-int store_fanout(struct store *st, long limit, long chunk, store_count_fn cb, void *ud);
+/* Fan-out result: notifications taken, and the online devices that got new
+ * queued rows (borrowed for the call; may repeat). */
+typedef void (*store_fanout_fn)(void *ud, int err, long touched, const int64_t *devices,
+                                size_t ndevices);
+/* Expand due notifications into ledger rows (push.fanout_devices): up to
+ * `limit` notifications, `chunk` devices each. */
+int store_fanout(struct store *st, long limit, long chunk, store_fanout_fn cb, void *ud);
 /* Claim up to `limit` deliveries for online devices (queued, or sent with an
  * expired lease), at most `window` in flight per device, fewer than
  * `max_attempts` sends so far; mark them sent under this instance with a
@@ -95,8 +99,9 @@ int store_sweep(struct store *st, long max_attempts, store_nums_fn cb, void *ud)
 /* push.queue_health: v = {awaiting_fanout, queued, in_flight, failed, expired,
  * devices_online, devices_registered, oldest_queued_s}. */
 int store_health(struct store *st, store_nums_fn cb, void *ud);
-/* Tell producers' trigger whether to NOTIFY (xpushd idle) or not (busy). */
-int store_wake(struct store *st, int listening, store_count_fn cb, void *ud);
+/* Tell producers' trigger whether to NOTIFY (xpushd idle, for lease_ms unless
+ * renewed) or not (busy). */
+int store_wake(struct store *st, int listening, uint32_t lease_ms, store_count_fn cb, void *ud);
 /* n = ms until the next scheduled notification is due, -1 if none. */
 int store_next_due(struct store *st, store_count_fn cb, void *ud);
 /* The row can never be delivered (e.g. text XML cannot carry): failed, with reason. */

@@ -62,8 +62,11 @@ struct stmt_def {
 	"   'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') END"
 
 static const struct stmt_def stmts[S_COUNT] = {
-	/* Expansion into ledger rows lives in SQL (push.fanout, schema 002). */
-	[S_FANOUT] = { "xp_fanout", 2, RES_FIRST, "SELECT push.fanout($1::int, $2::int)" },
+	/* Expansion into ledger rows lives in SQL (push.fanout_devices, schema
+	 * 005): the number of notifications taken and the online devices that
+	 * got new queued rows, as a bigint[] (claimed for those only). */
+	[S_FANOUT] = { "xp_fanout", 2, RES_ROWS,
+	"SELECT touched, devices FROM push.fanout_devices($1::int, $2::int)" },
 
 	/* Claim deliveries for online devices: due, unexpired, under the attempt
 	 * limit, at most $5 in flight per device, high priority first, then by id.
@@ -271,8 +274,12 @@ static const struct stmt_def stmts[S_COUNT] = {
 	" SELECT (SELECT count(*) FROM exp), (SELECT count(*) FROM fl)" },
 
 	/* Producers' trigger NOTIFYs only while xpushd says it is idle. */
-	[S_WAKE] = { "xp_wake", 1, RES_CMD,
-	"UPDATE push.wakeup SET listening = $1::boolean WHERE listening <> $1::boolean" },
+	/* Idle (NOTIFY me) under a lease of $2 ms that xpushd renews, or busy. A
+	 * stopped xpushd's lease runs out and producers stop NOTIFYing (005). */
+	[S_WAKE] = { "xp_wake", 2, RES_CMD,
+	"UPDATE push.wakeup SET listening = $1::boolean,"
+	" listening_until = CASE WHEN $1::boolean"
+	"  THEN now() + make_interval(secs => $2::double precision / 1000) END" },
 
 	/* Milliseconds until the next scheduled notification is due or the next
 	 * lease on the wire (a notification or a retract, of any instance) runs

@@ -16,6 +16,7 @@
 # and XPUSH_COMPONENT_PORT of that server; XPUSH_PROSODY_* and
 # XPUSH_EJABBERD_* name each server's own ports, config, log and pid, and stack_add_user,
 # stack_server_down/up act on the selected server. So one e2e test runs against either.
+# XPUSH_PG_EXTRA_CONF: more lines for postgresql.conf (scripts/bench loads pg_stat_statements).
 #
 #   stack_start STATE [BUILD_DIR]    build the stack, write STATE/env (sourceable)
 #   stack_stop STATE                 stop what stack_start started (idempotent)
@@ -158,6 +159,7 @@ shared_buffers = 64MB
 timezone = 'UTC'
 log_timezone = 'UTC'
 log_min_messages = warning
+${XPUSH_PG_EXTRA_CONF:-}
 EOF
 	runuser -u postgres -- "$pgbin/pg_ctl" -D "$STACK_PGDATA" -l "$STACK_PGLOG" -w -t 60 start \
 		>"$state/pg_ctl.log" 2>&1 ||
