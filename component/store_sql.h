@@ -27,20 +27,35 @@ struct stmt_def {
  * Candidates are chosen without locks, then locked with SKIP LOCKED and
  * re-checked, so two instances never send the same row under the same lease.
  * One fencing token per claim. */
+/* A candidate row's notification is due and unexpired (ttl 0: first attempt only). */
+#define CLAIM_DUE \
+	"     AND (n.not_before IS NULL OR n.not_before <= now())" \
+	"     AND CASE WHEN n.ttl_seconds = 0 THEN d.attempts = 0" \
+	"         ELSE push.expiry(n.created_at, n.ttl_seconds, n.expires_at) > now() END"
+
+/* A device's next rows come from its queue in claim order (deliveries_queue,
+ * schema 005: high priority first, then by id) and from its sent rows whose
+ * lease ran out (at most a window of them): only the rows taken are read. */
 #define CLAIM_FROM_PD \
 	" tok AS (SELECT nextval('push.lease_tokens') AS t)," \
 	" cand AS (SELECT c.notification_id, c.device_id FROM pd" \
 	"  JOIN push.devices v ON v.id = pd.id" \
 	"  CROSS JOIN LATERAL (SELECT count(*)::int AS n FROM push.deliveries s" \
 	"   WHERE s.device_id = v.id AND s.state = 'sent' AND s.lease_until >= now()) b" \
-	"  CROSS JOIN LATERAL (SELECT d.notification_id, d.device_id FROM push.deliveries d" \
-	"   JOIN push.notifications n ON n.id = d.notification_id" \
-	"   WHERE d.device_id = v.id AND d.state IN ('queued', 'sent')" \
-	"    AND (d.state = 'queued' OR d.lease_until < now()) AND d.attempts < $4::int" \
-	"    AND (n.not_before IS NULL OR n.not_before <= now())" \
-	"    AND CASE WHEN n.ttl_seconds = 0 THEN d.attempts = 0" \
-	"        ELSE push.expiry(n.created_at, n.ttl_seconds, n.expires_at) > now() END" \
-	"   ORDER BY (n.priority = 'high') DESC, d.notification_id LIMIT $5::int - b.n) c" \
+	"  CROSS JOIN LATERAL (SELECT q.notification_id, q.device_id FROM (" \
+	"   (SELECT d.notification_id, d.device_id, d.high FROM push.deliveries d" \
+	"    JOIN push.notifications n ON n.id = d.notification_id" \
+	"    WHERE d.device_id = v.id AND d.state = 'queued' AND d.attempts < $4::int" \
+	CLAIM_DUE \
+	"    ORDER BY d.high DESC, d.notification_id LIMIT $5::int - b.n)" \
+	"   UNION ALL" \
+	"   (SELECT d.notification_id, d.device_id, d.high FROM push.deliveries d" \
+	"    JOIN push.notifications n ON n.id = d.notification_id" \
+	"    WHERE d.device_id = v.id AND d.state = 'sent' AND d.lease_until < now()" \
+	"     AND d.attempts < $4::int" \
+	CLAIM_DUE \
+	"    ORDER BY d.high DESC, d.notification_id LIMIT $5::int - b.n)) q" \
+	"   ORDER BY q.high DESC, q.notification_id LIMIT $5::int - b.n) c" \
 	"  WHERE v.online AND v.full_jid IS NOT NULL AND v.unregistered_at IS NULL" \
 	"   AND b.n < $5::int" \
 	"  LIMIT $2::int)," \

@@ -19,7 +19,20 @@
 --    renews the lease while it is idle (component/daemon.c). NULL means no lease (listening
 --    until changed), the behaviour of 002.
 --
+-- 4. The claim took a device's next rows by ranking every pending row of the device (join with
+--    the notification for its priority, then sort): ~240 us per claimed row in B1, and O(backlog
+--    per device). Ledger rows now carry their notification's priority (`high`, set at fan-out)
+--    and the queue of a device is an index in claim order (deliveries_queue), so the claim reads
+--    only the rows it takes.
+--
 -- push.fanout() keeps its signature and meaning (the number of notifications taken).
+
+ALTER TABLE push.deliveries ADD COLUMN high boolean NOT NULL DEFAULT false;
+UPDATE push.deliveries d SET high = true
+FROM push.notifications n
+WHERE n.id = d.notification_id AND n.priority = 'high' AND d.state IN ('queued', 'sent');
+CREATE INDEX deliveries_queue ON push.deliveries (device_id, high DESC, notification_id)
+    WHERE state = 'queued';
 
 CREATE FUNCTION push.fanout_devices(lim integer, chunk integer,
                                     OUT touched integer, OUT devices bigint[])
@@ -59,7 +72,7 @@ BEGIN
         SELECT x.* FROM unnest(batch) b(id) JOIN push.notifications x ON x.id = b.id
         WHERE x.fanned_out_at IS NULL AND x.to_jid IS NOT NULL AND x.collapse_key IS NULL),
     f AS (
-        SELECT nn.id AS nid, d.id AS dev, d.online, nn.ttl_seconds,
+        SELECT nn.id AS nid, d.id AS dev, d.online, nn.ttl_seconds, nn.priority = 'high' AS high,
                count(d.id) OVER (PARTITION BY nn.id) AS per_n
         FROM nn LEFT JOIN push.devices d
           ON d.app = nn.app AND lower(d.jid) = lower(nn.to_jid) AND d.unregistered_at IS NULL
@@ -70,10 +83,11 @@ BEGIN
          AND (nn.tags_all IS NULL OR d.tags @> nn.tags_all)
          AND (nn.tags_none IS NULL OR NOT d.tags && nn.tags_none)),
     ins AS (
-        INSERT INTO push.deliveries (notification_id, device_id, state, last_error)
+        INSERT INTO push.deliveries (notification_id, device_id, state, last_error, high)
         SELECT f.nid, f.dev,
                CASE WHEN f.ttl_seconds = 0 AND NOT f.online THEN 'expired' ELSE 'queued' END,
-               CASE WHEN f.ttl_seconds = 0 AND NOT f.online THEN 'offline at send time (ttl 0)' END
+               CASE WHEN f.ttl_seconds = 0 AND NOT f.online THEN 'offline at send time (ttl 0)' END,
+               f.high
         FROM f WHERE f.dev IS NOT NULL AND f.per_n < chunk
         ORDER BY f.nid, f.dev
         ON CONFLICT DO NOTHING RETURNING 1),
@@ -98,11 +112,12 @@ BEGIN
     LOOP
         WITH f AS (SELECT * FROM push.fanout_targets(n, chunk)),
         ins AS (
-            INSERT INTO push.deliveries (notification_id, device_id, state, last_error)
+            INSERT INTO push.deliveries (notification_id, device_id, state, last_error, high)
             SELECT n.id, f.id,
                    CASE WHEN n.ttl_seconds = 0 AND NOT f.online THEN 'expired' ELSE 'queued' END,
                    CASE WHEN n.ttl_seconds = 0 AND NOT f.online
-                        THEN 'offline at send time (ttl 0)' END
+                        THEN 'offline at send time (ttl 0)' END,
+                   n.priority = 'high'
             FROM f ON CONFLICT DO NOTHING RETURNING 1),
         sup AS (
             UPDATE push.deliveries o SET state = 'superseded',
