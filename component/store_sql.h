@@ -24,8 +24,10 @@ struct stmt_def {
 /* The claim after its device list pd(id): each device online with a free
  * slot gives its due, unexpired rows under the attempt limit, at most its free
  * slots of the window $5, high priority first, then by id; $2 rows at most.
- * Candidates are chosen without locks, then locked with SKIP LOCKED and
- * re-checked, so two instances never send the same row under the same lease.
+ * Candidates are chosen without locks, then locked by their row address (a
+ * TID scan: joined by key, the planner once scanned every pending row per
+ * candidate) with SKIP LOCKED and re-checked, so two instances never send the
+ * same row under the same lease (a row updated meanwhile has moved: skipped).
  * One fencing token per claim. */
 /* A candidate row's notification is due and unexpired (ttl 0: first attempt only). */
 #define CLAIM_DUE \
@@ -33,35 +35,38 @@ struct stmt_def {
 	"     AND CASE WHEN n.ttl_seconds = 0 THEN d.attempts = 0" \
 	"         ELSE push.expiry(n.created_at, n.ttl_seconds, n.expires_at) > now() END"
 
-/* A device's next rows come from its queue in claim order (deliveries_queue,
+/* Each step is driven from the device list, one index probe per device (the
+ * LIMIT 1 keeps the planner from joining push.devices another way: on stale
+ * statistics it compared every online device with every listed one, B1). A
+ * device's next rows come from its queue in claim order (deliveries_queue,
  * schema 005: high priority first, then by id) and from its sent rows whose
  * lease ran out (at most a window of them): only the rows taken are read. */
 #define CLAIM_FROM_PD \
 	" tok AS (SELECT nextval('push.lease_tokens') AS t)," \
-	" cand AS (SELECT c.notification_id, c.device_id FROM pd" \
-	"  JOIN push.devices v ON v.id = pd.id" \
+	" cand AS (SELECT c.tid FROM pd" \
+	"  CROSS JOIN LATERAL (SELECT v.id FROM push.devices v WHERE v.id = pd.id" \
+	"   AND v.online AND v.full_jid IS NOT NULL AND v.unregistered_at IS NULL LIMIT 1) v" \
 	"  CROSS JOIN LATERAL (SELECT count(*)::int AS n FROM push.deliveries s" \
 	"   WHERE s.device_id = v.id AND s.state = 'sent' AND s.lease_until >= now()) b" \
-	"  CROSS JOIN LATERAL (SELECT q.notification_id, q.device_id FROM (" \
-	"   (SELECT d.notification_id, d.device_id, d.high FROM push.deliveries d" \
+	"  CROSS JOIN LATERAL (SELECT q.tid FROM (" \
+	"   (SELECT d.ctid AS tid, d.notification_id, d.high FROM push.deliveries d" \
 	"    JOIN push.notifications n ON n.id = d.notification_id" \
 	"    WHERE d.device_id = v.id AND d.state = 'queued' AND d.attempts < $4::int" \
 	CLAIM_DUE \
 	"    ORDER BY d.high DESC, d.notification_id LIMIT $5::int - b.n)" \
 	"   UNION ALL" \
-	"   (SELECT d.notification_id, d.device_id, d.high FROM push.deliveries d" \
+	"   (SELECT d.ctid AS tid, d.notification_id, d.high FROM push.deliveries d" \
 	"    JOIN push.notifications n ON n.id = d.notification_id" \
 	"    WHERE d.device_id = v.id AND d.state = 'sent' AND d.lease_until < now()" \
 	"     AND d.attempts < $4::int" \
 	CLAIM_DUE \
 	"    ORDER BY d.high DESC, d.notification_id LIMIT $5::int - b.n)) q" \
 	"   ORDER BY q.high DESC, q.notification_id LIMIT $5::int - b.n) c" \
-	"  WHERE v.online AND v.full_jid IS NOT NULL AND v.unregistered_at IS NULL" \
-	"   AND b.n < $5::int" \
+	"  WHERE b.n < $5::int" \
 	"  LIMIT $2::int)," \
 	" locked AS (SELECT d.notification_id, d.device_id FROM push.deliveries d" \
-	"  JOIN cand c ON c.notification_id = d.notification_id AND c.device_id = d.device_id" \
-	"  WHERE d.state = 'queued' OR (d.state = 'sent' AND d.lease_until < now())" \
+	"  WHERE d.ctid = ANY (ARRAY(SELECT tid FROM cand))" \
+	"   AND (d.state = 'queued' OR (d.state = 'sent' AND d.lease_until < now()))" \
 	"  FOR UPDATE OF d SKIP LOCKED)" \
 	" UPDATE push.deliveries d SET state = 'sent', attempts = d.attempts + 1," \
 	"  sent_at = now(), updated_at = now(), lease_owner = $1, lease_token = tok.t," \

@@ -39,38 +39,47 @@ CREATE FUNCTION push.fanout_devices(lim integer, chunk integer,
 LANGUAGE plpgsql AS $$
 DECLARE
     n push.notifications%ROWTYPE;
-    batch bigint[];
+    batch push.notifications[];   -- the locked rows themselves: never looked up again
+    closed bigint[];
+    fast bigint[];                -- taken by the set-based statement
     got integer;
     last_dev bigint;
     more bigint[];
 BEGIN
     touched := 0;
     devices := '{}';
-    SELECT array_agg(id ORDER BY id) INTO batch FROM (
-        SELECT id FROM push.notifications
+    -- The batch, locked, with the rows' contents (they cannot change while locked). Later
+    -- statements read this array instead of finding the rows again by id: a join of the ids
+    -- with push.notifications was planned, on stale statistics, as a scan of every pending
+    -- notification (B1).
+    SELECT array_agg(x ORDER BY x.id),
+           array_agg(x.id) FILTER (WHERE x.retracted_at IS NOT NULL
+               OR (x.ttl_seconds IS DISTINCT FROM 0
+                   AND push.expiry(x.created_at, x.ttl_seconds, x.expires_at) <= now()))
+    INTO batch, closed FROM (
+        SELECT * FROM push.notifications
         WHERE fanned_out_at IS NULL AND (not_before IS NULL OR not_before <= now())
-        ORDER BY id LIMIT lim FOR UPDATE SKIP LOCKED) due;
+        ORDER BY id LIMIT lim FOR UPDATE SKIP LOCKED) x;
     IF batch IS NULL THEN
         RETURN;
     END IF;
     touched := cardinality(batch);
+    closed := coalesce(closed, '{}');
 
     -- Retracted or expired before fan-out: closed with the reason, nobody targeted.
-    UPDATE push.notifications x SET fanned_out_at = now(),
-        target_count = coalesce(x.target_count, 0),
-        fanout_note = CASE WHEN x.retracted_at IS NOT NULL THEN 'retracted before fan-out'
-                           ELSE 'expired before fan-out' END
-    FROM unnest(batch) b(id)
-    WHERE x.id = b.id
-      AND (x.retracted_at IS NOT NULL
-           OR (x.ttl_seconds IS DISTINCT FROM 0
-               AND push.expiry(x.created_at, x.ttl_seconds, x.expires_at) <= now()));
+    IF cardinality(closed) > 0 THEN
+        UPDATE push.notifications x SET fanned_out_at = now(),
+            target_count = coalesce(x.target_count, 0),
+            fanout_note = CASE WHEN x.retracted_at IS NOT NULL THEN 'retracted before fan-out'
+                               ELSE 'expired before fan-out' END
+        WHERE x.id = ANY (closed);
+    END IF;
 
     -- One JID (optionally one device, alias, tags), no collapse key: the whole batch at once,
     -- as in 004. The devices online at fan-out that got a queued row are returned.
     WITH nn AS (
-        SELECT x.* FROM unnest(batch) b(id) JOIN push.notifications x ON x.id = b.id
-        WHERE x.fanned_out_at IS NULL AND x.to_jid IS NOT NULL AND x.collapse_key IS NULL),
+        SELECT x.* FROM unnest(batch) x
+        WHERE x.id <> ALL (closed) AND x.to_jid IS NOT NULL AND x.collapse_key IS NULL),
     f AS (
         SELECT nn.id AS nid, d.id AS dev, d.online, nn.ttl_seconds, nn.priority = 'high' AS high,
                count(d.id) OVER (PARTITION BY nn.id) AS per_n
@@ -101,13 +110,16 @@ BEGIN
             fanned_out_at = now()
         FROM agg WHERE x.id = agg.nid
         RETURNING 1)
-    SELECT coalesce(array_agg(DISTINCT f.dev), '{}') INTO devices
-    FROM f WHERE f.dev IS NOT NULL AND f.per_n < chunk AND f.online;
+    SELECT coalesce(array_agg(DISTINCT f.dev) FILTER (WHERE f.dev IS NOT NULL AND f.online), '{}'),
+           coalesce(array_agg(DISTINCT f.nid), '{}')
+    INTO devices, fast
+    FROM f WHERE f.per_n < chunk;
 
-    -- Everything else, one notification at a time, exactly as in 002/004.
+    -- Everything else (alias, tags, broadcast, collapse keys, a JID with `chunk` devices or
+    -- more), one notification at a time, exactly as in 002/004.
     FOR n IN
-        SELECT x.* FROM unnest(batch) b(id) JOIN push.notifications x ON x.id = b.id
-        WHERE x.fanned_out_at IS NULL
+        SELECT x.* FROM unnest(batch) x
+        WHERE x.id <> ALL (closed) AND x.id <> ALL (fast)
         ORDER BY x.id
     LOOP
         WITH f AS (SELECT * FROM push.fanout_targets(n, chunk)),
