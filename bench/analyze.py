@@ -262,6 +262,27 @@ def section_b2(raw, out, meta, R, summary, md, pfx="", server="Prosody"):
         svg = gnuplot(out, pfx + "b2_latency", script, {"_br": cdf(br), "_xr": cdf(xr), "_xa": cdf(xa)})
         if svg:
             md.append("![B2%s latency CDF](%s)\n" % (tag, svg))
+        pgss_table(raw, R, md, pfx + "b2", "xpush's part of B2")
+
+
+def pgss_table(raw, R, md, name, what):
+    """The statements of one phase by Postgres execution time (scripts/bench pgss_dump)."""
+    pgss = rows(os.path.join(raw, name + "_pgss.txt"), sep="\t")
+    pushes = float(R.get(name + "_pgss_pushes", 0) or 0)
+    if not (pgss and pushes):
+        return
+    md.append("pg_stat_statements over %s (%s pushes; `track = all`, so the statements inside "
+              "`push.fanout_devices()` appear beside the call that runs them and their time is "
+              "counted twice): the statements by total execution time.\n" % (what, fmt(pushes, 0)))
+    md.append("| total ms | us per push | calls | rows | statement |")
+    md.append("|---|---|---|---|---|")
+    for x in pgss[:10]:
+        if len(x) < 5:
+            continue
+        q = re.sub(r"\s+", " ", x[4])[:110].replace("|", "\\|")
+        md.append("| %s | %s | %s | %s | `%s` |" % (fmt(float(x[0]), 0),
+                  fmt(float(x[0]) * 1000 / pushes, 1), x[1], x[2], q))
+    md.append("")
 
 
 def report(raw, out):
@@ -471,20 +492,7 @@ def report(raw, out):
             md.append("```")
             md.extend(user)
             md.append("```\n")
-        pgss = rows(os.path.join(raw, "b7_pgss.txt"), sep="\t")
-        pushes = float(R.get("b7_pgss_pushes", 0) or 0)
-        if pgss and pushes:
-            md.append("pg_stat_statements over the same round (%s pushes; `track = all`, so the "
-                      "statements inside `push.fanout_devices()` appear beside the call that runs "
-                      "them and time is counted twice there): the statements by total execution "
-                      "time.\n" % fmt(pushes, 0))
-            md.append("| total ms | us per push | calls | rows | statement |")
-            md.append("|---|---|---|---|---|")
-            for x in pgss[:10]:
-                q = re.sub(r"\s+", " ", x[4])[:110].replace("|", "\\|")
-                md.append("| %s | %s | %s | %s | `%s` |" % (fmt(float(x[0]), 0),
-                          fmt(float(x[0]) * 1000 / pushes, 1), x[1], x[2], q))
-            md.append("")
+        pgss_table(raw, R, md, "b7", "the same round")
 
     # The same B1 and B2 through ejabberd (scripts/bench --ejabberd)
     if os.path.exists(os.path.join(raw, "ej_b1_base_1.txt")):
