@@ -299,7 +299,9 @@ def report(raw, out):
     if "b3_notrigger_c1_tps" in R:
         md.append("## B3: producer INSERT rate with and without xpush's trigger\n")
         md.append("pgbench, `-M prepared`, one single-row INSERT per transaction (a target nobody "
-                  "registered), %s s per run, xpushd stopped for the first four columns. *busy*: "
+                  "registered), %s s per run after a CHECKPOINT, two rounds with the configurations "
+                  "alternating, each figure the better of its two runs; xpushd stopped for the first "
+                  "four columns. *busy*: "
                   "trigger on, `push.wakeup.listening = false` (xpushd working: no NOTIFY). *stopped*: "
                   "trigger on, `listening = true` but its lease (`listening_until`) has run out, as "
                   "after an idle xpushd stopped or crashed: no NOTIFY. *idle*: trigger on, `listening = "

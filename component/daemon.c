@@ -637,7 +637,7 @@ static void on_acks_done(void *ud, int err, const int64_t *v, size_t nrows, size
 	struct daemon *d = b->d;
 	const struct config *c = d->cfg;
 	uint64_t now = loop_now_ms();
-	size_t nacked = 0;
+	size_t nacked = 0, nrefill = 0;  /* acks recorded; their devices with queued rows */
 
 	d->acks_sent = NULL;
 	if (err) {
@@ -647,22 +647,27 @@ static void on_acks_done(void *ud, int err, const int64_t *v, size_t nrows, size
 			int64_t ms = i < nrows && ncols ? v[i * ncols] : -1;
 			if (ms >= 0) {
 				d->st.acked++;
+				nacked++;
 				metrics_observe_latency(&d->st, ms);
-				b->dev[nacked++] = b->dev[i];  /* the devices to refill */
+				/* The devices to refill: those with rows waiting (an empty
+				 * queue gets new rows from fan-out, which claims for them). */
+				if (ncols < 2 || v[i * ncols + 1] != 0)
+					b->dev[nrefill++] = b->dev[i];
 			} else {
 				d->st.acks_refused++;
 				(void)ratelimit_take(d->rl, b->bare[i], now);
 			}
 		}
 	}
-	if (nacked > 0) {
+	if (nacked > 0)
 		FAULT_POINT("after_ack_commit");
+	if (nrefill > 0) {
 		/* Slots in these devices' windows are free: fill them now, without a
 		 * scan (a scan probes every online device). */
 		if (store_claim_devices(d->store, c->instance_id, c->batch_size, c->ack_timeout_ms,
-		                        c->max_attempts, c->device_window, b->dev, nacked,
+		                        c->max_attempts, c->device_window, b->dev, nrefill,
 		                        on_refilled, d) < 0)
-			loop_timer_arm_min(&d->soon, 0);
+			scan_full(d);
 	}
 	ack_batch_free(b);
 	if (d->acks && d->acks->n)

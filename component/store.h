@@ -86,7 +86,8 @@ int store_ack(struct store *st, int64_t notif, int64_t device_row, const char *b
               int retract, store_count_fn cb, void *ud);
 /* n acks in one statement and one commit: ack i is (notif[i], device_row[i])
  * from bare_jid[i], as store_ack() without retract. The arrays are copied.
- * One row per ack in order: v[i] = latency in ms, or -1 if refused. */
+ * One row per ack in order: {latency in ms or -1 if refused, 1 if the device
+ * has queued rows}. */
 int store_ack_batch(struct store *st, const int64_t *notif, const int64_t *device_row,
                     const char *const *bare_jid, size_t n, store_rows_fn cb, void *ud);
 /* IQ error from full_jid: device offline; the row (or retract) back to

@@ -156,7 +156,8 @@ static const struct stmt_def stmts[S_COUNT] = {
 
 	/* Many acks in one statement, one commit (store_ack_batch): S_ACK for
 	 * each element of the arrays. One row per element, in order: its latency
-	 * in ms, or -1 if refused. Duplicates count as acks (acks + count). */
+	 * in ms, or -1 if refused, and whether the device has queued rows (its
+	 * refill is claimed only then). Duplicates count as acks (acks + count). */
 	[S_ACK_BATCH] = { "xp_ack_batch", 3, RES_ROWS,
 	"WITH a AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[])"
 	"  WITH ORDINALITY AS a(nid, dev, jid, i)),"
@@ -170,7 +171,9 @@ static const struct stmt_def stmts[S_COUNT] = {
 	"   AND lower(v.jid) = g.ljid AND n.id = d.notification_id"
 	"  RETURNING d.notification_id, d.device_id, g.ljid,"
 	"   (extract(epoch FROM clock_timestamp() - n.created_at) * 1000)::bigint AS ms)"
-	" SELECT coalesce(u.ms, -1) FROM a LEFT JOIN u ON u.notification_id = a.nid"
+	" SELECT coalesce(u.ms, -1),"
+	"  EXISTS (SELECT 1 FROM push.deliveries q WHERE q.device_id = a.dev AND q.state = 'queued')::int"
+	" FROM a LEFT JOIN u ON u.notification_id = a.nid"
 	"  AND u.device_id = a.dev AND u.ljid = lower(a.jid) ORDER BY a.i" },
 
 	[S_RETRACT_ACK] = { "xp_retract_ack", 3, RES_FIRST,
