@@ -176,13 +176,13 @@ def section_b1(raw, out, meta, R, summary, md, pfx="", server="Prosody"):
                 fmt(r.get("xp_rate", float("nan")) / r["base_rate"], 2), r.get("xp_retries", "n/a")))
         md.append("## B1%s: throughput against the baseline\n" % tag)
         md.append("Each round: the baseline component (bench/basesend) sends %s notification IQs "
-                  "per device to the same %s logged-in devices through the same Prosody, at most "
+                  "per device to the same %s logged-in devices through the same %s, at most "
                   "%s unacked per device; then bench/producer INSERTs the same number of "
                   "notifications (one per device per round, %s-row INSERT ... SELECT "
                   "transactions) and xpushd delivers them with `device_window = %s`. xpush's time "
                   "runs from the first COMMIT to the last `acked_at` in the ledger; the baseline's "
                   "from its first send to its last ack.\n"
-                  % (meta_num(meta, "b1_per"), ndev, meta_num(meta, "window"),
+                  % (meta_num(meta, "b1_per"), ndev, server, meta_num(meta, "window"),
                      "1000", meta_num(meta, "window")))
         md.extend(t)
         md.append("")
