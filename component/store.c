@@ -47,6 +47,7 @@ struct store {
 	int inflight;
 	PGresult *result;          /* first result of the request in flight */
 	size_t qlen;
+	int acks;                  /* the acks session (store_opts.acks_session) */
 };
 
 static void store_drop(struct store *st, const char *why);
@@ -188,7 +189,7 @@ static void complete(struct store *st, PGresult *res)
 	}
 	if (r->kind == REQ_LISTEN && ok) {
 		st->state = ST_READY;
-		log_info("postgres ready", NULL);
+		log_info("postgres ready", "session=%s", st->acks ? "acks" : "main");
 		if (st->ev.on_ready)
 			st->ev.on_ready(st->ud);
 	} else if (r->kind == REQ_STMT && !ok) {
@@ -324,7 +325,9 @@ static void store_pump(struct store *st)
 		                   stmts[r->stmt].nparams, NULL);
 		break;
 	case REQ_LISTEN:
-		rc = PQsendQuery(st->conn, "LISTEN xpush");
+		/* The last step of the session's set-up: ready when it completes. */
+		rc = PQsendQuery(st->conn, st->acks ? "SET application_name = 'xpushd-acks'"
+		                                    : "LISTEN xpush");
 		break;
 	case REQ_STMT:
 		rc = PQsendQueryPrepared(st->conn, stmts[r->stmt].name, r->nparams,
@@ -466,7 +469,8 @@ static void store_drop(struct store *st, const char *why)
 	}
 	st->state = ST_DOWN;
 	delay = backoff_next(&st->bo, (uint32_t)random());
-	log_warn("postgres connection lost", "error=%s retry_ms=%u", log_q(why), delay);
+	log_warn("postgres connection lost", "error=%s retry_ms=%u session=%s", log_q(why), delay,
+	         st->acks ? "acks" : "main");
 	loop_timer_arm(&st->retry, delay);
 	while (list) {
 		struct req *r = list;
@@ -486,6 +490,7 @@ struct store *store_new(struct loop *l, const struct store_opts *o,
 
 	if (!st)
 		return NULL;
+	st->acks = o->acks_session;
 	st->conninfo = strdup(o->conninfo ? o->conninfo : "");
 	if (!st->conninfo) {
 		free(st);

@@ -22,6 +22,9 @@ struct store_events {
 struct store_opts {
 	const char *conninfo;
 	uint32_t reconnect_min_ms, reconnect_max_ms;
+	/* 0: the main session (LISTENs, on_notify); 1: a second session for the
+	 * device acks (no LISTEN; application_name "xpushd-acks"). */
+	int acks_session;
 };
 
 /* Connects asynchronously at once. NULL on OOM. Strings are copied. */

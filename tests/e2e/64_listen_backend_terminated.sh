@@ -18,15 +18,16 @@ await_xpushd_ready xpushd
 start_device phone lena lena-phone
 await_device_online phone lena lena-phone
 
-# xpushd's backend: a client backend on this database that is not a psql session.
+# xpushd's main backend (the one that LISTENs): a client backend on this database that is
+# neither a psql session nor xpushd's acks session.
 xpushd_backend() {
 	sql "SELECT pid FROM pg_stat_activity WHERE datname = current_database()
-		AND backend_type = 'client backend' AND application_name <> 'psql'
+		AND backend_type = 'client backend' AND application_name NOT IN ('psql', 'xpushd-acks')
 		AND pid <> pg_backend_pid()"
 }
 pg_ready_count() {
 	local n
-	n=$(grep -c 'msg="postgres ready"' "$T_DIR/xpushd.log" 2>/dev/null) || true
+	n=$(grep -c 'msg="postgres ready" session=main' "$T_DIR/xpushd.log" 2>/dev/null) || true
 	echo "${n:-0}"
 }
 pg_ready_at_least() { (($(pg_ready_count) >= $1)); }
@@ -51,7 +52,7 @@ for k in 1 2 3; do
 	assert_eq t "$(sql "SELECT pg_terminate_backend($pid)")" "pg_terminate_backend of xpushd's backend $pid"
 	wait_for 15 "xpushd to reconnect and LISTEN again (termination $k)" pg_ready_at_least $((before + 1))
 	# The reason, as libpq said it (it was once read after PQfinish freed it: garbage).
-	grep -a 'msg="postgres connection lost"' "$T_DIR/xpushd.log" | tail -n 1 |
+	grep -a 'msg="postgres connection lost".*session=main' "$T_DIR/xpushd.log" | tail -n 1 |
 		grep -qE 'error="(server closed the connection|FATAL|terminating connection)' ||
 		fail "xpushd did not log a readable reason for the lost session: $(grep -a 'connection lost' "$T_DIR/xpushd.log" | tail -n 1)"
 	log "termination $k: xpushd reconnected, $(ledger_count "state = 'acked'") acked so far"
