@@ -1,12 +1,10 @@
-/* daemon: the decisions of xpushd.
- *
- * Work flows one way: a scan (on start, on every component or Postgres
- * (re)connect, on NOTIFY, on a device coming online, on a slow timer) runs
- * fan-out (notifications -> ledger rows) then claim (ledger rows -> stanzas).
- * Only one scan runs at a time; a request during a scan sets scan_again.
- * The ledger in Postgres is the only state that matters: this file keeps
- * flags and counters, never a copy of a delivery. */
+/* daemon: the decisions of xpushd: stanzas from devices (register, presence,
+ * acks written in batches on their own session), connection events and the
+ * loop. Scanning the ledger (fan-out, claims, sending) lives in scan.c.
+ * The ledger in Postgres is the only state that matters: xpushd keeps flags
+ * and counters, never a copy of a delivery. */
 #include "daemon.h"
+#include "daemon_int.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -31,60 +29,6 @@
  * again after ack_timeout_ms): device windows bound them far below it. */
 #define ACK_PENDING_MAX 65536
 
-enum scan_step { SC_IDLE, SC_RECLAIM, SC_SWEEP, SC_FANOUT, SC_CLAIM, SC_RETRACT, SC_WAKE, SC_DUE };
-
-struct daemon {
-	const struct config *cfg;
-	struct loop *loop;
-	struct store *store;
-	/* Device acks run on a session of their own: on the main one they waited
-	 * behind fan-out and claims, ~30% of that session's time in B2. */
-	struct store *ackstore;
-	struct component *comp;
-	struct loop_timer tick;      /* slow periodic scan */
-	struct loop_timer soon;      /* "scan again now" and scheduled pushes */
-	struct loop_timer lease;     /* re-send what was not acked in time */
-	struct loop_timer health;    /* refresh the Postgres gauges of /metrics */
-	struct loop_timer ackflush;  /* write the acks of this loop turn */
-	struct ack_batch *acks;      /* acks waiting for the next batch */
-	struct ack_batch *acks_sent; /* the batch in the store (one at a time) */
-	struct metrics *metrics;
-	struct stanza_limits lim;
-	struct ratelimit *rl;
-	uint64_t throttle_log_ms;    /* last "throttled" log line: at most one a second */
-	enum scan_step step;
-	int scan_again, need_reclaim, found_work, backpressure;
-	/* The claim over every online device runs when asked for since the last
-	 * complete one (start, reconnect, presence, leases running out, the
-	 * periodic scan); otherwise a scan claims for the devices its fan-out
-	 * just gave rows (fan_dev). Counters, so a request made while a full
-	 * claim is running is not lost when it completes. */
-	uint64_t full_want, full_have, full_started;
-	int claim_full;              /* the claim in flight is the full one */
-	/* Retracts are claimed when asked for: by NOTIFY (push.retract sends one
-	 * whatever the flag) and by every full scan (leases of sent retracts). */
-	uint64_t retract_want, retract_have, retract_started;
-	int64_t *fan_dev;            /* online devices with new rows (this scan) */
-	size_t fan_n, fan_cap;
-	int listening;               /* what push.wakeup says: -1 unknown */
-	uint64_t wake_ms;            /* when the idle lease was last written */
-	uint64_t last_sweep_ms;
-	int exit_code;
-	struct xbuf out;             /* scratch for encoding one stanza */
-	struct xp_stats st;
-};
-
-/* Device acks, written to the ledger in one statement and one commit per
- * batch (store_ack_batch) instead of one each: a commit per ack capped B1 at
- * the WAL flush rate. At most one batch is in the store; acks arriving
- * meanwhile form the next one. */
-struct ack_batch {
-	struct daemon *d;
-	size_t n, cap;
-	int64_t *notif, *dev;
-	char **bare;
-};
-
 /* Context of a request whose reply goes back to a device. */
 struct reply_ctx {
 	struct daemon *d;
@@ -92,10 +36,7 @@ struct reply_ctx {
 	int unregister;
 };
 
-static void scan(struct daemon *d);
-static void scan_full(struct daemon *d);
-
-static void send_buf(struct daemon *d)
+void send_buf(struct daemon *d)
 {
 	if (d->out.len && component_send(d->comp, d->out.data, d->out.len) < 0)
 		log_debug("send skipped: component not ready", NULL);
@@ -140,350 +81,6 @@ static struct reply_ctx *reply_ctx_new(struct daemon *d, const struct stanza_in 
 		return NULL;
 	}
 	return r;
-}
-
-/* --- scanning -------------------------------------------------------------
- * One scan is a chain of queries, one in flight at a time:
- *   reclaim (after a restart or reconnect) -> sweep (at most 1/s) -> fan-out
- *   -> claim (repeated while batches come back full) -> retracts -> wake flag
- *   -> next scheduled push.
- * Each callback records what it found and calls scan_advance(). */
-
-static void scan_advance(struct daemon *d);
-
-static void scan_abort(struct daemon *d)
-{
-	/* A query failed (the store logs why and reconnects; on_store_ready rescans). */
-	d->step = SC_IDLE;
-}
-
-static void scan_finish(struct daemon *d)
-{
-	d->step = SC_IDLE;
-	if (d->backpressure) {
-		/* The server reads slower than Postgres claims: let the socket drain. */
-		d->backpressure = 0;
-		loop_timer_arm_min(&d->soon, 20);
-	} else if (d->found_work || d->scan_again) {
-		loop_timer_arm_min(&d->soon, 0);
-	}
-	d->scan_again = 0;
-}
-
-static void send_notification(struct daemon *d, const struct claim_row *r)
-{
-	struct notif_out o = {
-		.from = d->cfg->component_jid, .to = r->full_jid,
-		.notif_id = r->notif_id, .device_row = r->device_row, .token = r->token,
-		.app = r->app, .priority = r->priority, .created = r->created,
-		.expires = r->expires, .collapse = r->collapse,
-		.title = r->title, .body = r->body, .uri = r->uri, .payload = r->payload,
-	};
-	int rc;
-
-	xbuf_reset(&d->out);
-	rc = stanza_encode_notification(&d->out, &o);
-	if (rc == -2) {
-		/* Text XML cannot carry: retrying would never succeed. */
-		log_error("notification cannot be encoded", "notif=%lld device=%lld",
-		          (long long)r->notif_id, (long long)r->device_row);
-		if (store_fail(d->store, r->notif_id, r->device_row, r->token,
-		               "text holds characters XML cannot carry", NULL, NULL) < 0)
-			log_warn("could not mark failed", "notif=%lld", (long long)r->notif_id);
-		return;
-	}
-	if (rc < 0) {
-		log_error("out of memory encoding notification", NULL);
-		return;
-	}
-	log_debug("notification sent", "notif=%lld device=%lld attempt=%d token=%lld to=%s",
-	          (long long)r->notif_id, (long long)r->device_row, r->attempts,
-	          (long long)r->token, log_q(r->full_jid));
-	send_buf(d);
-	d->st.sent++;
-	if (r->attempts > 1)
-		d->st.retried++;
-}
-
-static void send_claimed(struct daemon *d, const struct claim_row *rows, size_t n)
-{
-	if (n > 0)
-		FAULT_POINT("after_claim");      /* claimed (sent in SQL), nothing on the wire */
-	for (size_t i = 0; i < n; i++) {
-		send_notification(d, &rows[i]);
-		FAULT_POINT("after_send");       /* on the wire, ack not yet seen */
-	}
-	if (n > 0)
-		loop_timer_arm_min(&d->lease, d->cfg->ack_timeout_ms + 50);
-}
-
-/* The refill of the devices whose acks were just recorded (outside the scan). */
-static void on_refilled(void *ud, int err, const struct claim_row *rows, size_t n)
-{
-	struct daemon *d = ud;
-
-	if (err)
-		return;  /* the store logs why; the next scan claims those rows */
-	send_claimed(d, rows, n);
-	if (n == d->cfg->batch_size)
-		scan_full(d);  /* more devices freed slots than one claim takes */
-}
-
-static void on_claimed(void *ud, int err, const struct claim_row *rows, size_t n)
-{
-	struct daemon *d = ud;
-
-	if (err) {
-		scan_abort(d);
-		return;
-	}
-	/* Claimed rows alone are no reason to scan again: what a partial batch
-	 * left behind is waiting for acks, and each ack batch refills its own
-	 * devices (on_refilled). Rescanning here probed every online device after
-	 * every ack batch. */
-	send_claimed(d, rows, n);
-	if (n == d->cfg->batch_size && component_is_ready(d->comp)) {
-		/* More may be waiting than one claim takes: go on with the full claim. */
-		if (!d->claim_full)
-			d->full_want++;
-		d->fan_n = 0;
-		if (component_outbuf_len(d->comp) < d->cfg->max_outbuf_bytes) {
-			scan_advance(d);  /* stay on SC_CLAIM: claim the next batch */
-			return;
-		}
-		d->backpressure = 1;
-	} else if (d->claim_full) {
-		d->full_have = d->full_started;  /* a complete pass over the online devices */
-	}
-	d->step = SC_RETRACT;
-	scan_advance(d);
-}
-
-static void on_retracts_claimed(void *ud, int err, const struct claim_row *rows, size_t n)
-{
-	struct daemon *d = ud;
-
-	if (err) {
-		scan_abort(d);
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		xbuf_reset(&d->out);
-		if (stanza_encode_retract(&d->out, d->cfg->component_jid, rows[i].full_jid,
-		                          rows[i].notif_id, rows[i].device_row, rows[i].token) == 0) {
-			log_debug("retract sent", "notif=%lld device=%lld", (long long)rows[i].notif_id,
-			          (long long)rows[i].device_row);
-			send_buf(d);
-			d->st.retracts++;
-		}
-	}
-	if (n > 0) {
-		d->found_work = 1;
-		loop_timer_arm_min(&d->lease, d->cfg->ack_timeout_ms + 50);
-	}
-	if (n < d->cfg->batch_size)
-		d->retract_have = d->retract_started;
-	d->step = SC_WAKE;
-	scan_advance(d);
-}
-
-static void on_scan_count(void *ud, int err, long n)
-{
-	struct daemon *d = ud;
-
-	if (err) {
-		scan_abort(d);
-		return;
-	}
-	switch (d->step) {
-	case SC_RECLAIM:
-		d->need_reclaim = 0;
-		if (n > 0)
-			log_info("requeued deliveries sent before a restart or reconnect", "rows=%ld", n);
-		d->step = SC_SWEEP;
-		break;
-	case SC_WAKE:
-		d->listening = !d->found_work;
-		/* Set the flag, then look once more: a producer that read the old
-		 * flag may have committed just before it changed. */
-		if (d->listening)
-			d->scan_again = 1;
-		d->step = SC_DUE;
-		break;
-	case SC_DUE:
-		/* A scheduled push or a lease running out: the full claim then. */
-		if (n >= 0)
-			loop_timer_arm_min(&d->lease, (uint64_t)n + 5);
-		scan_finish(d);
-		return;
-	default:
-		scan_abort(d);
-		return;
-	}
-	scan_advance(d);
-}
-
-static void on_fanned(void *ud, int err, long touched, const int64_t *dev, size_t n)
-{
-	struct daemon *d = ud;
-
-	if (err) {
-		scan_abort(d);
-		return;
-	}
-	if (touched > 0) {
-		log_debug("fanned out", "notifications=%ld online_devices=%zu", touched, n);
-		d->found_work = 1;
-	}
-	d->fan_n = 0;
-	if (n > d->cfg->batch_size) {
-		d->full_want++;  /* more devices than one claim takes: visit them all */
-	} else if (n > 0) {
-		if (n > d->fan_cap) {
-			int64_t *p = realloc(d->fan_dev, n * sizeof *p);
-			if (!p) {
-				d->full_want++;
-				n = 0;
-			} else {
-				d->fan_dev = p;
-				d->fan_cap = n;
-			}
-		}
-		if (n > 0)
-			memcpy(d->fan_dev, dev, n * sizeof *dev);
-		d->fan_n = n;
-	}
-	d->step = SC_CLAIM;
-	scan_advance(d);
-}
-
-static void on_swept(void *ud, int err, const int64_t *v, size_t n)
-{
-	struct daemon *d = ud;
-
-	if (err || n < 2) {
-		scan_abort(d);
-		return;
-	}
-	if (v[0] > 0 || v[1] > 0)
-		log_info("deliveries ended by the sweep", "expired=%lld failed=%lld", (long long)v[0],
-		         (long long)v[1]);
-	d->st.expired += (uint64_t)v[0];
-	d->st.failed += (uint64_t)v[1];
-	d->step = SC_FANOUT;
-	scan_advance(d);
-}
-
-static void scan_advance(struct daemon *d)
-{
-	const struct config *c = d->cfg;
-	int rc = 0;
-
-	for (;;) {
-		switch (d->step) {
-		case SC_IDLE:
-			return;
-		case SC_RECLAIM:
-			rc = store_reclaim(d->store, c->instance_id, on_scan_count, d);
-			break;
-		case SC_SWEEP:
-			if (loop_now_ms() - d->last_sweep_ms < 1000) {
-				d->step = SC_FANOUT;
-				continue;
-			}
-			d->last_sweep_ms = loop_now_ms();
-			rc = store_sweep(d->store, c->max_attempts, on_swept, d);
-			break;
-		case SC_FANOUT:
-			rc = store_fanout(d->store, c->batch_size, c->fanout_chunk, on_fanned, d);
-			break;
-		case SC_CLAIM:
-			d->claim_full = d->full_want != d->full_have;
-			if (d->claim_full) {
-				d->full_started = d->full_want;
-				rc = store_claim(d->store, c->instance_id, c->batch_size, c->ack_timeout_ms,
-				                 c->max_attempts, c->device_window, on_claimed, d);
-			} else if (d->fan_n > 0) {
-				rc = store_claim_devices(d->store, c->instance_id, c->batch_size,
-				                         c->ack_timeout_ms, c->max_attempts, c->device_window,
-				                         d->fan_dev, d->fan_n, on_claimed, d);
-			} else {
-				d->step = SC_RETRACT;
-				continue;
-			}
-			break;
-		case SC_RETRACT:
-			if (d->retract_want == d->retract_have) {
-				d->step = SC_WAKE;
-				continue;
-			}
-			d->retract_started = d->retract_want;
-			rc = store_claim_retracts(d->store, c->instance_id, c->batch_size,
-			                          c->ack_timeout_ms, on_retracts_claimed, d);
-			break;
-		case SC_WAKE:
-			/* Idle: renew the lease well before it runs out (the periodic
-			 * scan comes every scan_interval_ms; the lease is three of them). */
-			if (d->listening == !d->found_work &&
-			    !(d->listening && loop_now_ms() - d->wake_ms >= c->scan_interval_ms / 2)) {
-				d->step = SC_DUE;
-				continue;
-			}
-			d->wake_ms = loop_now_ms();
-			rc = store_wake(d->store, !d->found_work, 3 * c->scan_interval_ms, on_scan_count, d);
-			break;
-		case SC_DUE:
-			if (d->found_work) {
-				scan_finish(d);
-				return;
-			}
-			rc = store_next_due(d->store, on_scan_count, d);
-			break;
-		}
-		if (rc < 0)
-			scan_abort(d);
-		return;
-	}
-}
-
-static void scan(struct daemon *d)
-{
-	if (!store_is_ready(d->store) || !component_is_ready(d->comp))
-		return;
-	if (d->step != SC_IDLE) {
-		d->scan_again = 1;
-		return;
-	}
-	d->found_work = 0;
-	d->step = d->need_reclaim ? SC_RECLAIM : SC_SWEEP;
-	scan_advance(d);
-}
-
-static void scan_full(struct daemon *d)
-{
-	d->full_want++;
-	d->retract_want++;
-	scan(d);
-}
-
-static void on_tick(struct loop_timer *t)
-{
-	struct daemon *d = t->ud;
-
-	loop_timer_arm(&d->tick, d->cfg->scan_interval_ms);
-	scan_full(d);
-}
-
-/* "Scan again now" (new work, backpressure): fan-out and its devices. */
-static void on_scan_timer(struct loop_timer *t)
-{
-	scan(t->ud);
-}
-
-/* Leases running out, scheduled pushes: every online device. */
-static void on_lease_timer(struct loop_timer *t)
-{
-	scan_full(t->ud);
 }
 
 /* --- stanza handling ---------------------------------------------------- */
@@ -669,7 +266,7 @@ static void on_acks_done(void *ud, int err, const int64_t *v, size_t nrows, size
 		 * scan (a scan probes every online device). */
 		if (store_claim_devices(d->store, c->instance_id, c->batch_size, c->ack_timeout_ms,
 		                        c->max_attempts, c->device_window, b->dev, nrefill,
-		                        on_refilled, d) < 0)
+		                        scan_on_refilled, d) < 0)
 			scan_full(d);
 	}
 	ack_batch_free(b);
@@ -997,9 +594,9 @@ int daemon_run(const struct config *cfg)
 		log_error("cannot create event loop", NULL);
 		return XPUSHD_EXIT_RUNTIME;
 	}
-	loop_timer_init(d.loop, &d.tick, on_tick, &d);
-	loop_timer_init(d.loop, &d.soon, on_scan_timer, &d);
-	loop_timer_init(d.loop, &d.lease, on_lease_timer, &d);
+	loop_timer_init(d.loop, &d.tick, scan_on_tick, &d);
+	loop_timer_init(d.loop, &d.soon, scan_on_soon, &d);
+	loop_timer_init(d.loop, &d.lease, scan_on_lease, &d);
 	loop_timer_init(d.loop, &d.ackflush, on_ackflush_timer, &d);
 	loop_timer_arm(&d.tick, cfg->scan_interval_ms);
 	metrics_stats_init(&d.st);
