@@ -6,17 +6,17 @@
 --    added latency was ~110 ms (B2) and a broadcast to 100k registered devices probed the 5,000
 --    online ones once per chunk of 1,000 (B6: 23 s). push.fanout_devices() returns, beside the
 --    number of notifications it took, the online devices that received new queued rows, and
---    xpushd claims for those only (store_sql.h S_FANOUT_DEVICES, S_CLAIM_DEVICES). The claim
+--    xpushd claims for those only (store_sql.h S_FANOUT, S_CLAIM_DEVICES). The claim
 --    over all online devices still runs on start, reconnect, presence, lease expiry and the
 --    periodic scan.
 -- 2. The batch was matched with `id = ANY (batch)`: when the plan is a scan of the pending
 --    notifications (a generic plan made while the table was small), every row is compared with
 --    every id of the batch (perf: ExecEvalScalarArrayOp + int8eq, 30% of the backend's samples
---    in B1). The batch is now joined as a set.
+--    in B1). The locked batch is now kept as an array of its rows and never looked up again.
 -- 3. push.wakeup.listening_until: the trigger NOTIFYs only while xpushd's lease on "idle" runs.
 --    A stopped or crashed xpushd left `listening` true, and every producer commit then took
 --    NOTIFY's cluster-wide commit lock (B3: 0.62 of the INSERT rate at 16 producers). xpushd
---    renews the lease while it is idle (component/daemon.c). NULL means no lease (listening
+--    renews the lease while it is idle (component/scan.c). NULL means no lease (listening
 --    until changed), the behaviour of 002.
 --
 -- 4. The claim took a device's next rows by ranking every pending row of the device (join with
