@@ -265,8 +265,7 @@ static void on_acks_done(void *ud, int err, const int64_t *v, size_t nrows, size
 		/* Slots in these devices' windows are free: fill them now, without a
 		 * scan (a scan probes every online device). */
 		if (store_claim_devices(d->store, c->instance_id, c->batch_size, c->ack_timeout_ms,
-		                        c->max_attempts, c->device_window, b->dev, nrefill,
-		                        scan_on_refilled, d) < 0)
+		                        c->device_window, b->dev, nrefill, scan_on_refilled, d) < 0)
 			scan_full(d);
 	}
 	ack_batch_free(b);
@@ -301,6 +300,30 @@ static void on_nack_done(void *ud, int err, long n)
 	 * ack, or another instance took the row): a stale write, refused. */
 	if (!err && n == 0)
 		log_info("stale nack refused: the row has moved on", NULL);
+}
+
+/* A probe's answer: the session is alive (its unacked rows took a strike)
+ * or gone (the device is offline, its rows requeued). Either way the claim
+ * may go on for it. */
+static void on_probe_alive_done(void *ud, int err, const int64_t *v, size_t n)
+{
+	struct daemon *d = ud;
+
+	if (err || n < 2)
+		return;
+	if (v[1] > 0)
+		log_warn("deliveries failed: a live session did not ack them", "rows=%lld",
+		         (long long)v[1]);
+	d->st.failed += (uint64_t)v[1];
+	if (v[0] > 0)
+		scan_full(d);
+}
+
+static void on_probe_gone_done(void *ud, int err, long n)
+{
+	(void)ud;
+	if (!err && n > 0)
+		log_info("probed session gone: device offline, its sends requeued", NULL);
 }
 
 static void on_unavailable_done(void *ud, int err, long n)
@@ -367,7 +390,8 @@ static void on_stanza(void *ud, const struct xnode *st)
 	/* Acks and bounces of our own ids are free while they are valid (a device
 	 * draining a backlog acks fast); a refused one is charged afterwards
 	 * (on_ack_done), and a JID out of tokens is not heard at all. */
-	if (!((in.kind == STANZA_ACK || in.kind == STANZA_NACK)
+	if (!((in.kind == STANZA_ACK || in.kind == STANZA_NACK || in.kind == STANZA_PROBE_ALIVE
+	       || in.kind == STANZA_PROBE_GONE)
 	      ? ratelimit_check(d->rl, bare, loop_now_ms())
 	      : ratelimit_take(d->rl, bare, loop_now_ms()))) {
 		uint64_t now = loop_now_ms();
@@ -382,8 +406,9 @@ static void on_stanza(void *ud, const struct xnode *st)
 			            "rate_per_jid: too many requests, slow down");
 		return;
 	}
+	/* Device acks wait in their own bounded batch for their own session. */
 	if (store_queue_len(d->store) >= d->cfg->max_db_queue && in.kind != STANZA_PING &&
-	    in.kind != STANZA_DISCO_INFO) {
+	    in.kind != STANZA_DISCO_INFO && !(in.kind == STANZA_ACK && !in.retract)) {
 		/* Postgres is behind: refuse work we would only queue without bound. */
 		if (is_request(&in))
 			reply_error(d, in.from, in.id, "wait", "resource-constraint",
@@ -447,6 +472,22 @@ static void on_stanza(void *ud, const struct xnode *st)
 		               in.error_condition ? in.error_condition : "error", in.retract,
 		               on_nack_done, d) < 0)
 			log_warn("nack not recorded: database unavailable", NULL);
+		break;
+	case STANZA_PROBE_ALIVE:
+		d->st.probes_alive++;
+		log_debug("probe answered", "device=%lld from=%s", (long long)in.device_row,
+		          log_q(in.from));
+		if (store_probe_alive(d->store, in.device_row, in.from, in.token, d->cfg->max_attempts,
+		                      on_probe_alive_done, d) < 0)
+			log_warn("probe answer not recorded: database unavailable", NULL);
+		break;
+	case STANZA_PROBE_GONE:
+		d->st.probes_gone++;
+		log_info("probe bounced", "device=%lld from=%s condition=%s", (long long)in.device_row,
+		         log_q(in.from), log_q(in.error_condition));
+		if (store_probe_gone(d->store, in.device_row, in.from, in.token,
+		                     "device gone (its probe bounced)", on_probe_gone_done, d) < 0)
+			log_warn("probe bounce not recorded: database unavailable", NULL);
 		break;
 	case STANZA_PING:
 		xbuf_reset(&d->out);
@@ -512,7 +553,7 @@ static void on_health(void *ud, int err, const int64_t *v, size_t n)
 {
 	struct xp_stats *s = &((struct daemon *)ud)->st;
 
-	if (err || n < 8)
+	if (err || n < 10)
 		return;
 	s->awaiting_fanout = v[0];
 	s->queued = v[1];
@@ -522,6 +563,8 @@ static void on_health(void *ud, int err, const int64_t *v, size_t n)
 	s->devices_online = v[5];
 	s->devices_registered = v[6];
 	s->oldest_queued_s = v[7];
+	s->stuck = v[8];
+	s->devices_silent = v[9];
 }
 
 static void on_health_timer(struct loop_timer *t)

@@ -16,7 +16,9 @@
 struct component;
 struct ratelimit;
 
-enum scan_step { SC_IDLE, SC_RECLAIM, SC_SWEEP, SC_FANOUT, SC_CLAIM, SC_RETRACT, SC_WAKE, SC_DUE };
+enum scan_step {
+	SC_IDLE, SC_RECLAIM, SC_SWEEP, SC_PROBE, SC_FANOUT, SC_CLAIM, SC_RETRACT, SC_WAKE, SC_DUE
+};
 
 struct daemon {
 	const struct config *cfg;
@@ -54,6 +56,7 @@ struct daemon {
 	int listening;               /* what push.wakeup says: -1 unknown */
 	uint64_t wake_ms;            /* when the idle lease was last written */
 	uint64_t last_sweep_ms;
+	int sweep_pending;           /* a lease or probe ran out: sweep as soon as allowed */
 	int exit_code;
 	struct xbuf out;             /* scratch for encoding one stanza */
 	struct xp_stats st;

@@ -19,6 +19,7 @@ void metrics_stats_init(struct xp_stats *s)
 	memset(s, 0, sizeof *s);
 	s->awaiting_fanout = s->queued = s->in_flight = s->db_failed = s->db_expired = -1;
 	s->devices_online = s->devices_registered = s->oldest_queued_s = -1;
+	s->stuck = s->devices_silent = -1;
 }
 
 void metrics_observe_latency(struct xp_stats *s, int64_t latency_ms)
@@ -65,6 +66,11 @@ int metrics_render(const struct xp_stats *s, struct xbuf *o)
 	TRY(counter(o, "xpush_unregistrations_total", "Device unregistrations.", s->unregisters));
 	TRY(counter(o, "xpush_bad_requests_total", "Malformed or over-limit requests refused.", s->bad_requests));
 	TRY(counter(o, "xpush_throttled_total", "Stanzas refused by rate_per_jid.", s->throttled));
+	TRY(counter(o, "xpush_probes_total", "Pings sent to sessions whose sends went unacked.", s->probes));
+	TRY(counter(o, "xpush_probes_alive_total", "Probes answered: the session is alive.", s->probes_alive));
+	TRY(counter(o, "xpush_probes_gone_total", "Probes bounced: the session is gone.", s->probes_gone));
+	TRY(counter(o, "xpush_devices_silenced_total", "Devices made silent: a probe went unanswered.", s->silenced));
+	TRY(counter(o, "xpush_deliveries_requeued_total", "Sent rows requeued by the sweep without a strike.", s->requeued));
 	TRY(counter(o, "xpush_xmpp_connects_total", "Component handshakes completed.", s->xmpp_connects));
 	TRY(counter(o, "xpush_postgres_connects_total", "Postgres sessions established.", s->pg_connects));
 	TRY(gauge(o, "xpush_xmpp_connected", "1 if the component stream is up.", s->xmpp_up));
@@ -77,6 +83,8 @@ int metrics_render(const struct xp_stats *s, struct xbuf *o)
 	TRY(gauge(o, "xpush_queue_oldest_queued_seconds", "Age of the oldest queued row.", s->oldest_queued_s));
 	TRY(gauge(o, "xpush_devices_online", "Devices online.", s->devices_online));
 	TRY(gauge(o, "xpush_devices_registered", "Devices registered.", s->devices_registered));
+	TRY(gauge(o, "xpush_devices_silent", "Devices offline because a probe went unanswered.", s->devices_silent));
+	TRY(gauge(o, "xpush_queue_stuck", "Queued rows an idle online device has waited more than a minute for (must be 0).", s->stuck));
 	TRY(xbuf_puts(o, "# HELP xpush_delivery_latency_seconds From INSERT to the device's ack recorded.\n"
 	                 "# TYPE xpush_delivery_latency_seconds histogram\n"));
 	for (int i = 0; i < METRICS_LATENCY_BUCKETS; i++) {

@@ -16,6 +16,9 @@ struct xp_stats {
 	uint64_t sent, retried, acked, acks_refused, nacks, retracts, expired, failed;
 	uint64_t registers, unregisters, bad_requests, throttled;
 	uint64_t xmpp_connects, pg_connects;
+	/* probes of sessions whose sends went unacked: pings sent, answered
+	 * (alive), bounced (gone); devices made silent; rows requeued by the sweep */
+	uint64_t probes, probes_alive, probes_gone, silenced, requeued;
 	int xmpp_up, pg_up;
 	/* delivery latency, INSERT to ack recorded */
 	uint64_t latency_buckets[METRICS_LATENCY_BUCKETS + 1];  /* last: +Inf */
@@ -24,6 +27,7 @@ struct xp_stats {
 	/* from push.queue_health; -1 = not known yet */
 	int64_t awaiting_fanout, queued, in_flight, db_failed, db_expired;
 	int64_t devices_online, devices_registered, oldest_queued_s;
+	int64_t stuck, devices_silent;
 };
 
 void metrics_stats_init(struct xp_stats *s);

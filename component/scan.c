@@ -13,9 +13,10 @@
 
 /* --- scanning -------------------------------------------------------------
  * One scan is a chain of queries, one in flight at a time:
- *   reclaim (after a restart or reconnect) -> sweep (at most 1/s) -> fan-out
- *   -> claim (repeated while batches come back full) -> retracts -> wake flag
- *   -> next scheduled push.
+ *   reclaim (after a restart or reconnect) -> sweep (at most 1/s) -> probes
+ *   (pings to sessions whose sends went unacked) -> fan-out -> claim
+ *   (repeated while batches come back full) -> retracts -> wake flag -> next
+ *   scheduled push, lease or probe deadline.
  * Each callback records what it found and calls scan_advance(). */
 
 static void scan_advance(struct daemon *d);
@@ -230,16 +231,52 @@ static void on_swept(void *ud, int err, const int64_t *v, size_t n)
 {
 	struct daemon *d = ud;
 
-	if (err || n < 2) {
+	if (err || n < 4) {
 		scan_abort(d);
 		return;
 	}
-	if (v[0] > 0 || v[1] > 0)
-		log_info("deliveries ended by the sweep", "expired=%lld failed=%lld", (long long)v[0],
-		         (long long)v[1]);
+	if (v[0] > 0)
+		log_info("deliveries expired", "rows=%lld", (long long)v[0]);
+	if (v[1] > 0)
+		log_info("unacked sends requeued: device offline, silent or on a new session",
+		         "rows=%lld", (long long)v[1]);
+	if (v[2] > 0)
+		log_info("devices silent: no answer to a probe; nothing is sent to them until they"
+		         " show life", "devices=%lld", (long long)v[2]);
 	d->st.expired += (uint64_t)v[0];
-	d->st.failed += (uint64_t)v[1];
-	d->step = SC_FANOUT;
+	d->st.requeued += (uint64_t)v[1];
+	d->st.silenced += (uint64_t)v[2];
+	if (v[1] > 0)
+		d->full_want++;  /* requeued rows of online devices (a newer session) */
+	d->step = v[3] > 0 ? SC_PROBE : SC_FANOUT;
+	scan_advance(d);
+}
+
+/* Probes: one ping per device whose sends ran out of lease unacked. */
+static void on_probed(void *ud, int err, const struct claim_row *rows, size_t n)
+{
+	struct daemon *d = ud;
+
+	if (err) {
+		scan_abort(d);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		xbuf_reset(&d->out);
+		if (stanza_encode_probe(&d->out, d->cfg->component_jid, rows[i].full_jid,
+		                        rows[i].device_row, rows[i].token) == 0) {
+			log_info("probing a session with unacked sends", "device=%lld to=%s token=%lld",
+			         (long long)rows[i].device_row, log_q(rows[i].full_jid),
+			         (long long)rows[i].token);
+			send_buf(d);
+			d->st.probes++;
+		}
+	}
+	xbuf_reset(&d->out);
+	if (n > 0)
+		loop_timer_arm_min(&d->lease, d->cfg->ack_timeout_ms + 50);
+	if (n < d->cfg->batch_size)
+		d->step = SC_FANOUT;
 	scan_advance(d);
 }
 
@@ -257,11 +294,20 @@ static void scan_advance(struct daemon *d)
 			break;
 		case SC_SWEEP:
 			if (loop_now_ms() - d->last_sweep_ms < 1000) {
+				/* A lease or probe that ran out is judged by the next sweep. */
+				if (d->sweep_pending)
+					loop_timer_arm_min(&d->lease,
+					                   1000 - (loop_now_ms() - d->last_sweep_ms) + 1);
 				d->step = SC_FANOUT;
 				continue;
 			}
 			d->last_sweep_ms = loop_now_ms();
-			rc = store_sweep(d->store, c->max_attempts, on_swept, d);
+			d->sweep_pending = 0;
+			rc = store_sweep(d->store, on_swept, d);
+			break;
+		case SC_PROBE:
+			rc = store_probe(d->store, c->instance_id, c->batch_size, c->ack_timeout_ms,
+			                 on_probed, d);
 			break;
 		case SC_FANOUT:
 			rc = store_fanout(d->store, c->batch_size, c->fanout_chunk, on_fanned, d);
@@ -271,10 +317,10 @@ static void scan_advance(struct daemon *d)
 			if (d->claim_full) {
 				d->full_started = d->full_want;
 				rc = store_claim(d->store, c->instance_id, c->batch_size, c->ack_timeout_ms,
-				                 c->max_attempts, c->device_window, on_claimed, d);
+				                 c->device_window, on_claimed, d);
 			} else if (d->fan_n > 0) {
 				rc = store_claim_devices(d->store, c->instance_id, c->batch_size,
-				                         c->ack_timeout_ms, c->max_attempts, c->device_window,
+				                         c->ack_timeout_ms, c->device_window,
 				                         d->fan_dev, d->fan_n, on_claimed, d);
 			} else {
 				d->step = SC_RETRACT;
@@ -349,8 +395,12 @@ void scan_on_soon(struct loop_timer *t)
 	scan(t->ud);
 }
 
-/* Leases running out, scheduled pushes: every online device. */
+/* Leases and probes running out, scheduled pushes: the sweep, then every
+ * online device. */
 void scan_on_lease(struct loop_timer *t)
 {
-	scan_full(t->ud);
+	struct daemon *d = t->ud;
+
+	d->sweep_pending = 1;
+	scan_full(d);
 }

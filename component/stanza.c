@@ -136,6 +136,17 @@ int stanza_iq_ref_parse(const char *iq_id, struct iq_ref *out)
 	int64_t n, d, t = 0;
 	int retract;
 
+	if (iq_id && strncmp(iq_id, "xq.", 3) == 0) {
+		if (parse_i64(iq_id + 3, &p, &d) < 0 || *p != '.' || parse_i64(p + 1, &p, &t) < 0
+		    || *p != '\0')
+			return -1;
+		out->retract = 0;
+		out->probe = 1;
+		out->notif_id = 0;
+		out->device_row = d;
+		out->token = t;
+		return 0;
+	}
 	if (!iq_id || (strncmp(iq_id, "xp.", 3) != 0 && strncmp(iq_id, "xr.", 3) != 0))
 		return -1;
 	retract = iq_id[1] == 'r';
@@ -148,6 +159,7 @@ int stanza_iq_ref_parse(const char *iq_id, struct iq_ref *out)
 	if (*p != '\0')
 		return -1;
 	out->retract = retract;
+	out->probe = 0;
 	out->notif_id = n;
 	out->device_row = d;
 	out->token = t;
@@ -158,7 +170,7 @@ int stanza_ack_id_parse(const char *iq_id, int64_t *notif_id, int64_t *device_ro
 {
 	struct iq_ref r;
 
-	if (stanza_iq_ref_parse(iq_id, &r) < 0 || r.retract)
+	if (stanza_iq_ref_parse(iq_id, &r) < 0 || r.retract || r.probe)
 		return -1;
 	if (notif_id)
 		*notif_id = r.notif_id;
@@ -355,7 +367,7 @@ static int decode_iq(const struct xnode *st, const struct limits *l,
 
 	if (streq(out->type, "result")) {
 		if (stanza_iq_ref_parse(out->id, &ref) == 0) {
-			out->kind = STANZA_ACK;
+			out->kind = ref.probe ? STANZA_PROBE_ALIVE : STANZA_ACK;
 			out->notif_id = ref.notif_id;
 			out->device_row = ref.device_row;
 			out->token = ref.token;
@@ -365,7 +377,7 @@ static int decode_iq(const struct xnode *st, const struct limits *l,
 	}
 	if (streq(out->type, "error")) {
 		if (stanza_iq_ref_parse(out->id, &ref) == 0) {
-			out->kind = STANZA_NACK;
+			out->kind = ref.probe ? STANZA_PROBE_GONE : STANZA_NACK;
 			out->notif_id = ref.notif_id;
 			out->device_row = ref.device_row;
 			out->token = ref.token;
@@ -565,6 +577,22 @@ int stanza_encode_retract(struct xbuf *b, const char *from, const char *to, int6
 	TRY(xbuf_puts(b, "><retract xmlns='" XPUSH_NS "'"));
 	TRY(put_attr(b, "id", nid));
 	TRY(xbuf_puts(b, "/></iq>"));
+out:
+	if (rc)
+		xbuf_truncate(b, orig);
+	return rc;
+}
+
+int stanza_encode_probe(struct xbuf *b, const char *from, const char *to, int64_t device_row,
+                        int64_t token)
+{
+	size_t orig = b->len;
+	char iq_id[64];
+	int rc;
+
+	snprintf(iq_id, sizeof iq_id, "xq.%" PRId64 ".%" PRId64, device_row, token);
+	TRY(put_iq_open(b, "get", from, to, iq_id));
+	TRY(xbuf_puts(b, "><ping xmlns='" PING_NS "'/></iq>"));
 out:
 	if (rc)
 		xbuf_truncate(b, orig);

@@ -21,6 +21,8 @@ enum stanza_kind {
 	STANZA_ACK,           /* iq result whose id is a notification id "xp.N.D" */
 	STANZA_NACK,          /* iq error whose id is a notification id */
 	STANZA_PING,          /* iq get XEP-0199 ping: answer with a result */
+	STANZA_PROBE_ALIVE,   /* iq result to our probe "xq.D.T": the session is alive */
+	STANZA_PROBE_GONE,    /* iq error to our probe: the session is gone */
 	STANZA_DISCO_INFO,    /* iq get disco#info: answer with identity+features */
 	STANZA_IQ_UNKNOWN,    /* iq get/set we do not serve: answer service-unavailable */
 	STANZA_HANDSHAKE,     /* <handshake/> from the server: handshake accepted */
@@ -66,10 +68,12 @@ int stanza_decode(const struct xnode *st, const struct stanza_limits *lim,
                   struct stanza_in *out, char *err, size_t errlen);
 
 /* What an xpush IQ id names: "xp.<notif>.<device row>[.<lease token>]" for a
- * notification, "xr.<notif>.<device row>[.<lease token>]" for a retract. The
- * lease token (0 if absent) fences a stale sender's late writes. */
+ * notification, "xr.<notif>.<device row>[.<lease token>]" for a retract,
+ * "xq.<device row>.<probe token>" for a probe of a device's session (a ping;
+ * notif_id 0). The lease token (0 if absent) fences a stale sender's late
+ * writes. */
 struct iq_ref {
-	int retract;
+	int retract, probe;
 	int64_t notif_id, device_row, token;
 };
 /* 0, or -1 unless iq_id is exactly one of those forms with every number in
@@ -105,6 +109,10 @@ int stanza_encode_retract(struct xbuf *b, const char *from, const char *to, int6
 __attribute__((warn_unused_result))
 int stanza_encode_registered(struct xbuf *b, const char *from, const char *to, const char *id,
                              const char *app, const char *device, int unregistered);
+/* <iq type='get' id='xq.D.T'><ping xmlns='urn:xmpp:ping'/></iq>: a probe. */
+__attribute__((warn_unused_result))
+int stanza_encode_probe(struct xbuf *b, const char *from, const char *to, int64_t device_row,
+                        int64_t token);
 /* Empty <iq type='result'/> (ping reply). */
 __attribute__((warn_unused_result))
 int stanza_encode_iq_result(struct xbuf *b, const char *from, const char *to, const char *id);

@@ -48,6 +48,12 @@ struct store {
 	PGresult *result;          /* first result of the request in flight */
 	size_t qlen;
 	int acks;                  /* the acks session (store_opts.acks_session) */
+	/* A submit never calls back: a connection that fails while a request is
+	 * being submitted is dropped from this timer, on the next loop turn (the
+	 * caller has stored what the callback will free by then). */
+	int submitting;
+	struct loop_timer dropt;
+	char drop_why[512];
 };
 
 static void store_drop(struct store *st, const char *why);
@@ -206,7 +212,7 @@ static void complete(struct store *st, PGresult *res)
 				c->notif_id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
 				c->device_row = strtoll(PQgetvalue(res, i, 1), NULL, 10);
 				c->full_jid = V(2);
-				if (r->stmt == S_CLAIM_RETRACT) {
+				if (r->stmt == S_CLAIM_RETRACT || r->stmt == S_PROBE) {
 					c->token = strtoll(PQgetvalue(res, i, 3), NULL, 10);
 					continue;
 				}
@@ -443,6 +449,15 @@ static void on_retry(struct loop_timer *t)
 	start_connect(t->ud);
 }
 
+static void on_deferred_drop(struct loop_timer *t)
+{
+	struct store *st = t->ud;
+	char why[sizeof st->drop_why];
+
+	snprintf(why, sizeof why, "%s", st->drop_why);
+	store_drop(st, why);
+}
+
 /* Fail everything queued, close, and schedule a reconnect. Safe to call from
  * any state; callbacks run after the store is consistent again. */
 static void store_drop(struct store *st, const char *why)
@@ -455,6 +470,14 @@ static void store_drop(struct store *st, const char *why)
 	/* why is often PQerrorMessage(st->conn): copy it before PQfinish frees it. */
 	snprintf(reason, sizeof reason, "%s", why ? why : "");
 	why = reason;
+	if (st->submitting) {
+		if (!st->drop_why[0])
+			snprintf(st->drop_why, sizeof st->drop_why, "%s", reason[0] ? reason : "failed");
+		loop_timer_arm(&st->dropt, 0);
+		return;
+	}
+	st->drop_why[0] = '\0';
+	loop_timer_remove(st->loop, &st->dropt);
 	st->head = st->tail = NULL;
 	st->qlen = 0;
 	st->inflight = 0;
@@ -505,6 +528,7 @@ struct store *store_new(struct loop *l, const struct store_opts *o,
 	st->bo.base_ms = o->reconnect_min_ms;
 	st->bo.cap_ms = o->reconnect_max_ms;
 	loop_timer_init(l, &st->retry, on_retry, st);
+	loop_timer_init(l, &st->dropt, on_deferred_drop, st);
 	start_connect(st);
 	return st;
 }
@@ -515,6 +539,7 @@ void store_free(struct store *st)
 		return;
 	loop_io_unwatch(st->loop, &st->io);
 	loop_timer_remove(st->loop, &st->retry);
+	loop_timer_remove(st->loop, &st->dropt);
 	while (st->head)
 		req_free(queue_pop(st));
 	if (st->result)
@@ -553,7 +578,9 @@ static int submit_any(struct store *st, enum stmt_id s, const char *const *param
 	r->fan_cb = fcb;
 	r->ud = ud;
 	queue_push(st, r, 0);
+	st->submitting = 1;
 	store_pump(st);
+	st->submitting = 0;
 	return 0;
 }
 
@@ -573,11 +600,10 @@ int store_fanout(struct store *st, long limit, long chunk, store_fanout_fn cb, v
 }
 
 int store_claim(struct store *st, const char *instance, long limit, uint32_t lease_ms,
-                long max_attempts, long window, store_claim_fn cb, void *ud)
+                long window, store_claim_fn cb, void *ud)
 {
-	char a[24], b[24], c[24], d[24];
-	const char *p[] = { instance, I64(a, limit), I64(b, lease_ms), I64(c, max_attempts),
-	                    I64(d, window) };
+	char a[24], b[24], d[24];
+	const char *p[] = { instance, I64(a, limit), I64(b, lease_ms), I64(d, window) };
 	return submit(st, S_CLAIM, p, NULL, cb, ud);
 }
 
@@ -612,11 +638,33 @@ int store_nack(struct store *st, int64_t notif, int64_t device_row, int64_t toke
 	return submit(st, retract ? S_RETRACT_NACK : S_NACK, p, cb, NULL, ud);
 }
 
-int store_sweep(struct store *st, long max_attempts, store_nums_fn cb, void *ud)
+int store_sweep(struct store *st, store_nums_fn cb, void *ud)
 {
-	char a[24];
-	const char *p[] = { I64(a, max_attempts) };
-	return submit_any(st, S_SWEEP, p, NULL, NULL, cb, NULL, NULL, ud);
+	return submit_any(st, S_SWEEP, NULL, NULL, NULL, cb, NULL, NULL, ud);
+}
+
+int store_probe(struct store *st, const char *instance, long limit, uint32_t timeout_ms,
+                store_claim_fn cb, void *ud)
+{
+	char a[24], b[24];
+	const char *p[] = { instance, I64(a, limit), I64(b, timeout_ms) };
+	return submit(st, S_PROBE, p, NULL, cb, ud);
+}
+
+int store_probe_alive(struct store *st, int64_t device_row, const char *full_jid, int64_t token,
+                      long max_strikes, store_nums_fn cb, void *ud)
+{
+	char a[24], b[24], c[24];
+	const char *p[] = { I64(a, device_row), full_jid, I64(b, token), I64(c, max_strikes) };
+	return submit_any(st, S_PROBE_ALIVE, p, NULL, NULL, cb, NULL, NULL, ud);
+}
+
+int store_probe_gone(struct store *st, int64_t device_row, const char *full_jid, int64_t token,
+                     const char *reason, store_count_fn cb, void *ud)
+{
+	char a[24], b[24];
+	const char *p[] = { I64(a, device_row), full_jid, I64(b, token), reason };
+	return submit(st, S_PROBE_GONE, p, cb, NULL, ud);
 }
 
 int store_health(struct store *st, store_nums_fn cb, void *ud)
@@ -681,15 +729,14 @@ static char *pg_int_array(const int64_t *v, size_t n)
 }
 
 int store_claim_devices(struct store *st, const char *instance, long limit, uint32_t lease_ms,
-                        long max_attempts, long window, const int64_t *devices, size_t n,
+                        long window, const int64_t *devices, size_t n,
                         store_claim_fn cb, void *ud)
 {
-	char a[24], b[24], c[24], d[24], *ids = pg_int_array(devices, n);
+	char a[24], b[24], d[24], *ids = pg_int_array(devices, n);
 	int rc = -1;
 
 	if (ids) {
-		const char *p[] = { instance, I64(a, limit), I64(b, lease_ms), I64(c, max_attempts),
-		                    I64(d, window), ids };
+		const char *p[] = { instance, I64(a, limit), I64(b, lease_ms), I64(d, window), ids };
 		rc = submit(st, S_CLAIM_DEVICES, p, NULL, cb, ud);
 	}
 	free(ids);

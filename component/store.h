@@ -58,7 +58,8 @@ typedef void (*store_rows_fn)(void *ud, int err, const int64_t *v, size_t nrows,
 
 /* Each returns 0 if queued, or -1 if the store is not ready or out of
  * memory (the callback is then never called). If the query itself fails or
- * the connection drops, the callback gets err = -1 and n = 0. */
+ * the connection drops, the callback gets err = -1 and n = 0. A callback is
+ * never called from inside the submitting call: always from the loop. */
 
 /* Fan-out result: notifications taken, and the online devices that got new
  * queued rows (borrowed for the call; may repeat). */
@@ -67,15 +68,15 @@ typedef void (*store_fanout_fn)(void *ud, int err, long touched, const int64_t *
 /* Expand due notifications into ledger rows (push.fanout_devices): up to
  * `limit` notifications, `chunk` devices each. */
 int store_fanout(struct store *st, long limit, long chunk, store_fanout_fn cb, void *ud);
-/* Claim up to `limit` deliveries for online devices (queued, or sent with an
- * expired lease), at most `window` in flight per device, fewer than
- * `max_attempts` sends so far; mark them sent under this instance with a
- * fresh fencing token and a lease of lease_ms. Rows sorted by notification. */
+/* Claim up to `limit` queued deliveries for online devices that no probe
+ * is running for, at most `window` sent per device; mark them sent under
+ * this instance with a fresh fencing token and a lease of lease_ms. Rows
+ * sorted by notification. */
 int store_claim(struct store *st, const char *instance, long limit, uint32_t lease_ms,
-                long max_attempts, long window, store_claim_fn cb, void *ud);
+                long window, store_claim_fn cb, void *ud);
 /* store_claim() for the n devices in `devices` only (refill after their acks). */
 int store_claim_devices(struct store *st, const char *instance, long limit, uint32_t lease_ms,
-                        long max_attempts, long window, const int64_t *devices, size_t n,
+                        long window, const int64_t *devices, size_t n,
                         store_claim_fn cb, void *ud);
 /* Claim queued retracts (rows carry only ids, full_jid and token). */
 int store_claim_retracts(struct store *st, const char *instance, long limit, uint32_t lease_ms,
@@ -98,10 +99,27 @@ int store_ack_batch(struct store *st, const int64_t *notif, const int64_t *devic
 int store_nack(struct store *st, int64_t notif, int64_t device_row, int64_t token,
                const char *full_jid, const char *reason, int retract,
                store_count_fn cb, void *ud);
-/* Expire and fail by the database's clock. v = {expired, failed}. */
-int store_sweep(struct store *st, long max_attempts, store_nums_fn cb, void *ud);
+/* Judge by the database's clock: unanswered probes make devices silent;
+ * rows past their TTL expire; sent rows whose lease ran out go back to the
+ * queue (device offline, silent, or on a newer session) or wait for a probe.
+ * v = {expired, requeued, silenced devices, rows waiting for a probe}. */
+int store_sweep(struct store *st, store_nums_fn cb, void *ud);
+/* Start probes (XEP-0199 pings) of up to `limit` online devices whose sent
+ * rows' leases ran out; the answer is awaited for timeout_ms. Rows carry the
+ * device id, its full JID and the probe token (notif_id 0). */
+int store_probe(struct store *st, const char *instance, long limit, uint32_t timeout_ms,
+                store_claim_fn cb, void *ud);
+/* A probe answered with a result from full_jid: the session is alive; the
+ * rows it did not ack take a strike (failed at max_strikes). v = {devices
+ * matched, rows failed}. */
+int store_probe_alive(struct store *st, int64_t device_row, const char *full_jid, int64_t token,
+                      long max_strikes, store_nums_fn cb, void *ud);
+/* A probe answered with an error: the device is offline; its sent rows go
+ * back to the queue with reason. n = devices (0: stale). */
+int store_probe_gone(struct store *st, int64_t device_row, const char *full_jid, int64_t token,
+                     const char *reason, store_count_fn cb, void *ud);
 /* push.queue_health: v = {awaiting_fanout, queued, in_flight, failed, expired,
- * devices_online, devices_registered, oldest_queued_s}. */
+ * devices_online, devices_registered, oldest_queued_s, stuck, devices_silent}. */
 int store_health(struct store *st, store_nums_fn cb, void *ud);
 /* Tell producers' trigger whether to NOTIFY (xpushd idle, for lease_ms unless
  * renewed) or not (busy). */

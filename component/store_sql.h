@@ -6,7 +6,8 @@
 enum stmt_id {
 	S_FANOUT, S_CLAIM, S_CLAIM_RETRACT, S_RECLAIM, S_ACK, S_RETRACT_ACK, S_NACK,
 	S_RETRACT_NACK, S_REGISTER, S_UNREGISTER, S_PRESENCE_DEV, S_PRESENCE_JID, S_UNAVAILABLE,
-	S_FAIL, S_SWEEP, S_WAKE, S_NEXT_DUE, S_HEALTH, S_ACK_BATCH, S_CLAIM_DEVICES, S_COUNT
+	S_FAIL, S_SWEEP, S_WAKE, S_NEXT_DUE, S_HEALTH, S_ACK_BATCH, S_CLAIM_DEVICES, S_PROBE,
+	S_PROBE_ALIVE, S_PROBE_GONE, S_COUNT
 };
 
 /* How a statement's result becomes the callback's n: row count, the first
@@ -21,14 +22,17 @@ struct stmt_def {
 	const char *sql;
 };
 
-/* The claim after its device list pd(id): each device online with a free
- * slot gives its due, unexpired rows under the attempt limit, at most its free
- * slots of the window $5, high priority first, then by id; $2 rows at most.
- * Candidates are chosen without locks, then locked by their row address (a
- * TID scan: joined by key, the planner once scanned every pending row per
- * candidate) with SKIP LOCKED and re-checked, so two instances never send the
- * same row under the same lease (a row updated meanwhile has moved: skipped).
- * One fencing token per claim. */
+/* The claim after its device list pd(id): each device online, not being
+ * probed (schema 007: nothing more goes into a session that may be dead until
+ * it answers), with a free slot gives its due, unexpired queued rows, at most
+ * its free slots of the window $4, high priority first, then by id; $2 rows
+ * at most. Every row still `sent` fills a slot, whether its lease runs or ran
+ * out (the sweep judges those: requeue, probe, strike). Candidates are chosen
+ * without locks, then locked by their row address (a TID scan: joined by key,
+ * the planner once scanned every pending row per candidate) with SKIP LOCKED
+ * and re-checked, so two instances never send the same row under the same
+ * lease (a row updated meanwhile has moved: skipped). One fencing token per
+ * claim. How many sends a row had (`attempts`) limits nothing but ttl 0. */
 /* A candidate row's notification is due and unexpired (ttl 0: first attempt only). */
 #define CLAIM_DUE \
 	"     AND (n.not_before IS NULL OR n.not_before <= now())" \
@@ -39,34 +43,24 @@ struct stmt_def {
  * LIMIT 1 keeps the planner from joining push.devices another way: on stale
  * statistics it compared every online device with every listed one, B1). A
  * device's next rows come from its queue in claim order (deliveries_queue,
- * schema 005: high priority first, then by id) and from its sent rows whose
- * lease ran out (at most a window of them): only the rows taken are read. */
+ * schema 005: high priority first, then by id): only the rows taken are read. */
 #define CLAIM_FROM_PD \
 	" tok AS (SELECT nextval('push.lease_tokens') AS t)," \
 	" cand AS (SELECT c.tid FROM pd" \
 	"  CROSS JOIN LATERAL (SELECT v.id FROM push.devices v WHERE v.id = pd.id" \
-	"   AND v.online AND v.full_jid IS NOT NULL AND v.unregistered_at IS NULL LIMIT 1) v" \
+	"   AND v.online AND v.full_jid IS NOT NULL AND v.unregistered_at IS NULL" \
+	"   AND v.probe_until IS NULL LIMIT 1) v" \
 	"  CROSS JOIN LATERAL (SELECT count(*)::int AS n FROM push.deliveries s" \
-	"   WHERE s.device_id = v.id AND s.state = 'sent' AND s.lease_until >= now()) b" \
-	"  CROSS JOIN LATERAL (SELECT q.tid FROM (" \
-	"   (SELECT d.ctid AS tid, d.notification_id, d.high FROM push.deliveries d" \
-	"    JOIN push.notifications n ON n.id = d.notification_id" \
-	"    WHERE d.device_id = v.id AND d.state = 'queued' AND d.attempts < $4::int" \
+	"   WHERE s.device_id = v.id AND s.state = 'sent') b" \
+	"  CROSS JOIN LATERAL (SELECT d.ctid AS tid FROM push.deliveries d" \
+	"   JOIN push.notifications n ON n.id = d.notification_id" \
+	"   WHERE d.device_id = v.id AND d.state = 'queued'" \
 	CLAIM_DUE \
-	"    ORDER BY d.high DESC, d.notification_id LIMIT $5::int - b.n)" \
-	"   UNION ALL" \
-	"   (SELECT d.ctid AS tid, d.notification_id, d.high FROM push.deliveries d" \
-	"    JOIN push.notifications n ON n.id = d.notification_id" \
-	"    WHERE d.device_id = v.id AND d.state = 'sent' AND d.lease_until < now()" \
-	"     AND d.attempts < $4::int" \
-	CLAIM_DUE \
-	"    ORDER BY d.high DESC, d.notification_id LIMIT $5::int - b.n)) q" \
-	"   ORDER BY q.high DESC, q.notification_id LIMIT $5::int - b.n) c" \
-	"  WHERE b.n < $5::int" \
+	"   ORDER BY d.high DESC, d.notification_id LIMIT $4::int - b.n) c" \
+	"  WHERE b.n < $4::int" \
 	"  LIMIT $2::int)," \
 	" locked AS (SELECT d.notification_id, d.device_id FROM push.deliveries d" \
-	"  WHERE d.ctid = ANY (ARRAY(SELECT tid FROM cand))" \
-	"   AND (d.state = 'queued' OR (d.state = 'sent' AND d.lease_until < now()))" \
+	"  WHERE d.ctid = ANY (ARRAY(SELECT tid FROM cand)) AND d.state = 'queued'" \
 	"  FOR UPDATE OF d SKIP LOCKED)" \
 	" UPDATE push.deliveries d SET state = 'sent', attempts = d.attempts + 1," \
 	"  sent_at = now(), updated_at = now(), lease_owner = $1, lease_token = tok.t," \
@@ -81,6 +75,18 @@ struct stmt_def {
 	"   to_char(push.expiry(n.created_at, n.ttl_seconds, n.expires_at) AT TIME ZONE 'UTC'," \
 	"   'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') END"
 
+/* A CTE for statements that start a device's session: its rows that a live
+ * session failed (strikes, schema 007) and that have not expired go back to
+ * the queue with their strikes cleared. `src` is a CTE of device ids. */
+#define REVIVE_FAILED(src) \
+	" revive AS (UPDATE push.deliveries d SET state = 'queued', strikes = 0," \
+	"  last_error = 'failed on an earlier session; queued again for a new one'," \
+	"  updated_at = now()" \
+	"  FROM " src " x, push.notifications n" \
+	"  WHERE d.device_id = x.id AND d.state = 'failed' AND d.strikes > 0" \
+	"   AND n.id = d.notification_id AND n.ttl_seconds IS DISTINCT FROM 0" \
+	"   AND push.expiry(n.created_at, n.ttl_seconds, n.expires_at) > now() RETURNING 1)"
+
 static const struct stmt_def stmts[S_COUNT] = {
 	/* Expansion into ledger rows lives in SQL (push.fanout_devices, schema
 	 * 005): the number of notifications taken and the online devices that
@@ -88,27 +94,27 @@ static const struct stmt_def stmts[S_COUNT] = {
 	[S_FANOUT] = { "xp_fanout", 2, RES_ROWS,
 	"SELECT touched, devices FROM push.fanout_devices($1::int, $2::int)" },
 
-	/* Claim deliveries for online devices: due, unexpired, under the attempt
-	 * limit, at most $5 in flight per device, high priority first, then by id.
+	/* Claim deliveries for online devices: due, unexpired, at most $4 in
+	 * flight per device, high priority first, then by id.
 	 * The work grows with the online devices (one index probe each for its
 	 * oldest pending row), not with the backlog: devices with pending rows are
 	 * taken oldest first, and each gives at most its free slots, until $2
 	 * rows. (Ranking every pending row of the ledger in each claim drained a
 	 * 100k backlog at ~150/s.) */
-	[S_CLAIM] = { "xp_claim", 5, RES_ROWS,
+	[S_CLAIM] = { "xp_claim", 4, RES_ROWS,
 	"WITH pd(id) AS (SELECT v.id FROM push.devices v"
 	"  CROSS JOIN LATERAL (SELECT q.notification_id FROM push.deliveries q"
-	"   WHERE q.device_id = v.id AND q.state IN ('queued', 'sent')"
-	"    AND (q.state = 'queued' OR q.lease_until < now()) AND q.attempts < $4::int"
+	"   WHERE q.device_id = v.id AND q.state = 'queued'"
 	"   ORDER BY q.notification_id LIMIT 1) o"
 	"  WHERE v.online AND v.full_jid IS NOT NULL AND v.unregistered_at IS NULL"
+	"   AND v.probe_until IS NULL"
 	"  ORDER BY o.notification_id),"
 	CLAIM_FROM_PD },
 
-	/* The same for the devices in $6 only: the ones whose acks just freed
+	/* The same for the devices in $5 only: the ones whose acks just freed
 	 * slots in their windows (refill after an ack batch, no enumeration). */
-	[S_CLAIM_DEVICES] = { "xp_claim_devices", 6, RES_ROWS,
-	"WITH pd(id) AS (SELECT DISTINCT unnest($6::bigint[])),"
+	[S_CLAIM_DEVICES] = { "xp_claim_devices", 5, RES_ROWS,
+	"WITH pd(id) AS (SELECT DISTINCT unnest($5::bigint[])),"
 	CLAIM_FROM_PD },
 
 	/* Retracts to send: devices online, retract queued or its lease expired. */
@@ -129,9 +135,14 @@ static const struct stmt_def stmts[S_COUNT] = {
 
 	/* Everything this instance had on the wire goes back to the queue: after a
 	 * restart or a new XMPP connection those acks can no longer arrive. Rows
-	 * another instance has re-claimed carry its name, so they are not touched. */
-	[S_RECLAIM] = { "xp_reclaim", 1, RES_CMD,
-	"UPDATE push.deliveries d SET"
+	 * another instance has re-claimed carry its name, so they are not touched.
+	 * Its probes are forgotten too: their answers may be lost with the old
+	 * connection, and a lost answer must not make a live device silent. No
+	 * strike: a send cut short by our own restart says nothing about the push. */
+	[S_RECLAIM] = { "xp_reclaim", 1, RES_FIRST,
+	"WITH pr AS (UPDATE push.devices SET probe_until = NULL"
+	"  WHERE probe_owner = $1 AND probe_until IS NOT NULL RETURNING 1),"
+	" rq AS (UPDATE push.deliveries d SET"
 	"  state = CASE WHEN d.state <> 'sent' THEN d.state"
 	"   WHEN n.ttl_seconds = 0 THEN 'expired' ELSE 'queued' END,"
 	"  last_error = CASE WHEN d.state = 'sent' AND n.ttl_seconds = 0"
@@ -140,7 +151,8 @@ static const struct stmt_def stmts[S_COUNT] = {
 	"  lease_owner = NULL, lease_until = NULL, updated_at = now()"
 	" FROM push.notifications n"
 	" WHERE n.id = d.notification_id AND d.lease_owner = $1"
-	"   AND (d.state = 'sent' OR d.retract_state = 'sent')" },
+	"   AND (d.state = 'sent' OR d.retract_state = 'sent') RETURNING 1)"
+	" SELECT count(*) FROM rq" },
 
 	/* The device's IQ result: the truth, whichever instance or lease sent it.
 	 * Returns the delivery latency (INSERT to now) in ms; no row = refused. */
@@ -218,22 +230,29 @@ static const struct stmt_def stmts[S_COUNT] = {
 
 	/* Upsert the device; n = its row id, -1 if the JID already has $8 other
 	 * devices, -2 if another account's devices use this alias for this app
-	 * (an alias names one user). Concurrent registrations may overshoot the
-	 * device limit by a few: it bounds abuse, it is not an invariant. */
+	 * (an alias names one user). A device registered already may always
+	 * register again (the limit is for new devices: one over it must still
+	 * come online). Concurrent registrations may overshoot the device limit
+	 * by a few: it bounds abuse, it is not an invariant. A register starts a
+	 * session (see S_PRESENCE_DEV). */
 	[S_REGISTER] = { "xp_register", 8, RES_FIRST,
 	"WITH chk AS (SELECT"
 	"  (SELECT count(*) FROM push.devices WHERE jid = $1 AND unregistered_at IS NULL"
 	"    AND NOT (app = $2 AND device = $3)) AS others,"
+	"  EXISTS (SELECT 1 FROM push.devices WHERE jid = $1 AND app = $2 AND device = $3"
+	"    AND unregistered_at IS NULL) AS known,"
 	"  EXISTS (SELECT 1 FROM push.devices WHERE app = $2 AND alias = $4 AND jid <> $1"
 	"    AND unregistered_at IS NULL) AS alias_taken),"
 	" ins AS (INSERT INTO push.devices"
-	"  (jid, app, device, alias, tags, platform, full_jid, online, last_seen)"
-	"  SELECT $1, $2, $3, $4, $5::text[], $6, $7, true, now() FROM chk"
-	"  WHERE chk.others < $8::int AND NOT chk.alias_taken"
+	"  (jid, app, device, alias, tags, platform, full_jid, online, last_seen, session_at)"
+	"  SELECT $1, $2, $3, $4, $5::text[], $6, $7, true, now(), now() FROM chk"
+	"  WHERE (chk.others < $8::int OR chk.known) AND NOT chk.alias_taken"
 	"  ON CONFLICT (jid, app, device) DO UPDATE SET alias = EXCLUDED.alias,"
 	"   tags = EXCLUDED.tags, platform = EXCLUDED.platform, full_jid = EXCLUDED.full_jid,"
-	"   online = true, last_seen = now(), unregistered_at = NULL"
-	"  RETURNING id)"
+	"   online = true, last_seen = now(), unregistered_at = NULL, session_at = now(),"
+	"   silent_since = NULL, probe_until = NULL"
+	"  RETURNING id),"
+	REVIVE_FAILED("ins")
 	" SELECT coalesce((SELECT id FROM ins),"
 	"  CASE WHEN (SELECT alias_taken FROM chk) THEN -2 ELSE -1 END)" },
 
@@ -244,17 +263,28 @@ static const struct stmt_def stmts[S_COUNT] = {
 	"  FROM u WHERE d.device_id = u.id AND d.state <> 'acked' RETURNING 1)"
 	" SELECT count(*) FROM u" },
 
+	/* A device's presence starts a session (schema 007): rows sent before it
+	 * went to an earlier one (no strike when their leases run out), a probe
+	 * or silence of the old session is forgotten, and what a live session
+	 * failed is tried again on this one. */
 	[S_PRESENCE_DEV] = { "xp_presence_dev", 4, RES_ROWS,
-	"UPDATE push.devices SET online = true, full_jid = $2, last_seen = now()"
-	" WHERE jid = $1 AND app = $3 AND device = $4 AND unregistered_at IS NULL RETURNING id" },
+	"WITH v AS (UPDATE push.devices SET online = true, full_jid = $2, last_seen = now(),"
+	"  session_at = now(), silent_since = NULL, probe_until = NULL"
+	"  WHERE jid = $1 AND app = $3 AND device = $4 AND unregistered_at IS NULL RETURNING id),"
+	REVIVE_FAILED("v")
+	" SELECT id FROM v" },
 
 	[S_PRESENCE_JID] = { "xp_presence_jid", 2, RES_ROWS,
-	"UPDATE push.devices SET online = true, last_seen = now()"
-	" WHERE jid = $1 AND full_jid = $2 AND unregistered_at IS NULL RETURNING id" },
+	"WITH v AS (UPDATE push.devices SET online = true, last_seen = now(),"
+	"  session_at = now(), silent_since = NULL, probe_until = NULL"
+	"  WHERE jid = $1 AND full_jid = $2 AND unregistered_at IS NULL RETURNING id),"
+	REVIVE_FAILED("v")
+	" SELECT id FROM v" },
 
 	[S_UNAVAILABLE] = { "xp_unavailable", 1, RES_FIRST,
-	"WITH off AS (UPDATE push.devices SET online = false, last_seen = now()"
-	"  WHERE full_jid = $1 AND online RETURNING id),"
+	"WITH off AS (UPDATE push.devices SET online = false, last_seen = now(),"
+	"  silent_since = NULL, probe_until = NULL"
+	"  WHERE full_jid = $1 AND (online OR silent_since IS NOT NULL) RETURNING id),"
 	" rq AS (UPDATE push.deliveries d SET"
 	"  state = CASE WHEN d.state <> 'sent' THEN d.state"
 	"   WHEN n.ttl_seconds = 0 THEN 'expired' ELSE 'queued' END,"
@@ -273,28 +303,103 @@ static const struct stmt_def stmts[S_COUNT] = {
 	"   AND lease_token = $4::bigint"
 	" RETURNING notification_id" },
 
-	/* Terminal states by the database's clock: expired (TTL passed, or a ttl-0
-	 * push that missed its one chance) and failed (no ack after $1 sends). */
-	[S_SWEEP] = { "xp_sweep", 1, RES_NUMS,
-	"WITH exp AS (UPDATE push.deliveries d SET state = 'expired',"
-	"  last_error = CASE WHEN n.ttl_seconds = 0 THEN 'not delivered at send time (ttl 0)'"
-	"   ELSE 'expired before delivery' END,"
+	/* Once a second, by the database's clock (schema 007): probes unanswered
+	 * by their deadline make their devices silent (offline until they show
+	 * life); rows whose TTL passed (or a ttl-0 push that missed its one
+	 * chance) end `expired`; a sent row whose lease ran out goes back to the
+	 * queue without a strike when its device is offline, silent, unregistered
+	 * or on a newer session than the send; the others (online devices) wait
+	 * for a probe (S_PROBE). v = {expired, requeued, silenced, to probe}. */
+	[S_SWEEP] = { "xp_sweep", 0, RES_NUMS,
+	"WITH sil AS (UPDATE push.devices SET online = false, silent_since = now(),"
+	"  probe_until = NULL, last_seen = now()"
+	"  WHERE probe_until < now() RETURNING id),"
+	" c AS (SELECT d.notification_id AS nid, d.device_id AS dev, n.ttl_seconds = 0 AS ttl0,"
+	"  sil.id IS NOT NULL AS silent,"
+	"  CASE WHEN CASE WHEN n.ttl_seconds = 0 THEN d.attempts > 0 OR NOT v.online"
+	"             ELSE push.expiry(n.created_at, n.ttl_seconds, n.expires_at) <= now() END"
+	"   THEN 'expired'"
+	"   WHEN d.state = 'queued' THEN 'keep'"
+	"   WHEN sil.id IS NOT NULL OR NOT v.online OR v.full_jid IS NULL"
+	"    OR v.unregistered_at IS NOT NULL OR d.sent_at < v.session_at THEN 'requeue'"
+	"   ELSE 'probe' END AS verdict"
+	"  FROM push.deliveries d JOIN push.notifications n ON n.id = d.notification_id"
+	"  JOIN push.devices v ON v.id = d.device_id LEFT JOIN sil ON sil.id = d.device_id"
+	"  WHERE d.state = 'queued' OR (d.state = 'sent' AND d.lease_until < now())),"
+	" u AS (UPDATE push.deliveries d SET"
+	"  state = CASE WHEN c.verdict = 'expired' THEN 'expired' ELSE 'queued' END,"
+	"  last_error = CASE WHEN c.verdict = 'expired' THEN"
+	"    CASE WHEN c.ttl0 THEN 'not delivered at send time (ttl 0)'"
+	"    ELSE 'expired before delivery' END"
+	"   WHEN c.silent THEN 'device silent (no answer to a ping): waits for it to show life'"
+	"   ELSE d.last_error END,"
 	"  lease_owner = NULL, lease_until = NULL, updated_at = now()"
-	"  FROM push.notifications n, push.devices v"
-	"  WHERE n.id = d.notification_id AND v.id = d.device_id"
-	"   AND (d.state = 'queued' OR (d.state = 'sent' AND d.lease_until < now()))"
-	"   AND CASE WHEN n.ttl_seconds = 0 THEN d.attempts > 0 OR NOT v.online"
-	"       ELSE push.expiry(n.created_at, n.ttl_seconds, n.expires_at) <= now() END"
-	"  RETURNING 1),"
-	" fl AS (UPDATE push.deliveries d SET state = 'failed',"
-	"  last_error = 'no ack after ' || d.attempts || ' attempts',"
+	"  FROM c WHERE d.notification_id = c.nid AND d.device_id = c.dev"
+	"   AND c.verdict IN ('expired', 'requeue')"
+	"  RETURNING c.verdict)"
+	" SELECT (SELECT count(*) FROM u WHERE verdict = 'expired'),"
+	"  (SELECT count(*) FROM u WHERE verdict = 'requeue'), (SELECT count(*) FROM sil),"
+	"  (SELECT count(*) FROM c WHERE verdict = 'probe')" },
+
+	/* Probe the sessions of online devices that have a sent row whose lease
+	 * ran out and no probe running: $2 devices at most, answer awaited for
+	 * $3 ms. Rows: 0, device id, full JID, probe token (the ping's IQ id is
+	 * xq.<device>.<token>). Nothing more is claimed for them meanwhile. */
+	[S_PROBE] = { "xp_probe", 3, RES_ROWS,
+	"WITH tok AS (SELECT nextval('push.lease_tokens') AS t),"
+	" p AS (SELECT DISTINCT s.device_id AS id FROM push.deliveries s"
+	"  WHERE s.state = 'sent' AND s.lease_until < now()),"
+	" c AS (SELECT v.id FROM push.devices v JOIN p ON p.id = v.id"
+	"  WHERE v.online AND v.full_jid IS NOT NULL AND v.unregistered_at IS NULL"
+	"   AND v.probe_until IS NULL"
+	"  LIMIT $2::int FOR UPDATE OF v SKIP LOCKED)"
+	" UPDATE push.devices v SET probe_token = tok.t, probe_at = now(), probe_owner = $1,"
+	"  probe_until = now() + make_interval(secs => $3::double precision / 1000)"
+	" FROM c, tok WHERE v.id = c.id"
+	" RETURNING 0::bigint, v.id, v.full_jid, v.probe_token" },
+
+	/* The session at $2 answered a ping: it is alive and reads in order, so
+	 * the rows sent to it before the current probe ($3) whose leases ran out
+	 * reached it and were not acked: each takes a strike, and at $4 strikes
+	 * it is `failed` (a push this device will not take; a new session tries
+	 * again). Any answer of the device's current full JID ends its silence.
+	 * v = {devices matched (0: not this device's session), rows failed}. */
+	[S_PROBE_ALIVE] = { "xp_probe_alive", 4, RES_NUMS,
+	"WITH o AS (SELECT v.id, v.probe_until IS NOT NULL AND v.probe_token = $3::bigint AS cur,"
+	"  v.probe_at, v.session_at FROM push.devices v"
+	"  WHERE v.id = $1::bigint AND v.full_jid = $2 AND v.unregistered_at IS NULL),"
+	" dv AS (UPDATE push.devices v SET"
+	"  probe_until = CASE WHEN o.cur THEN NULL ELSE v.probe_until END,"
+	"  online = v.online OR v.silent_since IS NOT NULL, silent_since = NULL"
+	"  FROM o WHERE v.id = o.id RETURNING v.id),"
+	" st AS (UPDATE push.deliveries d SET strikes = d.strikes + 1,"
+	"  state = CASE WHEN d.strikes + 1 >= $4::int THEN 'failed' ELSE 'queued' END,"
+	"  last_error = CASE WHEN d.strikes + 1 >= $4::int"
+	"   THEN 'no ack after ' || (d.strikes + 1) || ' sends to a live session'"
+	"   ELSE 'not acked by a live session (it answered a ping)' END,"
 	"  lease_owner = NULL, lease_until = NULL, updated_at = now()"
-	"  FROM push.notifications n"
-	"  WHERE n.id = d.notification_id AND d.state = 'sent' AND d.lease_until < now()"
-	"   AND d.attempts >= $1::int AND n.ttl_seconds IS DISTINCT FROM 0"
-	"   AND push.expiry(n.created_at, n.ttl_seconds, n.expires_at) > now()"
-	"  RETURNING 1)"
-	" SELECT (SELECT count(*) FROM exp), (SELECT count(*) FROM fl)" },
+	"  FROM o WHERE o.cur AND d.device_id = o.id AND d.state = 'sent'"
+	"   AND d.lease_until < now() AND d.sent_at <= o.probe_at"
+	"   AND d.sent_at >= coalesce(o.session_at, '-infinity')"
+	"  RETURNING d.state)"
+	" SELECT (SELECT count(*) FROM dv), (SELECT count(*) FROM st WHERE state = 'failed')" },
+
+	/* An error answered the current probe (the server bounces it: the session
+	 * is gone): the device is offline and what it had on the wire goes back to
+	 * the queue, no strike. n = devices (0: stale or not its session). */
+	[S_PROBE_GONE] = { "xp_probe_gone", 4, RES_FIRST,
+	"WITH off AS (UPDATE push.devices SET online = false, probe_until = NULL,"
+	"  silent_since = NULL, last_seen = now()"
+	"  WHERE id = $1::bigint AND full_jid = $2 AND probe_token = $3::bigint"
+	"   AND probe_until IS NOT NULL RETURNING id),"
+	" rq AS (UPDATE push.deliveries d SET"
+	"  state = CASE WHEN d.state <> 'sent' THEN d.state"
+	"   WHEN n.ttl_seconds = 0 THEN 'expired' ELSE 'queued' END,"
+	"  retract_state = CASE WHEN d.retract_state = 'sent' THEN 'queued' ELSE d.retract_state END,"
+	"  last_error = $4, lease_owner = NULL, lease_until = NULL, updated_at = now()"
+	"  FROM off, push.notifications n WHERE d.device_id = off.id AND n.id = d.notification_id"
+	"   AND (d.state = 'sent' OR d.retract_state = 'sent') RETURNING 1)"
+	" SELECT count(*) FROM off" },
 
 	/* Producers' trigger NOTIFYs only while xpushd says it is idle. */
 	/* Idle (NOTIFY me) under a lease of $2 ms that xpushd renews, or busy. A
@@ -304,9 +409,9 @@ static const struct stmt_def stmts[S_COUNT] = {
 	" listening_until = CASE WHEN $1::boolean"
 	"  THEN now() + make_interval(secs => $2::double precision / 1000) END" },
 
-	/* Milliseconds until the next scheduled notification is due or the next
+	/* Milliseconds until the next scheduled notification is due, the next
 	 * lease on the wire (a notification or a retract, of any instance) runs
-	 * out and its row may be sent again; -1 if neither. The lease timer alone
+	 * out and its row is judged, or a probe's answer is due; -1 if none. The lease timer alone
 	 * fires once, at the earliest lease of this instance: a later lease would
 	 * otherwise wait for the periodic scan. */
 	[S_NEXT_DUE] = { "xp_next_due", 0, RES_FIRST,
@@ -314,13 +419,15 @@ static const struct stmt_def stmts[S_COUNT] = {
 	"  (SELECT min(not_before) FROM push.notifications"
 	"    WHERE fanned_out_at IS NULL AND not_before > now()),"
 	"  (SELECT min(lease_until) FROM push.deliveries"
-	"    WHERE (state = 'sent' OR retract_state = 'sent') AND lease_until > now())"
+	"    WHERE (state = 'sent' OR retract_state = 'sent') AND lease_until > now()),"
+	"  (SELECT min(probe_until) FROM push.devices WHERE probe_until > now())"
 	" ) - now()) * 1000)::bigint, -1)" },
 
 	/* Gauges for /metrics. */
 	[S_HEALTH] = { "xp_health", 0, RES_NUMS,
 	"SELECT awaiting_fanout, queued, in_flight, failed, expired, devices_online,"
-	" devices_registered, coalesce(extract(epoch FROM oldest_queued_age)::bigint, 0)"
+	" devices_registered, coalesce(extract(epoch FROM oldest_queued_age)::bigint, 0),"
+	" stuck, devices_silent"
 	" FROM push.queue_health" },
 };
 

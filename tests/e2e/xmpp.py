@@ -9,6 +9,12 @@ one per line, re-serialised. Exit 0 when the awaited stanza came, 1 on timeout o
   xmpp.py --jid mallory@xpush.test --password-file F --port 5222 --ca-file ca.pem \
           --send "<iq type='get' id='p1' to='push.xpush.test'><ping xmlns='urn:xmpp:ping'/></iq>" \
           --await-id p1
+
+As an independent device (not libxpush): --ack answers every xpush notification with its IQ
+result (after --drop-first N notifications, which it reads and does not answer: a lost ack),
+--answer-pings answers XEP-0199 pings. With --await-id never it runs until --timeout, SIGTERM
+or the server closing the stream. SIGSTOP freezes it: it stops reading without a FIN, as a phone
+that lost its radio.
 """
 import argparse
 import base64
@@ -86,6 +92,31 @@ def local(tag):
     return tag.rsplit("}", 1)[-1]
 
 
+NOTIFIED = [0]
+
+
+def answer(st, e, o):
+    """The device's side of the protocol: acks and ping replies (IQ results to the sender)."""
+    if local(e.tag) != "iq" or e.get("type") not in ("get", "set") or not e.get("id"):
+        return
+    child = e[0] if len(e) else None
+    if child is None:
+        return
+    reply = "<iq type='result' id='%s' to='%s'/>" % (escape(e.get("id")), escape(e.get("from", "")))
+    if o.ack and child.tag == "{urn:xpush:0}notification":
+        NOTIFIED[0] += 1
+        if NOTIFIED[0] > o.drop_first:
+            st.send(reply)
+    elif o.ack and child.tag == "{urn:xpush:0}retract":
+        st.send(reply)
+    elif o.answer_pings and child.tag == "{urn:xmpp:ping}ping":
+        st.send(reply)
+
+
+def escape(v):
+    return v.replace("&", "&amp;").replace("'", "&apos;").replace("<", "&lt;")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--jid", required=True)
@@ -97,6 +128,10 @@ def main():
     ap.add_argument("--send", action="append", default=[])
     ap.add_argument("--await-id", required=True)
     ap.add_argument("--timeout", type=float, default=10.0)
+    ap.add_argument("--ack", action="store_true", help="ack xpush notifications")
+    ap.add_argument("--drop-first", type=int, default=0,
+                    help="leave the first N notifications received unacked")
+    ap.add_argument("--answer-pings", action="store_true", help="answer XEP-0199 pings")
     o = ap.parse_args()
 
     user, domain = o.jid.split("@", 1)
@@ -138,8 +173,11 @@ def main():
             print(ET.tostring(e, encoding="unicode").replace("\n", "&#10;"), flush=True)
             if e.get("id") == o.await_id:
                 break
+            answer(st, e, o)
     except TimeoutError:
         sys.exit("xmpp.py: no stanza with id %r within %.0f s" % (o.await_id, o.timeout))
+    except EOFError as e:
+        sys.exit("xmpp.py: %s" % e)
     st.send("</stream:stream>")
     try:
         st.sock.close()
