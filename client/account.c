@@ -208,10 +208,14 @@ static void acct_conn_cb(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
 	}
 	if (ev == XMPP_CONN_CONNECT)
 		return; /* a stream (re)opened: wait for its features */
+	wd_disarm(&c->wd); /* libstrophe closed its descriptor: drop ours */
 	if (a->result == ACCT_RUNNING) {
 		if (c->cert_failed) {
 			a->result = ACCT_TLS;
 			snprintf(a->reason, sizeof a->reason, "%s", c->tls_reason);
+		} else if (wd_fired(&c->wd)) {
+			a->result = ACCT_TRANSIENT;
+			(void)wd_cause(c, a->reason, sizeof a->reason);
 		} else {
 			a->result = ACCT_TRANSIENT;
 			snprintf(a->reason, sizeof a->reason,
@@ -243,6 +247,7 @@ int account_start(struct xpush_client *c)
 	xmpp_handler_add(a->conn, tls_cb, XMPP_NS_TLS, NULL, NULL, c);
 	xmpp_handler_add(a->conn, iq_cb, NULL, "iq", NULL, c);
 	a->deadline_ms = client_now_ms() + c->cfg.connect_timeout_ms;
+	c->attempt_deadline_ms = a->deadline_ms; /* the watchdog's, armed with the socket */
 	if (xmpp_connect_raw(a->conn, c->cfg.host, (unsigned short)cfg_port(&c->cfg), acct_conn_cb, c) !=
 	    XMPP_EOK) {
 		a->result = ACCT_TRANSIENT;
@@ -260,6 +265,7 @@ void account_release(struct xpush_client *c)
 		return;
 	a->releasing = 1;
 	xmpp_conn_release(a->conn); /* fires DISCONNECT into acct_conn_cb: ignored */
+	wd_disarm(&c->wd);
 	c->acct = NULL;
 	free(a);
 }

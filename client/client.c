@@ -204,6 +204,12 @@ void client_connection_lost(struct xpush_client *c, enum close_cause cause, cons
 		return;
 	}
 	client_enter_state(c, XPUSH_STATE_DISCONNECTED, XPUSH_ECONN, buf, 0);
+	if (atomic_load(&c->stop_flag)) {
+		/* a stop cut this attempt (watchdog) or came with it: no reconnect */
+		atomic_store(&c->stop_flag, 0);
+		client_enter_state(c, XPUSH_STATE_STOPPED, XPUSH_OK, "stopped", 0);
+		return;
+	}
 	schedule_reconnect(c, client_now_ms());
 }
 
@@ -422,8 +428,12 @@ int xpush_client_run(xpush_client *c)
 
 void xpush_client_stop(xpush_client *c)
 {
-	if (c)
+	if (c) {
 		atomic_store(&c->stop_flag, 1);
+		/* a loop thread stuck in libstrophe's TLS handshake cannot see the
+		 * flag: the watchdog shuts that attempt's socket down */
+		wd_poke(&c->wd);
+	}
 }
 
 void xpush_client_network_changed(xpush_client *c)
@@ -501,6 +511,7 @@ int xpush_client_new(const xpush_config *cfg, xpush_client **out)
 	atomic_init(&c->netchg_flag, 0);
 	hb_stop(&c->hb);
 	c->sock_fd = -1;
+	c->wd.efd = -1;
 	c->backoff.base_ms = c->cfg.reconnect_base_ms;
 	c->backoff.cap_ms = c->cfg.reconnect_cap_ms;
 	c->reg_backoff = c->backoff;
@@ -522,6 +533,10 @@ int xpush_client_new(const xpush_config *cfg, xpush_client **out)
 	}
 	if ((rc = hbnet_open(c)) != XPUSH_OK)
 		goto fail;
+	if (wd_init(&c->wd, &c->stop_flag) != 0) { /* eventfd or thread: resources */
+		rc = XPUSH_ENOMEM;
+		goto fail;
+	}
 	c->hbn_open = 1;
 	pthread_once(&strophe_once, strophe_init);
 	c->xlog.handler = conn_strophe_log;
@@ -575,6 +590,7 @@ void xpush_client_free(xpush_client *c)
 		xmpp_conn_release(c->conn);
 	if (c->ctx)
 		xmpp_ctx_free(c->ctx);
+	wd_destroy(&c->wd); /* after libstrophe closed its descriptor */
 	seen_close(c->seen);
 	if (c->hbn_open)
 		hbnet_close(c);

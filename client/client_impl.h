@@ -5,6 +5,7 @@
 #ifndef XPUSH_CLIENT_IMPL_H
 #define XPUSH_CLIENT_IMPL_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <strophe.h>
@@ -28,6 +29,23 @@ enum close_cause {
 };
 
 struct account_reg; /* account.c */
+
+/* watchdog.c: shuts a connection attempt's socket down from another thread
+ * when its deadline passes or stop is asked, even while the loop thread is
+ * blocked inside libstrophe (the TLS handshake). */
+#define WD_FIRED_DEADLINE 1
+#define WD_FIRED_STOP 2
+struct watchdog {
+	pthread_t thr;
+	int started;
+	pthread_mutex_t mu;
+	int efd;              /* eventfd waking the thread */
+	int fd;               /* our duplicate of the attempt's socket, or -1 (under mu) */
+	uint64_t deadline_ms; /* monotonic (under mu) */
+	int quit;             /* under mu */
+	atomic_int fired;     /* WD_FIRED_* for the current attempt, 0 = not fired */
+	atomic_int *stop_flag;
+};
 
 struct xpush_client {
 	struct xpush_config cfg; /* own copy */
@@ -56,6 +74,8 @@ struct xpush_client {
 
 	/* per connection attempt (reset by conn_start) */
 	uint64_t connect_deadline_ms;
+	uint64_t attempt_deadline_ms; /* the watchdog's deadline for the socket being made */
+	struct watchdog wd;
 	int session_up;          /* XMPP_CONN_CONNECT seen */
 	int tls_up;              /* TLS was seen established (polled: libstrophe
 	                            forgets it before reporting a disconnect) */
@@ -129,6 +149,20 @@ void conn_tick(struct xpush_client *c);
  * does not speak TLS, or not acceptably), CLOSE_TRANSIENT when the
  * connection just ended; reason says which. */
 enum close_cause conn_tls_start_cause(const struct xpush_client *c, char *reason, size_t len);
+/* Why an attempt ended that the watchdog cut (wd_fired()): always transient. */
+enum close_cause wd_cause(const struct xpush_client *c, char *reason, size_t len);
+
+/* watchdog.c */
+int wd_init(struct watchdog *w, atomic_int *stop_flag);
+/* Watch a new socket (dup'ed) until deadline_ms; replaces one watched before. */
+void wd_arm(struct watchdog *w, int sock, uint64_t deadline_ms);
+/* Stop watching and close the duplicate (the attempt ended or the session is up). */
+void wd_disarm(struct watchdog *w);
+/* WD_FIRED_* if it shut the current attempt's socket down, else 0. */
+int wd_fired(const struct watchdog *w);
+/* Wake the thread to look at the stop flag (async-signal-safe). */
+void wd_poke(struct watchdog *w);
+void wd_destroy(struct watchdog *w);
 
 /* session.c */
 void session_attach(struct xpush_client *c);

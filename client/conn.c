@@ -77,6 +77,8 @@ static int sockopt_cb(xmpp_conn_t *conn, void *sock)
 		if (conn == c->conn)
 			c->sock_fd = fd;
 		hbnet_sockopts(c, fd); /* TCP_USER_TIMEOUT, keepalive */
+		/* bound the attempt from outside libstrophe's blocking calls */
+		wd_arm(&c->wd, fd, c->attempt_deadline_ms);
 	}
 	return 0;
 }
@@ -161,6 +163,8 @@ enum close_cause conn_tls_start_cause(const struct xpush_client *c, char *reason
 		snprintf(reason, len, "%s", c->tls_reason);
 		return CLOSE_TLS;
 	}
+	if (wd_fired(&c->wd)) /* we shut the socket down mid-handshake: not the peer's TLS */
+		return wd_cause(c, reason, len);
 	/* SSL_ERROR_SSL: the peer does not speak TLS (a plaintext server or a
 	 * STARTTLS port), sent an alert, or offered nothing acceptable: retrying
 	 * cannot help. OpenSSL 3 also reports a plain EOF this way. */
@@ -172,6 +176,27 @@ enum close_cause conn_tls_start_cause(const struct xpush_client *c, char *reason
 		return CLOSE_TLS;
 	}
 	snprintf(reason, len, "%s interrupted: connection closed%s%s", how, d[0] ? ": " : "", d);
+	return CLOSE_TRANSIENT;
+}
+
+/* The watchdog shut the attempt's socket down (watchdog.c): a stalled peer
+ * (or a stop), never the server's verdict on TLS or credentials. */
+enum close_cause wd_cause(const struct xpush_client *c, char *reason, size_t len)
+{
+	const char *phase;
+
+	if (wd_fired(&c->wd) == WD_FIRED_STOP) {
+		snprintf(reason, len, "stopped during the connection attempt");
+		return CLOSE_TRANSIENT;
+	}
+	if (c->tls_start_failed && !c->tls_up)
+		phase = c->cfg.direct_tls ? "direct TLS handshake stalled" : "TLS handshake stalled";
+	else if (!c->tls_up)
+		phase = "before TLS";
+	else
+		phase = "after TLS";
+	snprintf(reason, len, "no session within connect_timeout_ms=%u (%s)",
+		 (unsigned)c->cfg.connect_timeout_ms, phase);
 	return CLOSE_TRANSIENT;
 }
 
@@ -194,6 +219,8 @@ static enum close_cause classify(struct xpush_client *c, int error,
 		snprintf(reason, len, "server refused STARTTLS (<failure/>); TLS is mandatory");
 		return CLOSE_TLS;
 	}
+	if (wd_fired(&c->wd))
+		return wd_cause(c, reason, len); /* before: a shut-down socket looks like a refusal */
 	if (c->tls_start_failed && !secured)
 		return conn_tls_start_cause(c, reason, len);
 	/* A disconnect after TLS came up and before the session was established
@@ -238,6 +265,7 @@ static void conn_cb(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
 		c->sock_fd = -1; /* libstrophe has closed it */
 	switch (ev) {
 	case XMPP_CONN_CONNECT:
+		wd_disarm(&c->wd); /* session up: from here the loop's own timers bound it */
 		c->session_up = 1;
 		c->tls_up = xmpp_conn_is_secured(conn);
 		if (c->state != XPUSH_STATE_CONNECTING || c->we_closed)
@@ -252,6 +280,7 @@ static void conn_cb(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
 		break;
 	}
 	cause = classify(c, error, se, reason, sizeof reason);
+	wd_disarm(&c->wd); /* libstrophe closed its descriptor: drop ours, the socket goes */
 	clog_printf(&c->log, XPUSH_LOG_DEBUG,
 		    "topic=conn msg=disconnect error=%d tls_up=%d session=%d we_closed=%d auth_log=%d cause=%d",
 		    error, c->tls_up, c->session_up, c->we_closed, c->auth_rejected, (int)cause);
@@ -276,8 +305,10 @@ int conn_start(struct xpush_client *c)
 	c->pending_final = 0;
 	c->close_reason[0] = '\0';
 	c->tls_reason[0] = '\0';
+	c->attempt_deadline_ms = c->connect_deadline_ms;
 	rc = xmpp_connect_client(c->conn, c->cfg.host, (unsigned short)cfg_port(&c->cfg), conn_cb, c);
 	if (rc != XMPP_EOK) {
+		wd_disarm(&c->wd);
 		snprintf(c->reason, sizeof c->reason, "could not connect to %.160s:%u (lookup or socket failed)",
 			 c->cfg.host ? c->cfg.host : c->domain, (unsigned)cfg_port(&c->cfg));
 		return XPUSH_ECONN;

@@ -22,14 +22,17 @@
  * loop. Different clients may run on different threads. All callbacks are
  * invoked on the loop thread, from inside xpush_client_run[_once]().
  *
- * Blocking: libstrophe resolves the server name (SRV/A lookups) and performs
- * the TLS handshake synchronously inside xpush_client_run[_once](), STARTTLS
- * or direct TLS alike; a peer that stalls mid-handshake holds the loop until
- * it closes the connection or TCP gives up (the library sets TCP_USER_TIMEOUT
- * on its socket, which only helps when the peer is gone: a live peer that
- * stays silent holds it without limit, and connect_timeout_ms and
- * xpush_client_stop() take effect only after it). Notification callbacks also
- * run inline: keep them short.
+ * Blocking: libstrophe performs the TLS handshake synchronously inside
+ * xpush_client_run[_once](), STARTTLS or direct TLS alike. A peer that stalls
+ * mid-handshake holds that call at most until connect_timeout_ms of the
+ * attempt has passed, or until xpush_client_stop() is called: a watchdog
+ * thread of the client (one per client, it blocks all signals) then shuts
+ * the attempt's socket down, the handshake fails, and the attempt counts as a
+ * failed connect (reconnect with backoff; a stop ends the client). libstrophe
+ * also resolves the server name (SRV/A lookups) synchronously before the
+ * socket exists: that wait is bounded only by the system resolver's timeouts
+ * (resolv.conf), and a stop takes effect after it. Notification callbacks
+ * also run inline: keep them short.
  *
  * Signals: the process must ignore SIGPIPE (signal(SIGPIPE, SIG_IGN)) before
  * running a client; a write to a closed TLS socket otherwise kills it. The
@@ -252,7 +255,9 @@ XPUSH_API void xpush_config_free(xpush_config *cfg);
  *  reconnect_base_ms     ms               2000          first reconnect delay scale
  *  reconnect_cap_ms      ms               300000        no reconnect delay exceeds this
  *  stable_after_ms       ms               60000         online this long resets the backoff
- *  connect_timeout_ms    ms               30000         TCP+TLS+auth must finish within this
+ *  connect_timeout_ms    ms               30000         TCP+TLS+auth must finish within this (also
+ *                                                       ends a stalled TLS handshake; name
+ *                                                       resolution cannot be cut short)
  *  register_timeout_ms   ms               30000         wait this long for <registered/>
  *  heartbeat_ms          ms               240000        0 = no heartbeats at all; otherwise the fixed
  *                                                       interval when heartbeat_adaptive is false
@@ -319,9 +324,12 @@ XPUSH_API int xpush_client_run_once(xpush_client *c, unsigned timeout_ms);
  * the stream (acks already queued are flushed first), then
  * xpush_client_run() returns XPUSH_OK; while still connecting or waiting to
  * reconnect it stops at once. Async-signal-safe and callable
- * from any thread (it only sets an atomic flag). The loop thread notices it
- * at once when the signal interrupts its wait, otherwise within 500 ms in
- * xpush_client_run() or at the next xpush_client_run_once(). */
+ * from any thread (it sets an atomic flag and wakes the client's watchdog
+ * thread with a write to an eventfd). The loop thread notices it at once when
+ * the signal interrupts its wait, otherwise within 500 ms in
+ * xpush_client_run() or at the next xpush_client_run_once(); when the loop
+ * thread is blocked in a TLS handshake, the watchdog shuts that socket down
+ * so the handshake returns at once. */
 XPUSH_API void xpush_client_stop(xpush_client *c);
 
 /* Tell the client the network changed (Wi-Fi <-> cellular, new address) and

@@ -1,13 +1,17 @@
 /* test_client_api: the public client API without a server: validation,
  * stop before run, the reconnect loop against a closed port (backoff delays,
- * events), stop while waiting, re-entrancy refusal, the state-dir lock. */
+ * events), stop while waiting, re-entrancy refusal, the state-dir lock, and
+ * a peer that accepts TCP and never answers the TLS handshake (bounded by
+ * connect_timeout_ms; xpush_client_stop() from another thread ends it). */
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "test.h"
@@ -64,6 +68,33 @@ static int closed_port(void)
 	port = ntohs(a.sin_port);
 	close(fd); /* nothing listens there now: connect is refused */
 	return port;
+}
+
+/* A port whose kernel completes TCP handshakes that nobody ever accepts or
+ * answers: a silent peer. *fd gets the listener. */
+static int silent_port(int *fd)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof a;
+
+	*fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(*fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(*fd, 16) < 0 ||
+	    getsockname(*fd, (struct sockaddr *)&a, &len) < 0) {
+		perror("listen");
+		exit(2);
+	}
+	return ntohs(a.sin_port);
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static xpush_config *base_config(struct rec *r, int port)
@@ -281,5 +312,88 @@ static void cleanup(void)
 	CHECK_INT(system(cmd), 0);
 }
 
+struct guard {
+	int listener;
+	atomic_int done;
+};
+
+/* Without the bound, the client would never return: close the peer after
+ * 8 s so the test fails on its timings instead of hanging. */
+static void *guard_main(void *arg)
+{
+	struct guard *g = arg;
+
+	for (int i = 0; i < 800 && !atomic_load(&g->done); i++)
+		usleep(10 * 1000);
+	close(g->listener);
+	return NULL;
+}
+
+static void *stop_later(void *arg)
+{
+	usleep(300 * 1000);
+	xpush_client_stop(arg);
+	return NULL;
+}
+
+/* Direct TLS to a peer that never answers the ClientHello: libstrophe's
+ * handshake blocks inside xpush_client_run_once(); the attempt still ends at
+ * connect_timeout_ms (transient: reconnect), and a stop from another thread
+ * ends a stalled handshake at once even with a long connect timeout. */
+static void test_silent_handshake(void)
+{
+	struct rec r;
+	xpush_config *cfg;
+	xpush_client *c = NULL;
+	struct guard g;
+	pthread_t gthr, sthr;
+	uint64_t t0, t1 = 0;
+	int port = silent_port(&g.listener), rc = 1, disc = -1;
+
+	atomic_init(&g.done, 0);
+	CHECK_INT(pthread_create(&gthr, NULL, guard_main, &g), 0);
+	memset(&r, 0, sizeof r);
+	cfg = base_config(&r, port);
+	CHECK_INT(xpush_config_set(cfg, "direct_tls", "true"), XPUSH_OK);
+	CHECK_INT(xpush_config_set(cfg, "connect_timeout_ms", "1000"), XPUSH_OK);
+	CHECK_INT(xpush_client_new(cfg, &c), XPUSH_OK);
+	xpush_config_free(cfg);
+	t0 = mono_ms();
+	for (int i = 0; i < 100 && disc < 0 && mono_ms() - t0 < 8000; i++) {
+		CHECK_INT(xpush_client_run_once(c, 100), 1);
+		for (int k = 0; k < r.nstates; k++)
+			if (r.states[k] == XPUSH_STATE_DISCONNECTED && disc < 0) {
+				disc = k;
+				t1 = mono_ms();
+			}
+	}
+	CHECK(disc >= 0);
+	if (disc >= 0) {
+		CHECK(t1 - t0 >= 900 && t1 - t0 < 2500); /* connect_timeout_ms=1000 */
+		CHECK_INT(r.errors[disc], XPUSH_ECONN);   /* transient, not a TLS failure */
+		CHECK(strstr(xpush_client_last_reason(c), "TLS handshake stalled") != NULL);
+	}
+	xpush_client_free(c);
+
+	/* default timeout (30 s): only the stop can end the stalled handshake */
+	memset(&r, 0, sizeof r);
+	cfg = base_config(&r, port);
+	CHECK_INT(xpush_config_set(cfg, "direct_tls", "true"), XPUSH_OK);
+	CHECK_INT(xpush_client_new(cfg, &c), XPUSH_OK);
+	xpush_config_free(cfg);
+	CHECK_INT(pthread_create(&sthr, NULL, stop_later, c), 0);
+	t0 = mono_ms();
+	rc = xpush_client_run(c);
+	t1 = mono_ms();
+	CHECK_INT(rc, XPUSH_OK);
+	CHECK(t1 - t0 < 1500);
+	CHECK_INT(xpush_client_state(c), XPUSH_STATE_STOPPED);
+	pthread_join(sthr, NULL);
+	xpush_client_free(c);
+	atomic_store(&g.done, 1);
+	pthread_join(gthr, NULL);
+}
+
 TEST_MAIN(T(setup), T(test_validation), T(test_stop_before_run), T(test_reconnect_loop),
-	  T(test_network_changed_skips_wait), T(test_set_network), T(cleanup))
+	  T(test_network_changed_skips_wait), T(test_set_network), T(test_silent_handshake),
+	  T(cleanup))

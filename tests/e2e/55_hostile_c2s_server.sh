@@ -12,6 +12,12 @@
 #     handled meanwhile); the CPU the device burns in a 4 s window is measured and logged, and
 #     fails the test only with XPUSH_STRICT_GAPS=1. The remedy is direct TLS (--direct-tls):
 #     e2e 57 proves the same bomb on a direct-TLS port costs nothing (strict there).
+#   - a peer silent inside the TLS handshake (STARTTLS answered <proceed/>, then nothing; and a
+#     direct-TLS port that accepts and never answers the ClientHello): the device gives each
+#     attempt up within connect_timeout_ms (+ 1.5 s), reconnects (>= 2 attempts, each given up),
+#     and SIGTERM ends a device stuck in such a handshake in < 2 s (exit 0) even with the default
+#     connect_timeout_ms of 30 s (libstrophe's handshake loop has no deadline of its own: the
+#     client's watchdog shuts the socket down).
 # In every case the password and any <auth/> never reach the fake server, and nothing is
 # displayed. The stack's XMPP server plays no part: Prosody only.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -41,7 +47,7 @@ run_case() {
 	python3 "$E2E_ROOT/tests/fake/fake_c2s_server.py" --port "$port" --scenario "$scen" \
 		--record "$T_DIR/$name.rec" --hold $((wait_s + 5)) "$@" >"$T_DIR/$name.fake" 2>&1 &
 	T_PIDS[fake_$name]=$!
-	wait_for 5 "fake server ($name) to listen" grep -q '^listening' "$T_DIR/$name.fake"
+	wait_for 15 "fake server ($name) to listen" grep -q '^listening' "$T_DIR/$name.fake"
 	"$XPUSH_CLIENT" --jid "dev@$XPUSH_DOMAIN" --host 127.0.0.1 --port "$port" --ca-file "$XPUSH_CA_FILE" \
 		--component "$XPUSH_COMPONENT_JID" --app "$T_APP" --device dev-1 --state-dir "$T_DIR/$name.state" \
 		--password-file "$T_DIR/dev.pass" </dev/null >"$T_DIR/$name.out" 2>"$T_DIR/$name.err" &
@@ -105,4 +111,79 @@ if ((CASE_CPU >= hz / 2)); then
 else
 	log "laughs: device used $CASE_CPU ticks (exit $CASE_RC): entity expansion bounded"
 fi
+# silent_case NAME SCENARIO [device args]: a fake server that goes silent in the TLS handshake,
+# for up to 3 connections; the device (connect_timeout_ms=2000, fast reconnects) must give up
+# the first two attempts itself, each within the timeout + margin, and log them as transient.
+# Then (on a fresh fake server, default connect_timeout_ms of 30 s) SIGTERM while the device
+# waits inside the handshake must end it in < 2 s.
+silent_case() {
+	local name=$1 scen=$2 port dpid t0 elapsed n after
+	shift 2
+	read -r port < <(stack_free_ports 1)
+	python3 "$E2E_ROOT/tests/fake/fake_c2s_server.py" --port "$port" --scenario "$scen" \
+		--record "$T_DIR/$name.rec" --hold 25 --connections 3 >"$T_DIR/$name.fake" 2>&1 &
+	T_PIDS[fake_$name]=$!
+	wait_for 15 "fake server ($name) to listen" grep -q '^listening' "$T_DIR/$name.fake"
+	"$XPUSH_CLIENT" --jid "dev@$XPUSH_DOMAIN" --host 127.0.0.1 --port "$port" --ca-file "$XPUSH_CA_FILE" \
+		--component "$XPUSH_COMPONENT_JID" --app "$T_APP" --device dev-1 --state-dir "$T_DIR/$name.state" \
+		--password-file "$T_DIR/dev.pass" --set connect_timeout_ms=2000 --set reconnect_base_ms=200 \
+		--set reconnect_cap_ms=400 "$@" </dev/null >"$T_DIR/$name.out" 2>"$T_DIR/$name.err" &
+	T_PIDS[$name]=$!
+	# Two attempts, each stuck in the handshake and closed by the device. Before the watchdog the
+	# first attempt stayed until the fake server's 25 s hold ran out.
+	wait_for 15 "$name: the device to give up two silent handshakes (see $T_DIR/$name.fake)" \
+		grep -q '^closed 2 ' "$T_DIR/$name.fake"
+	for n in 1 2; do
+		grep -q "^hello $n " "$T_DIR/$name.fake" || fail "$name: attempt $n never reached the handshake"
+		after=$(awk -v n="$n" '$1 == "closed" && $2 == n { sub("after_ms=", "", $3); print $3 }' "$T_DIR/$name.fake")
+		((after <= 2000 + 1500)) ||
+			fail "$name: attempt $n was given up after $after ms (connect_timeout_ms=2000)"
+		log "$name: attempt $n given up after $after ms"
+	done
+	proc_alive "$(pid_of "$name")" || fail "$name: the device exited instead of reconnecting: $(tail -3 "$T_DIR/$name.err")"
+	(($(event_count "$name" reconnecting) >= 2)) || fail "$name: fewer than 2 event=reconnecting lines"
+	grep -q 'event=disconnected reason="no session within connect_timeout_ms=2000 (.*TLS handshake stalled)' \
+		"$T_DIR/$name.err" || fail "$name: no disconnect naming the stalled handshake: $(grep -m2 disconnected "$T_DIR/$name.err")"
+	assert_eq 0 "$(event_count "$name" tls_failed)" "$name: event=tls_failed lines (a stall is transient)"
+	kill -TERM "$(pid_of "$name")"
+	wait_for 5 "$name: the device to stop" exited "$name"
+	reap "$name"
+	assert_eq 0 "$PROC_RC" "$name: exit status after SIGTERM"
+	wait_for 30 "fake server ($name) to finish" exited "fake_$name"
+	reap "fake_$name"
+
+	# SIGTERM inside a stalled handshake, with the default connect_timeout_ms (30 s).
+	read -r port < <(stack_free_ports 1)
+	python3 "$E2E_ROOT/tests/fake/fake_c2s_server.py" --port "$port" --scenario "$scen" \
+		--record "$T_DIR/$name-stop.rec" --hold 20 >"$T_DIR/$name-stop.fake" 2>&1 &
+	T_PIDS[fake_$name-stop]=$!
+	wait_for 15 "fake server ($name-stop) to listen" grep -q '^listening' "$T_DIR/$name-stop.fake"
+	"$XPUSH_CLIENT" --jid "dev@$XPUSH_DOMAIN" --host 127.0.0.1 --port "$port" --ca-file "$XPUSH_CA_FILE" \
+		--component "$XPUSH_COMPONENT_JID" --app "$T_APP" --device dev-1 --state-dir "$T_DIR/$name-stop.state" \
+		--password-file "$T_DIR/dev.pass" "$@" </dev/null >"$T_DIR/$name-stop.out" 2>"$T_DIR/$name-stop.err" &
+	T_PIDS[$name-stop]=$!
+	dpid=$!
+	wait_for 10 "$name-stop: the device's ClientHello" grep -q '^hello 1 ' "$T_DIR/$name-stop.fake"
+	t0=$(now_ms)
+	kill -TERM "$dpid"
+	while proc_alive "$dpid" && (($(now_ms) - t0 < 10000)); do sleep 0.02; done
+	elapsed=$(($(now_ms) - t0))
+	proc_alive "$dpid" && fail "$name-stop: SIGTERM not handled within 10 s while the handshake stalled"
+	reap "$name-stop"
+	((elapsed < 2000)) || fail "$name-stop: SIGTERM took $elapsed ms to end a stalled handshake"
+	assert_eq 0 "$PROC_RC" "$name-stop: exit status after SIGTERM"
+	assert_eq 1 "$(event_count "$name-stop" stopped)" "$name-stop: event=stopped lines"
+	log "$name-stop: SIGTERM inside the stalled handshake handled in $elapsed ms"
+	wait_for 25 "fake server ($name-stop) to finish" exited "fake_$name-stop"
+	reap "fake_$name-stop"
+	for r in "$T_DIR/$name.rec" "$T_DIR/$name-stop.rec"; do
+		if grep -qaF -- "$PASS_TEXT" "$r" || grep -qaF -- "$PASS_B64" "$r" || grep -qa '<auth' "$r"; then
+			fail "$name: credentials reached the silent server ($r)"
+		fi
+	done
+	assert_eq 0 "$(cat "$T_DIR/$name.out" "$T_DIR/$name-stop.out" | wc -c)" "$name: bytes displayed on stdout"
+}
+
+silent_case silent_starttls silent_tls
+silent_case silent_direct silent --direct-tls
 log "pass"

@@ -16,8 +16,19 @@ device closes or --hold seconds pass. Prints "listening" once ready. Scenarios:
   laughs_first  the billion-laughs header sent at once on accept, before reading anything: what
               an attacker answering a direct-TLS (XEP-0368) connection in plaintext sends
 
+  silent_tls  <starttls/> offered, <proceed/> sent, then nothing at all: the device's TLS
+              handshake gets no answer (a captive portal or middlebox that accepts TCP and then
+              says nothing)
+  silent      nothing at all from the accept on; with --direct this is a direct-TLS port that
+              accepts and never answers the ClientHello (no TLS is started on the server side)
+
 --direct: direct TLS (XEP-0368): TLS with --cert/--key from the first byte, then the scenario
 inside it (laughs: the bomb after a TLS handshake the device should refuse for the certificate).
+--connections N: serve N connections one after the other (default 1), each with the scenario,
+until --hold seconds have passed since the first accept. For every connection it prints
+"accepted N", "stalled N" (silent scenarios: the silence starts), "hello N bytes=B" (the
+first bytes the device sent into the silence, its ClientHello) and "closed N after_ms=MS"
+(the device closed it MS milliseconds after the accept), flushed at once.
 """
 import argparse
 import socket
@@ -63,20 +74,23 @@ class Peer:
         self.sock.sendall(s.encode("utf-8"))
 
     def drain(self):
-        """Record whatever else the device sends until it closes or time runs out."""
+        """Record whatever else the device sends until it closes or time runs out.
+        True if the device closed the connection (EOF or reset)."""
         try:
             while True:
                 left = self.deadline - time.monotonic()
                 if left <= 0:
-                    return
+                    return False
                 self.sock.settimeout(left)
                 d = self.sock.recv(65536)
                 if not d:
-                    return
+                    return True
                 self.record.write(d)
                 self.record.flush()
+        except socket.timeout:
+            return False
         except (OSError, ssl.SSLError):
-            return
+            return True
 
 
 def main():
@@ -89,21 +103,71 @@ def main():
     ap.add_argument("--key")
     ap.add_argument("--hold", type=float, default=20.0)
     ap.add_argument("--direct", action="store_true", help="TLS from the first byte (XEP-0368)")
+    ap.add_argument("--connections", type=int, default=1)
     o = ap.parse_args()
 
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind(("127.0.0.1", o.port))
-    srv.listen(1)
+    srv.listen(4)
     srv.settimeout(30)
     print("listening", flush=True)
-    sock, _ = srv.accept()
-    srv.close()
-    deadline = time.monotonic() + o.hold
+    deadline = None
     record = open(o.record, "ab")
+    try:
+        for n in range(1, o.connections + 1):
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                srv.settimeout(left)
+            try:
+                sock, _ = srv.accept()
+            except (socket.timeout, OSError):
+                break
+            t0 = time.monotonic()
+            if deadline is None:
+                deadline = t0 + o.hold
+            print("accepted %d" % n, flush=True)
+            if o.connections > 1:
+                record.write(b"\n--- connection %d ---\n" % n)
+            closed = serve(o, sock, record, deadline, n)
+            if closed:
+                print("closed %d after_ms=%d" % (n, (time.monotonic() - t0) * 1000), flush=True)
+    finally:
+        srv.close()
+        record.close()
+    return 0
+
+
+def serve(o, sock, record, deadline, n):
+    """Play the scenario on one connection. True if the device closed it."""
     p = Peer(sock, record, deadline)
     s = o.scenario
+    closed = False
     try:
+        if s in ("silent", "silent_tls"):
+            if s == "silent_tls":
+                p.recv_until(b"<stream:stream")
+                p.send(header(o.domain) + "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:"
+                       "xmpp-tls'><required/></starttls></stream:features>")
+                p.recv_until(b"<starttls")
+                p.send("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+                record.write(b"\n--- <proceed/> sent; silent from here ---\n")
+            print("stalled %d" % n, flush=True)
+            # say nothing; read (and record) what comes until the device closes
+            left = deadline - time.monotonic()
+            if left > 0:
+                sock.settimeout(left)
+                d = sock.recv(65536)
+                if not d:
+                    return True
+                record.write(d)
+                record.flush()
+                # the device is in its handshake now (its ClientHello arrived)
+                print("hello %d bytes=%d" % (n, len(d)), flush=True)
+            closed = p.drain()
+            return closed
         if o.direct:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(o.cert, o.key)
@@ -146,12 +210,14 @@ def main():
         p.drain()
     except (OSError, ssl.SSLError, TimeoutError, EOFError) as e:
         record.write(("\n--- %s: %s ---\n" % (type(e).__name__, e)).encode())
+        closed = isinstance(e, EOFError)
     finally:
-        record.close()
+        record.flush()
         try:
             sock.close()
         except OSError:
             pass
+    return closed
 
 
 if __name__ == "__main__":
