@@ -69,6 +69,7 @@ static const struct cfg_key keys[] = {
 	{ "stop_timeout_ms", CFG_U32, S(stop_timeout_ms), 0, 600000, "3000" },
 	{ "seen_retention_s", CFG_U32, S(seen_retention_s), 3600, 400u * 86400u, "3024000" },
 	{ "seen_max_lines", CFG_U32, S(seen_max_lines), 16, 100000000, "10000" },
+	{ "seen_max_ids", CFG_U32, S(seen_max_ids), 16, 100000000, "100000" },
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])

@@ -30,7 +30,7 @@ struct xpush_config {
 	uint32_t heartbeat_ms, heartbeat_timeout_ms, stop_timeout_ms;
 	uint32_t heartbeat_adaptive, heartbeat_min_ms, heartbeat_max_ms, heartbeat_step_ms;
 	uint32_t heartbeat_step_after, heartbeat_backoff_after, heartbeat_probe_after;
-	uint32_t seen_retention_s, seen_max_lines;
+	uint32_t seen_retention_s, seen_max_lines, seen_max_ids;
 	/* callbacks: borrowed */
 	xpush_log_cb log_cb;
 	xpush_notify_cb notify_cb;

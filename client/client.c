@@ -158,6 +158,31 @@ void client_start_connect(struct xpush_client *c, uint64_t now)
 	}
 }
 
+void client_seen_maintain(struct xpush_client *c)
+{
+	struct seen_stats st;
+	char err[512], q[600];
+
+	if (!seen_needs_compact(c->seen))
+		return;
+	if (seen_compact(c->seen, (int64_t)time(NULL), err, sizeof err) != XPUSH_OK) {
+		clog_printf(&c->log, XPUSH_LOG_WARN, "topic=seen msg=compact_failed reason=%s",
+			    clog_quote(q, sizeof q, err));
+		return;
+	}
+	seen_stats(c->seen, &st);
+	clog_printf(&c->log, XPUSH_LOG_DEBUG,
+		    "topic=seen msg=compacted live=%zu expired=%zu server_clock=%lld",
+		    st.live, st.last_dropped, (long long)st.clock);
+	if (st.last_evicted)
+		clog_printf(&c->log, XPUSH_LOG_WARN,
+			    "topic=seen msg=evicted count=%zu seen_max_ids=%u latest_expiry=%lld "
+			    "server_clock=%lld (ids evicted before their expiry: a redelivery of one "
+			    "would be shown again)",
+			    st.last_evicted, (unsigned)c->cfg.seen_max_ids,
+			    (long long)st.last_evicted_exp, (long long)st.clock);
+}
+
 static void schedule_reconnect(struct xpush_client *c, uint64_t now)
 {
 	uint32_t delay = backoff_next(&c->backoff, client_random(c));
@@ -522,15 +547,11 @@ int xpush_client_new(const xpush_config *cfg, xpush_client **out)
 	}
 	so.retention_s = c->cfg.seen_retention_s;
 	so.max_lines = c->cfg.seen_max_lines;
+	so.max_ids = c->cfg.seen_max_ids;
 	if ((rc = seen_open(c->cfg.state_dir, c->cfg.component, &so, (int64_t)time(NULL),
 			    &c->seen, err, sizeof err)) != XPUSH_OK)
 		goto fail;
-	if (seen_needs_compact(c->seen)) {
-		char cerr[512];
-		if (seen_compact(c->seen, (int64_t)time(NULL), cerr, sizeof cerr) != XPUSH_OK)
-			clog_printf(&c->log, XPUSH_LOG_WARN, "topic=seen msg=compact_failed reason=%s",
-				    clog_quote(q, sizeof q, cerr));
-	}
+	client_seen_maintain(c);
 	if ((rc = hbnet_open(c)) != XPUSH_OK)
 		goto fail;
 	if (wd_init(&c->wd, &c->stop_flag) != 0) { /* eventfd or thread: resources */

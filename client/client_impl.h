@@ -128,6 +128,8 @@ void client_close(struct xpush_client *c, const char *reason);
 /* Close the stream and then fail with error for good. */
 void client_fail_after_close(struct xpush_client *c, int error, const char *reason);
 const char *client_jid(const struct xpush_client *c);
+/* Compact the seen store when due; log failures and evictions. */
+void client_seen_maintain(struct xpush_client *c);
 uint32_t client_random(struct xpush_client *c);
 
 /* conn.c */

@@ -111,6 +111,7 @@ void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
 	const char *perr;
 	char err[512], q[600], qf[300];
 	unsigned known;
+	int64_t created, expires;
 	int rc;
 
 	if (!iq_id)
@@ -132,6 +133,11 @@ void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
 		return;
 	}
 	DEVFAULT_CRASH(c, "after_receive");
+	/* server time (UTC, the server's clock): what the store keeps runs on it */
+	if (!f.created || seen_parse_time(f.created, &created))
+		created = 0;
+	if (!f.expires || seen_parse_time(f.expires, &expires))
+		expires = 0;
 	known = seen_flags(c->seen, f.id);
 	if (known & (SEEN_NOTIFIED | SEEN_RETRACTED)) {
 		int late = (known & SEEN_RETRACTED) != 0;
@@ -139,6 +145,7 @@ void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
 			clog_printf(&c->log, XPUSH_LOG_INFO,
 				    "topic=notify msg=late_copy_after_retract id=%s (acked, not displayed)",
 				    f.id);
+		seen_observe(c->seen, created);
 		notify_emit(c, XPUSH_EVENT_DUPLICATE, f.id, from, 1, late);
 		notify_send_ack(c, from, iq_id);
 		notify_emit(c, XPUSH_EVENT_ACKED, f.id, from, 1, 0);
@@ -147,7 +154,8 @@ void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
 	}
 	/* pending: known as PENDING only when an earlier run died before it
 	 * recorded the display (after_record .. after the callback) */
-	rc = seen_mark(c->seen, f.id, SEEN_PENDING, (int64_t)time(NULL), err, sizeof err);
+	rc = seen_mark_at(c->seen, f.id, SEEN_PENDING, (int64_t)time(NULL), created, expires, err,
+			  sizeof err);
 	if (rc != XPUSH_OK) {
 		clog_printf(&c->log, XPUSH_LOG_ERROR,
 			    "topic=seen msg=record_failed id=%s reason=%s (not displayed, not acked)",
@@ -159,10 +167,7 @@ void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
 		client_close(c, "cannot record notification ids in the state directory");
 		return;
 	}
-	if (seen_needs_compact(c->seen) &&
-	    seen_compact(c->seen, (int64_t)time(NULL), err, sizeof err) != XPUSH_OK)
-		clog_printf(&c->log, XPUSH_LOG_WARN, "topic=seen msg=compact_failed reason=%s",
-			    clog_quote(q, sizeof q, err));
+	client_seen_maintain(c);
 	DEVFAULT_CRASH(c, "after_record");
 
 	memset(&pub, 0, sizeof pub);
@@ -187,7 +192,8 @@ void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
 	/* displayed: from now on a redelivery is a duplicate. If this cannot be
 	 * recorded the display still happened: ack it (nothing is lost), and
 	 * say that a redelivery could show it again. */
-	if (seen_mark(c->seen, f.id, SEEN_NOTIFIED, (int64_t)time(NULL), err, sizeof err) != XPUSH_OK)
+	if (seen_mark_at(c->seen, f.id, SEEN_NOTIFIED, (int64_t)time(NULL), created, expires, err,
+			 sizeof err) != XPUSH_OK)
 		clog_printf(&c->log, XPUSH_LOG_ERROR,
 			    "topic=seen msg=record_failed id=%s reason=%s (displayed and acked; "
 			    "a redelivery would show it again)",

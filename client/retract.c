@@ -71,10 +71,7 @@ void retract_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *r)
 		client_close(c, "cannot record retracted ids in the state directory");
 		return;
 	}
-	if (seen_needs_compact(c->seen) &&
-	    seen_compact(c->seen, (int64_t)time(NULL), err, sizeof err) != XPUSH_OK)
-		clog_printf(&c->log, XPUSH_LOG_WARN, "topic=seen msg=compact_failed reason=%s",
-			    clog_quote(q, sizeof q, err));
+	client_seen_maintain(c);
 	notify_send_ack(c, from, iq_id);
 	notify_emit(c, XPUSH_EVENT_RETRACT_ACKED, id, from, 0, 0);
 }

@@ -1,8 +1,15 @@
 /* seen: durable de-duplication of notification ids (see seen.h for the file
  * format and the guarantees). Owns the files seen-<jid>.log/.lock/.tmp in
  * the state directory and nothing else. The in-memory set is an open
- * addressing hash table keyed by id (with the SEEN_* bits of each); ids are
- * short, so it stays small. */
+ * addressing hash table keyed by id (with the SEEN_* bits and the server-time
+ * expiry of each); ids are short, so it stays small.
+ *
+ * Retention runs on the SERVER's clock, never the device's: the store keeps
+ * the newest `created` stamp of the notifications it recorded (clock) and
+ * forgets an id only once that clock is past the id's expiry, i.e. once the
+ * server can no longer resend it (xpushd sends only unexpired notifications,
+ * and every created stamp is the server's now at enqueue). A device clock at
+ * 1970 or years ahead changes nothing. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -19,8 +26,17 @@
 
 struct seen_entry {
 	char *id;   /* NULL = empty slot */
-	int64_t ts;
+	int64_t ts;     /* device clock of its newest record (diagnostics only) */
+	int64_t exp;    /* server time after which it cannot be resent; 0 = not known yet */
 	unsigned flags; /* SEEN_* */
+};
+
+/* One parsed line. */
+struct rec {
+	int is_clock;  /* an "S <srv>" line */
+	int64_t ts, exp, srv;
+	char *id;
+	unsigned flags;
 };
 
 struct seen {
@@ -29,9 +45,12 @@ struct seen {
 	off_t size;
 	struct seen_entry *tab;
 	size_t cap, live;
-	size_t lines, corrupt, expired;
+	size_t lines, corrupt, expired, evicted;
+	size_t last_dropped, last_evicted; /* by the last compaction */
+	int64_t last_evicted_exp;          /* the latest expiry it evicted */
 	int torn;
 	size_t threshold;
+	int64_t clock;  /* newest server time known (max created seen), 0 = none yet */
 	struct seen_opts o;
 };
 
@@ -47,6 +66,50 @@ int seen_id_valid(const char *id)
 			return 0;
 	}
 	return n > 0;
+}
+
+static int digits(const char *p, int n, int *v)
+{
+	int x = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		x = x * 10 + (p[i] - '0');
+	}
+	*v = x;
+	return 0;
+}
+
+int seen_parse_time(const char *t, int64_t *out)
+{
+	int y, mo, d, h, mi, sec;
+	const char *p;
+	int64_t yy, era, yoe, doy, doe, days;
+
+	if (!t || strlen(t) < 20 || digits(t, 4, &y) || t[4] != '-' || digits(t + 5, 2, &mo) ||
+	    t[7] != '-' || digits(t + 8, 2, &d) || (t[10] != 'T' && t[10] != 't') ||
+	    digits(t + 11, 2, &h) || t[13] != ':' || digits(t + 14, 2, &mi) || t[16] != ':' ||
+	    digits(t + 17, 2, &sec))
+		return -1;
+	p = t + 19;
+	if (*p == '.') /* fractions of a second: dropped */
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	if (!((p[0] == 'Z' || p[0] == 'z') && !p[1]) && strcmp(p, "+00:00") != 0 &&
+	    strcmp(p, "-00:00") != 0)
+		return -1;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -1;
+	/* days from 1970-01-01 in the proleptic Gregorian calendar */
+	yy = y - (mo <= 2);
+	era = yy / 400;
+	yoe = yy - era * 400;
+	doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	days = era * 146097 + doe - 719468;
+	*out = days * 86400 + h * 3600 + mi * 60 + sec;
+	return 0;
 }
 
 static uint64_t hash_id(const char *s)
@@ -89,24 +152,53 @@ static int reserve(struct seen *s)
 	return 0;
 }
 
-/* Insert (taking ownership of id) or add flags and refresh the timestamp.
- * 1 new, 0 known. */
-static int set_put(struct seen *s, char *id, int64_t ts, unsigned flags)
+/* Insert (taking ownership of id) or add flags, keeping the newest device
+ * time and the latest known expiry. 1 new, 0 known. */
+static int set_put(struct seen *s, char *id, int64_t ts, int64_t exp, unsigned flags)
 {
 	struct seen_entry *e = slot_for(s->tab, s->cap, id);
 
 	if (e->id) {
 		if (ts > e->ts)
 			e->ts = ts;
+		if (exp > e->exp)
+			e->exp = exp;
 		e->flags |= flags;
 		free(id);
 		return 0;
 	}
 	e->id = id;
 	e->ts = ts;
+	e->exp = exp;
 	e->flags = flags;
 	s->live++;
 	return 1;
+}
+
+/* The server can no longer resend it: its expiry is known and the server
+ * clock is past it (plus a grace for in-flight copies). */
+static int gone(const struct seen *s, const struct seen_entry *e)
+{
+	return e->exp > 0 && s->clock > e->exp + SEEN_GRACE_S;
+}
+
+/* An expiry for a record that brings none: the default lifetime counted
+ * from its own created stamp, else from the server clock (the newest
+ * created seen, which is not later than the server's now), else unknown (0:
+ * kept until the server clock is known, then given one). */
+static int64_t default_exp(const struct seen *s, int64_t created)
+{
+	if (created > 0)
+		return created + s->o.retention_s;
+	if (s->clock > 0)
+		return s->clock + s->o.retention_s;
+	return 0;
+}
+
+static void clock_advance(struct seen *s, int64_t srv)
+{
+	if (srv > s->clock)
+		s->clock = srv;
 }
 
 unsigned seen_flags(const struct seen *s, const char *id)
@@ -124,24 +216,23 @@ int seen_contains(const struct seen *s, const char *id)
 	return seen_flags(s, id) != 0;
 }
 
-/* The optional third field of a line: "" for SEEN_NOTIFIED alone (the
- * original format), else " " and one letter per bit. */
-static void flag_suffix(unsigned flags, char out[5])
+/* The flag field of a line: one letter per bit. */
+static void flag_letters(unsigned flags, char out[4])
 {
 	size_t n = 0;
 
-	if (flags != SEEN_NOTIFIED) {
-		out[n++] = ' ';
-		if (flags & SEEN_NOTIFIED)
-			out[n++] = 'n';
-		if (flags & SEEN_PENDING)
-			out[n++] = 'p';
-		if (flags & SEEN_RETRACTED)
-			out[n++] = 'r';
-	}
+	if (flags & SEEN_NOTIFIED)
+		out[n++] = 'n';
+	if (flags & SEEN_PENDING)
+		out[n++] = 'p';
+	if (flags & SEEN_RETRACTED)
+		out[n++] = 'r';
 	out[n] = '\0';
 }
 
+/* Compaction is due past max_lines lines (or twice the live ids, so a big
+ * live set does not compact on every add), or once the live ids exceed
+ * max_ids by an eighth (compaction then evicts down to max_ids). */
 static void update_threshold(struct seen *s)
 {
 	s->threshold = s->o.max_lines;
@@ -151,7 +242,7 @@ static void update_threshold(struct seen *s)
 
 int seen_needs_compact(const struct seen *s)
 {
-	return s->lines > s->threshold;
+	return s->lines > s->threshold || s->live > s->o.max_ids + s->o.max_ids / 8;
 }
 
 static int write_all(int fd, const char *buf, size_t len)
@@ -169,43 +260,112 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* Parse "<digits> <id>[ <flags>]" (no newline). 0 ok, -1 corrupt. */
-static int parse_line(char *line, size_t len, int64_t *ts, char **id, unsigned *flags)
+/* 1..18 decimal digits. 0 ok, -1 not a number. */
+static int parse_num(const char *f, int64_t *v)
 {
-	int64_t v = 0;
+	int64_t x = 0;
 	size_t i = 0;
-	char *sp;
 
-	while (i < len && line[i] >= '0' && line[i] <= '9') {
-		if (i >= 18)
+	for (; f[i]; i++) {
+		if (f[i] < '0' || f[i] > '9' || i >= 18)
 			return -1;
-		v = v * 10 + (line[i] - '0');
-		i++;
+		x = x * 10 + (f[i] - '0');
 	}
-	if (i == 0 || i >= len || line[i] != ' ')
+	if (i == 0)
 		return -1;
+	*v = x;
+	return 0;
+}
+
+static int parse_flags(const char *f, unsigned *flags)
+{
+	*flags = 0;
+	for (; *f; f++) {
+		if (*f == 'n')
+			*flags |= SEEN_NOTIFIED;
+		else if (*f == 'p')
+			*flags |= SEEN_PENDING;
+		else if (*f == 'r')
+			*flags |= SEEN_RETRACTED;
+		else
+			return -1;
+	}
+	return *flags ? 0 : -1;
+}
+
+/* Parse one line (no newline; line[len] is writable) in any of the formats
+ * of seen.h: "<ts> <id>", "<ts> <id> <flags>" (the first version),
+ * "<ts> <id> <flags> <exp> <srv>" and "S <srv>". 0 ok, -1 corrupt. */
+static int parse_line(char *line, size_t len, struct rec *r)
+{
+	char *f[6], *p = line, *sp;
+	size_t n = 0;
+
 	line[len] = '\0';
-	*flags = SEEN_NOTIFIED;
-	if ((sp = strchr(line + i + 1, ' ')) != NULL) {
-		*sp = '\0';
-		*flags = 0;
-		for (const char *f = sp + 1; *f; f++) {
-			if (*f == 'n')
-				*flags |= SEEN_NOTIFIED;
-			else if (*f == 'p')
-				*flags |= SEEN_PENDING;
-			else if (*f == 'r')
-				*flags |= SEEN_RETRACTED;
-			else
-				return -1;
-		}
-		if (!*flags)
+	memset(r, 0, sizeof *r);
+	for (;;) {
+		if (n == 6)
 			return -1;
+		f[n++] = p;
+		if (!(sp = strchr(p, ' ')))
+			break;
+		*sp = '\0';
+		p = sp + 1;
 	}
-	if (!seen_id_valid(line + i + 1))
+	if (n == 2 && strcmp(f[0], "S") == 0) {
+		r->is_clock = 1;
+		return parse_num(f[1], &r->srv);
+	}
+	if ((n != 2 && n != 3 && n != 5) || parse_num(f[0], &r->ts))
 		return -1;
-	*ts = v;
-	*id = line + i + 1;
+	r->flags = SEEN_NOTIFIED;
+	if (n >= 3 && parse_flags(f[2], &r->flags))
+		return -1;
+	if (n == 5 && (parse_num(f[3], &r->exp) || parse_num(f[4], &r->srv)))
+		return -1;
+	if (!seen_id_valid(f[1]))
+		return -1;
+	r->id = f[1];
+	return 0;
+}
+
+/* Rebuild the table with the entries keep[] marks (all when keep is NULL)
+ * minus those the server clock has passed; unknown expiries get one once
+ * the clock is known. Frees the others. Counts drops in *dropped. */
+static int rebuild(struct seen *s, const unsigned char *keep, size_t *dropped)
+{
+	struct seen_entry *nt;
+	size_t ncap = 64, kept = 0;
+
+	for (size_t i = 0; i < s->cap; i++) {
+		struct seen_entry *e = &s->tab[i];
+		if (!e->id)
+			continue;
+		if (!e->exp)
+			e->exp = default_exp(s, 0);
+		if ((!keep || keep[i]) && !gone(s, e))
+			kept++;
+	}
+	while ((kept + 1) * 10 >= ncap * 7)
+		ncap *= 2;
+	if (!(nt = calloc(ncap, sizeof *nt)))
+		return -1;
+	for (size_t i = 0; i < s->cap; i++) {
+		struct seen_entry *e = &s->tab[i];
+		if (!e->id)
+			continue;
+		if ((!keep || keep[i]) && !gone(s, e)) {
+			*slot_for(nt, ncap, e->id) = *e;
+		} else {
+			if (dropped && (!keep || keep[i]))
+				(*dropped)++;
+			free(e->id);
+		}
+	}
+	free(s->tab);
+	s->tab = nt;
+	s->cap = ncap;
+	s->live = kept;
 	return 0;
 }
 
@@ -248,27 +408,35 @@ static int load(struct seen *s, int64_t now_s, char *err, size_t errlen)
 		}
 	}
 	s->size = (off_t)end;
+	/* every record first (an id's lines merge, the clock is the newest
+	 * server time of any line), then what the clock has passed goes */
 	for (size_t pos = 0; pos < end;) {
 		char *nl = memchr(buf + pos, '\n', end - pos);
 		size_t ll = (size_t)(nl - (buf + pos));
-		int64_t ts;
-		char *id;
-		unsigned flags;
+		struct rec r;
 
 		s->lines++;
-		if (parse_line(buf + pos, ll, &ts, &id, &flags)) {
+		if (parse_line(buf + pos, ll, &r)) {
 			s->corrupt++;
-		} else if (ts < now_s - s->o.retention_s) {
-			s->expired++;
 		} else {
-			char *copy;
-			if (reserve(s) || !(copy = strdup(id))) {
-				rc = XPUSH_ENOMEM;
-				goto out;
+			clock_advance(s, r.srv);
+			if (!r.is_clock) {
+				char *copy;
+				if (reserve(s) || !(copy = strdup(r.id))) {
+					rc = XPUSH_ENOMEM;
+					goto out;
+				}
+				/* a record without expiry: its own created, if it has one */
+				set_put(s, copy, r.ts, r.exp ? r.exp : (r.srv ? r.srv + s->o.retention_s : 0),
+					r.flags);
 			}
-			set_put(s, copy, ts, flags);
 		}
 		pos += ll + 1;
+	}
+	(void)now_s; /* the device clock plays no part in what is kept */
+	if (rebuild(s, NULL, &s->expired)) {
+		rc = XPUSH_ENOMEM;
+		goto out;
 	}
 	update_threshold(s);
 	rc = XPUSH_OK;
@@ -337,6 +505,8 @@ int seen_open(const char *dir, const char *component_jid, const struct seen_opts
 	s->o = *o;
 	if (s->o.max_lines < 16)
 		s->o.max_lines = 16;
+	if (s->o.max_ids < 16)
+		s->o.max_ids = 16;
 	s->dir = strdup(dir);
 	s->name = concat3("seen-", san, ".log");
 	s->tmp_name = concat3("seen-", san, ".tmp");
@@ -406,8 +576,20 @@ int seen_add(struct seen *s, const char *id, int64_t now_s, char *err, size_t er
 int seen_mark(struct seen *s, const char *id, unsigned flags, int64_t now_s, char *err,
               size_t errlen)
 {
-	char line[SEEN_ID_MAX + 40], suffix[5];
+	return seen_mark_at(s, id, flags, now_s, 0, 0, err, errlen);
+}
+
+void seen_observe(struct seen *s, int64_t created)
+{
+	clock_advance(s, created);
+}
+
+int seen_mark_at(struct seen *s, const char *id, unsigned flags, int64_t now_s, int64_t created,
+                 int64_t expires, char *err, size_t errlen)
+{
+	char line[SEEN_ID_MAX + 80], letters[4];
 	char *copy;
+	int64_t exp;
 	int n;
 
 	if (!seen_id_valid(id) || !flags ||
@@ -415,13 +597,23 @@ int seen_mark(struct seen *s, const char *id, unsigned flags, int64_t now_s, cha
 		snprintf(err, errlen, "invalid notification id or flags");
 		return XPUSH_EINVAL;
 	}
-	if ((seen_flags(s, id) & flags) == flags)
+	if (created < 0 || created > SEEN_TIME_MAX)
+		created = 0;
+	if (expires < 0 || expires > SEEN_TIME_MAX)
+		expires = 0;
+	if ((seen_flags(s, id) & flags) == flags) {
+		clock_advance(s, created);
 		return XPUSH_OK;
+	}
 	/* get memory first: once the line is durable the insert must not fail */
 	if (reserve(s) || !(copy = strdup(id)))
 		return XPUSH_ENOMEM;
-	flag_suffix(flags, suffix);
-	n = snprintf(line, sizeof line, "%" PRId64 " %s%s\n", now_s, id, suffix);
+	exp = expires > 0 ? expires : default_exp(s, created);
+	if (now_s < 0 || now_s > SEEN_TIME_MAX)
+		now_s = 0; /* diagnostics only: never let a wild clock corrupt the line */
+	flag_letters(flags, letters);
+	n = snprintf(line, sizeof line, "%" PRId64 " %s %s %" PRId64 " %" PRId64 "\n", now_s, id,
+		     letters, exp, created);
 	if (write_all(s->fd, line, (size_t)n) < 0 || fdatasync(s->fd) < 0) {
 		int e = errno;
 		/* drop a partial line so the file stays line-aligned */
@@ -433,39 +625,83 @@ int seen_mark(struct seen *s, const char *id, unsigned flags, int64_t now_s, cha
 	}
 	s->size += n;
 	s->lines++;
-	set_put(s, copy, now_s, flags);
+	set_put(s, copy, now_s, exp, flags);
+	clock_advance(s, created);
 	return XPUSH_OK;
+}
+
+/* Expiry order for eviction: soonest first, unknown (0) last. */
+static int by_exp(const void *a, const void *b)
+{
+	const struct seen_entry *x = *(struct seen_entry *const *)a, *y = *(struct seen_entry *const *)b;
+	uint64_t ex = x->exp ? (uint64_t)x->exp : UINT64_MAX, ey = y->exp ? (uint64_t)y->exp : UINT64_MAX;
+
+	return ex < ey ? -1 : ex > ey;
 }
 
 int seen_compact(struct seen *s, int64_t now_s, char *err, size_t errlen)
 {
-	struct seen_entry *nt = NULL;
-	size_t ncap = 64, kept = 0, len = 0, bufcap = 0;
+	unsigned char *keep = NULL;
+	struct seen_entry **order = NULL;
+	size_t kept = 0, len = 0, bufcap = 0, evict = 0, dropped = 0;
 	char *buf = NULL;
 	int tfd = -1, rc = XPUSH_EIO;
-	int64_t cutoff = now_s - s->o.retention_s;
 
-	for (size_t i = 0; i < s->cap; i++)
-		if (s->tab[i].id && s->tab[i].ts >= cutoff)
-			kept++;
-	while ((kept + 1) * 10 >= ncap * 7)
-		ncap *= 2;
-	bufcap = kept * (SEEN_ID_MAX + 28) + 1; /* 19-digit time, spaces, flags, newline */
-	if (!(nt = calloc(ncap, sizeof *nt)) || !(buf = malloc(bufcap))) {
+	(void)now_s; /* the device clock plays no part in what is kept */
+	s->last_evicted = 0;
+	s->last_dropped = 0;
+	if (!(keep = calloc(s->cap ? s->cap : 1, 1))) {
 		rc = XPUSH_ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < s->cap; i++) {
-		char suffix[5];
+		struct seen_entry *e = &s->tab[i];
+		if (!e->id)
+			continue;
+		if (!e->exp)
+			e->exp = default_exp(s, 0);
+		if (!gone(s, e)) {
+			keep[i] = 1;
+			kept++;
+		} else {
+			dropped++;
+		}
+	}
+	if (kept > s->o.max_ids) {
+		/* the hard cap: forget the ids the server stops resending first */
+		size_t k = 0;
+		if (!(order = malloc(kept * sizeof *order))) {
+			rc = XPUSH_ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < s->cap; i++)
+			if (keep[i])
+				order[k++] = &s->tab[i];
+		qsort(order, kept, sizeof *order, by_exp);
+		evict = kept - s->o.max_ids;
+		for (size_t j = 0; j < evict; j++)
+			keep[order[j] - s->tab] = 0;
+		s->last_evicted_exp = order[evict - 1]->exp;
+		kept -= evict;
+	}
+	bufcap = 24 + kept * (SEEN_ID_MAX + 72) + 1; /* clock line; 3 numbers, flags, spaces, newline */
+	if (!(buf = malloc(bufcap))) {
+		rc = XPUSH_ENOMEM;
+		goto out;
+	}
+	if (s->clock > 0) /* the clock outlives the records that brought it */
+		len += (size_t)snprintf(buf + len, bufcap - len, "S %" PRId64 "\n", s->clock);
+	for (size_t i = 0; i < s->cap; i++) {
+		char letters[4];
 		unsigned f = s->tab[i].flags;
 
-		if (!s->tab[i].id || s->tab[i].ts < cutoff)
+		if (!keep[i])
 			continue;
 		if (f & SEEN_NOTIFIED)
 			f &= ~SEEN_PENDING; /* displayed: pending says nothing more */
-		flag_suffix(f, suffix);
-		len += (size_t)snprintf(buf + len, bufcap - len, "%" PRId64 " %s%s\n",
-					s->tab[i].ts, s->tab[i].id, suffix);
+		flag_letters(f, letters);
+		len += (size_t)snprintf(buf + len, bufcap - len, "%" PRId64 " %s %s %" PRId64 " 0\n",
+					s->tab[i].ts, s->tab[i].id, letters, s->tab[i].exp);
 	}
 	/* opened for appending: after the rename this descriptor is the store */
 	tfd = openat(s->dir_fd, s->tmp_name, O_RDWR | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -483,29 +719,30 @@ int seen_compact(struct seen *s, int64_t now_s, char *err, size_t errlen)
 	close(s->fd);
 	s->fd = tfd;
 	tfd = -1;
-	for (size_t i = 0; i < s->cap; i++) {
-		if (!s->tab[i].id)
-			continue;
-		if (s->tab[i].ts >= cutoff)
-			*slot_for(nt, ncap, s->tab[i].id) = s->tab[i];
-		else
-			free(s->tab[i].id);
+	for (size_t i = 0; i < s->cap; i++)
+		if (keep[i] && (s->tab[i].flags & SEEN_NOTIFIED))
+			s->tab[i].flags &= ~SEEN_PENDING; /* as written */
+	if (rebuild(s, keep, NULL)) {
+		/* the file is right; memory keeps the old table (a superset) */
+		rc = XPUSH_OK;
+		goto out;
 	}
-	free(s->tab);
-	s->tab = nt;
-	nt = NULL;
-	s->cap = ncap;
-	s->live = kept;
-	s->lines = kept;
-	s->size = (off_t)len;
-	update_threshold(s);
 	rc = XPUSH_OK;
 out:
+	if (rc == XPUSH_OK) {
+		s->last_dropped = dropped;
+		s->last_evicted = evict;
+		s->evicted += evict;
+		s->lines = s->live + (s->clock > 0);
+		s->size = (off_t)len;
+		update_threshold(s);
+	}
 	if (tfd >= 0)
 		close(tfd);
 	if (rc != XPUSH_OK)
 		(void)unlinkat(s->dir_fd, s->tmp_name, 0);
-	free(nt);
+	free(order);
+	free(keep);
 	free(buf);
 	return rc;
 }
@@ -517,6 +754,11 @@ void seen_stats(const struct seen *s, struct seen_stats *st)
 	st->corrupt = s->corrupt;
 	st->expired = s->expired;
 	st->torn = s->torn;
+	st->evicted = s->evicted;
+	st->last_dropped = s->last_dropped;
+	st->last_evicted = s->last_evicted;
+	st->last_evicted_exp = s->last_evicted_exp;
+	st->clock = s->clock;
 }
 
 const char *seen_path(const struct seen *s)

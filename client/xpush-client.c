@@ -116,6 +116,7 @@ static const char usage_text[] =
 "                          reconnect_cap_ms, stable_after_ms, connect_timeout_ms,\n"
 "                          register_timeout_ms, heartbeat_timeout_ms,\n"
 "                          stop_timeout_ms, seen_retention_s, seen_max_lines,\n"
+"                          seen_max_ids,\n"
 "                          heartbeat_adaptive, heartbeat_min_ms, heartbeat_max_ms,\n"
 "                          heartbeat_step_ms (docs/heartbeat.md)\n""    --help                print this text and exit\n"
 "    --version             print the version and exit\n"

@@ -187,7 +187,8 @@ struct xpush_event {
 typedef void (*xpush_log_cb)(void *userdata, enum xpush_log_level level, const char *msg);
 
 /* Display a notification. Called once per notification id (per component
- * JID and state directory, within the retention period). Before the call the
+ * JID and state directory, as long as the server may resend it; see
+ * seen_retention_s). Before the call the
  * id is recorded durably as pending; when it returns, the display is
  * recorded durably and then the ack is sent, so a redelivery is acked and
  * NOT shown again. Nothing is lost to a crash: if the process dies before
@@ -274,8 +275,18 @@ XPUSH_API void xpush_config_free(xpush_config *cfg);
  *  network               string<=128      "default"     key of the network the device starts on
  *                                                       (see xpush_client_set_network)
  *  stop_timeout_ms       ms               3000          graceful close limit for xpush_client_stop
- *  seen_retention_s      s                3024000       keep seen ids 35 days (> 4-week max TTL)
+ *  seen_retention_s      s                3024000       server-time lifetime (35 days, > the 4-week
+ *                                                       max TTL) of a seen id whose notification
+ *                                                       gave no expiry (ttl 0, retracts); an id
+ *                                                       with one is kept until the server's clock
+ *                                                       (learned from the notifications' created
+ *                                                       stamps) is past it. The device clock never
+ *                                                       drops an id
  *  seen_max_lines        count            10000         compact the dedup log past this
+ *  seen_max_ids          count            100000        hard cap on remembered ids: past it the
+ *                                                       ids with the soonest expiry are evicted
+ *                                                       (logged: a redelivery of one could be
+ *                                                       shown again)
  *
  * bool accepts 1/0, true/false, yes/no, on/off. Returns XPUSH_OK,
  * XPUSH_EINVAL (unknown key or bad value; nothing changed) or XPUSH_ENOMEM. */

@@ -26,6 +26,7 @@ static void test_defaults(void)
 	CHECK_STR(c.network, "default");
 	CHECK_INT(c.seen_retention_s, 35 * 86400);
 	CHECK(c.seen_retention_s > 28 * 86400); /* longer than the 4-week max TTL */
+	CHECK_INT(c.seen_max_ids, 100000);
 	CHECK(c.jid == NULL && c.password == NULL && c.host == NULL);
 	cfg_clear(&c);
 }
@@ -78,6 +79,8 @@ static void test_set_values(void)
 		{ "network", "tab\there", XPUSH_EINVAL },
 		{ "network", "", XPUSH_EINVAL },
 		{ "seen_retention_s", "60", XPUSH_EINVAL },
+		{ "seen_max_ids", "0", XPUSH_EINVAL },
+		{ "seen_max_ids", "15", XPUSH_EINVAL },
 		{ "password", "s3cret with spaces", XPUSH_OK },
 		{ "no_such_key", "1", XPUSH_EINVAL },
 	};

@@ -1,6 +1,7 @@
 /* test_seen: the durable de-duplication store (client/seen.c) on real files
- * in a temp dir: reopen, torn last line, corrupt lines, expiry, compaction,
- * locking, file naming. */
+ * in a temp dir: reopen, torn last line, corrupt lines, retention on the
+ * server's clock (device clock jumps change nothing), the first version's
+ * format, compaction, the max_ids cap, locking, file naming. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +64,7 @@ static char *read_file(const char *name)
 
 static struct seen *open_store(int64_t now, size_t max_lines, int64_t retention)
 {
-	struct seen_opts o = { retention, max_lines };
+	struct seen_opts o = { retention, max_lines, 1000000 };
 	struct seen *s = NULL;
 	int rc = seen_open(dir, COMP, &o, now, &s, err, sizeof err);
 
@@ -111,7 +112,7 @@ static void test_add_and_reopen(void)
 	CHECK_INT(st.live, 2);
 	CHECK_INT(st.lines, 2);
 	seen_close(s);
-	CHECK_STR(read_file("seen-push.example.org.log"), "1000 42\n1001 43\n");
+	CHECK_STR(read_file("seen-push.example.org.log"), "1000 42 n 0 0\n1001 43 n 0 0\n");
 
 	s = open_store(2000, 100, 3600);
 	CHECK(seen_contains(s, "42"));
@@ -140,7 +141,7 @@ static void test_torn_last_line(void)
 	CHECK_STR(read_file("seen-push.example.org.log"), "100 a\n100 b\n");
 	CHECK_INT(seen_add(s, "d", 201, err, sizeof err), XPUSH_OK);
 	seen_close(s);
-	CHECK_STR(read_file("seen-push.example.org.log"), "100 a\n100 b\n201 d\n");
+	CHECK_STR(read_file("seen-push.example.org.log"), "100 a\n100 b\n201 d n 0 0\n");
 
 	/* a file that is only a torn line */
 	fresh_dir();
@@ -182,23 +183,35 @@ static void test_corrupt_lines(void)
 	seen_close(s);
 }
 
+/* A server time in 2033: far from any device clock used below. */
+#define T0 2000000000LL
+
+/* Expiry is learned from the records' server stamps when loading: an id whose
+ * expiry the store's server clock has passed is not loaded; the device clock
+ * passed to seen_open plays no part. */
 static void test_expiry_at_load(void)
 {
 	struct seen *s;
 	struct seen_stats st;
 
 	fresh_dir();
-	write_file("seen-push.example.org.log", "100 old\n950 young\n2000 future\n");
-	s = open_store(1000, 100, 100);
+	write_file("seen-push.example.org.log",
+		   "5 old n 1000 900\n"                  /* expired at 1000 (server time) */
+		   "5 young n 900000 900\n"              /* expires long after the clock */
+		   "5 clock n 0 20000\n");               /* the newest created: clock 20000 */
+	s = open_store(1000000000, 100, 100);
 	seen_stats(s, &st);
+	CHECK_INT(st.clock, 20000);
 	CHECK_INT(st.expired, 1);
 	CHECK_INT(st.live, 2);
 	CHECK(!seen_contains(s, "old"));
 	CHECK(seen_contains(s, "young"));
-	CHECK(seen_contains(s, "future"));
+	CHECK(seen_contains(s, "clock")); /* exp = its created + retention = 20100 */
 	seen_close(s);
 }
 
+/* Compaction drops what the server clock passed (not what the device clock
+ * says is old), keeps the rest, and the appends go to the new file. */
 static void test_compaction(void)
 {
 	struct seen *s;
@@ -211,18 +224,23 @@ static void test_compaction(void)
 	s = open_store(1000, 16, 300);
 	for (int i = 0; i < 20; i++) {
 		snprintf(id, sizeof id, "old%d", i);
-		CHECK_INT(seen_add(s, id, 500, err, sizeof err), XPUSH_OK);
+		CHECK_INT(seen_mark_at(s, id, SEEN_NOTIFIED, 1000, T0, T0 + 100, err, sizeof err),
+			  XPUSH_OK);
 	}
+	/* device clock far behind: irrelevant; server clock past old*'s expiry */
 	for (int i = 0; i < 5; i++) {
 		snprintf(id, sizeof id, "new%d", i);
-		CHECK_INT(seen_add(s, id, 1000, err, sizeof err), XPUSH_OK);
+		CHECK_INT(seen_mark_at(s, id, SEEN_NOTIFIED, 5, T0 + 100 + SEEN_GRACE_S + 1, 0, err,
+				       sizeof err), XPUSH_OK);
 	}
 	CHECK(seen_needs_compact(s));
-	CHECK_INT(seen_compact(s, 1000, err, sizeof err), XPUSH_OK);
+	CHECK_INT(seen_compact(s, 5, err, sizeof err), XPUSH_OK);
 	CHECK(!seen_needs_compact(s));
 	seen_stats(s, &st);
 	CHECK_INT(st.live, 5);
-	CHECK_INT(st.lines, 5);
+	CHECK_INT(st.lines, 6); /* the S line + 5 */
+	CHECK_INT(st.last_dropped, 20);
+	CHECK_INT(st.last_evicted, 0);
 	CHECK(!seen_contains(s, "old3"));
 	CHECK(seen_contains(s, "new3"));
 	/* appends go to the new file */
@@ -234,10 +252,228 @@ static void test_compaction(void)
 	s = open_store(1002, 16, 300);
 	seen_stats(s, &st);
 	CHECK_INT(st.live, 6);
-	CHECK_INT(st.lines, 6);
+	CHECK_INT(st.lines, 7);
+	CHECK_INT(st.clock, T0 + 100 + SEEN_GRACE_S + 1);
 	CHECK(seen_contains(s, "after"));
 	CHECK(seen_contains(s, "new0"));
 	CHECK(!seen_contains(s, "old0"));
+	seen_close(s);
+}
+
+static void test_parse_time(void)
+{
+	int64_t t = -1;
+
+	CHECK_INT(seen_parse_time("1970-01-01T00:00:00Z", &t), 0);
+	CHECK_INT(t, 0);
+	CHECK_INT(seen_parse_time("2026-11-26T10:00:00Z", &t), 0);
+	CHECK_INT(t, 1795687200);
+	CHECK_INT(seen_parse_time("2000-02-29T23:59:59Z", &t), 0);
+	CHECK_INT(t, 951868799);
+	CHECK_INT(seen_parse_time("2033-05-18T03:33:20.123Z", &t), 0);
+	CHECK_INT(t, 2000000000);
+	CHECK_INT(seen_parse_time("2033-05-18T03:33:20+00:00", &t), 0);
+	CHECK_INT(t, 2000000000);
+	CHECK_INT(seen_parse_time("2033-05-18 03:33:20Z", &t), -1);
+	CHECK_INT(seen_parse_time("2033-05-18T03:33:20", &t), -1);
+	CHECK_INT(seen_parse_time("2033-05-18T03:33:20+02:00", &t), -1);
+	CHECK_INT(seen_parse_time("2033-13-18T03:33:20Z", &t), -1);
+	CHECK_INT(seen_parse_time("1969-12-31T23:59:59Z", &t), -1);
+	CHECK_INT(seen_parse_time("", &t), -1);
+	CHECK_INT(seen_parse_time(NULL, &t), -1);
+}
+
+/* The device clock at 1970, or ten years ahead, drops nothing: live records
+ * survive reopening and compaction with either. */
+static void test_device_clock_jumps(void)
+{
+	const int64_t ten_years = 10LL * 365 * 86400;
+	const int64_t devs[] = { 0, 1, T0 + ten_years, T0 + 2 * ten_years };
+	struct seen *s;
+	struct seen_stats st;
+
+	fresh_dir();
+	s = open_store(T0, 16, 86400);
+	CHECK_INT(seen_mark_at(s, "a", SEEN_NOTIFIED, T0, T0, T0 + 28 * 86400, err, sizeof err), XPUSH_OK);
+	CHECK_INT(seen_mark_at(s, "b", SEEN_PENDING, T0, T0, 0, err, sizeof err), XPUSH_OK); /* ttl 0 */
+	CHECK_INT(seen_mark(s, "r", SEEN_RETRACTED, T0, err, sizeof err), XPUSH_OK);
+	seen_close(s);
+	for (size_t i = 0; i < sizeof devs / sizeof devs[0]; i++) {
+		s = open_store(devs[i], 16, 86400);
+		seen_stats(s, &st);
+		CHECK_INT(st.expired, 0);
+		CHECK_INT(st.live, i ? 4 : 3); /* c from the round before */
+		CHECK_INT(seen_compact(s, devs[i], err, sizeof err), XPUSH_OK);
+		/* and records written with that device clock */
+		CHECK_INT(seen_mark_at(s, "c", SEEN_NOTIFIED, devs[i], T0, T0 + 100000, err, sizeof err),
+			  XPUSH_OK);
+		CHECK_INT(seen_compact(s, devs[i], err, sizeof err), XPUSH_OK);
+		seen_stats(s, &st);
+		CHECK_INT(st.live, 4);
+		CHECK_INT(st.last_dropped, 0);
+		CHECK_INT(seen_flags(s, "a"), SEEN_NOTIFIED);
+		CHECK_INT(seen_flags(s, "b"), SEEN_PENDING);
+		CHECK_INT(seen_flags(s, "r"), SEEN_RETRACTED);
+		CHECK_INT(st.clock, T0);
+		seen_close(s);
+	}
+}
+
+/* Records go once the server clock (the newest created recorded) passes
+ * their expiry + SEEN_GRACE_S: with expires, at it; ttl 0 (no expires) at
+ * created + retention; retracts at the clock when recorded + retention. The
+ * clock is monotonic and survives a compaction that drops every record. */
+static void test_server_clock_expiry(void)
+{
+	const int64_t ret = 5000, g = SEEN_GRACE_S;
+	struct seen *s;
+	struct seen_stats st;
+
+	fresh_dir();
+	s = open_store(0, 1000, ret);
+	CHECK_INT(seen_mark_at(s, "a", SEEN_NOTIFIED, 0, T0, T0 + 1000, err, sizeof err), XPUSH_OK);
+	CHECK_INT(seen_mark_at(s, "b", SEEN_NOTIFIED, 0, T0, 0, err, sizeof err), XPUSH_OK);
+	CHECK_INT(seen_mark(s, "r", SEEN_RETRACTED, 0, err, sizeof err), XPUSH_OK); /* T0 + ret */
+	/* an older created does not move the clock back */
+	CHECK_INT(seen_mark_at(s, "old", SEEN_NOTIFIED, 0, T0 - 500000, T0 + 2000, err, sizeof err),
+		  XPUSH_OK);
+	seen_stats(s, &st);
+	CHECK_INT(st.clock, T0);
+
+	/* at exactly expiry + grace: still kept */
+	CHECK_INT(seen_mark_at(s, "c", SEEN_NOTIFIED, 0, T0 + 1000 + g, 0, err, sizeof err), XPUSH_OK);
+	CHECK_INT(seen_compact(s, 0, err, sizeof err), XPUSH_OK);
+	CHECK(seen_contains(s, "a"));
+	/* one second later: a goes, the others stay */
+	seen_observe(s, T0 + 1000 + g + 1);
+	CHECK_INT(seen_compact(s, 0, err, sizeof err), XPUSH_OK);
+	seen_stats(s, &st);
+	CHECK_INT(st.last_dropped, 1);
+	CHECK(!seen_contains(s, "a"));
+	CHECK(seen_contains(s, "b"));
+	CHECK(seen_contains(s, "r"));
+	CHECK(seen_contains(s, "old"));
+	CHECK(seen_contains(s, "c"));
+	seen_close(s);
+
+	/* the clock came back from the file (S line), device clock irrelevant */
+	s = open_store(T0 * 3, 1000, ret);
+	seen_stats(s, &st);
+	CHECK_INT(st.clock, T0 + 1000 + g + 1);
+	CHECK_INT(st.live, 4);
+	/* past b's and r's T0 + ret (+ grace), and old's T0 + 2000: without a
+	 * compaction, a reopen drops them when loading */
+	CHECK_INT(seen_mark_at(s, "d", SEEN_NOTIFIED, 0, T0 + ret + g + 1, 0, err, sizeof err), XPUSH_OK);
+	seen_close(s);
+	s = open_store(0, 1000, ret);
+	seen_stats(s, &st);
+	CHECK_INT(st.expired, 3);
+	CHECK(!seen_contains(s, "b"));
+	CHECK(!seen_contains(s, "r"));
+	CHECK(!seen_contains(s, "old"));
+	CHECK(seen_contains(s, "c")); /* created T0 + 1000 + g: until + ret */
+	CHECK(seen_contains(s, "d"));
+	/* everything passes: the clock alone is kept */
+	seen_observe(s, T0 + 100 * ret);
+	CHECK_INT(seen_compact(s, 0, err, sizeof err), XPUSH_OK);
+	seen_stats(s, &st);
+	CHECK_INT(st.live, 0);
+	seen_close(s);
+	{
+		char want[64];
+		snprintf(want, sizeof want, "S %lld\n", (long long)(T0 + 100 * ret));
+		CHECK_STR(read_file("seen-push.example.org.log"), want);
+	}
+	s = open_store(0, 1000, ret);
+	seen_stats(s, &st);
+	CHECK_INT(st.clock, T0 + 100 * ret);
+	seen_close(s);
+}
+
+/* A store written by the first version ("<dev> <id>[ <flags>]") loads with
+ * its flags whatever the device clock says, is kept while the server clock
+ * is unknown, then until the clock + retention, and is rewritten in the
+ * current format by a compaction. */
+static void test_old_format_loads(void)
+{
+	const int64_t ret = 5000;
+	struct seen *s;
+	struct seen_stats st;
+	char *c;
+
+	fresh_dir();
+	write_file("seen-push.example.org.log", "100 a\n200 b p\n300 c nr\n400 d r\n300 b\n");
+	s = open_store(T0 * 2, 16, ret); /* device clock decades past those lines */
+	seen_stats(s, &st);
+	CHECK_INT(st.corrupt, 0);
+	CHECK_INT(st.expired, 0);
+	CHECK_INT(st.live, 4);
+	CHECK_INT(st.clock, 0);
+	CHECK_INT(seen_flags(s, "a"), SEEN_NOTIFIED);
+	CHECK_INT(seen_flags(s, "b"), SEEN_NOTIFIED | SEEN_PENDING);
+	CHECK_INT(seen_flags(s, "c"), SEEN_NOTIFIED | SEEN_RETRACTED);
+	CHECK_INT(seen_flags(s, "d"), SEEN_RETRACTED);
+	/* no server clock yet: a compaction keeps them (expiry still unknown) */
+	CHECK_INT(seen_compact(s, T0 * 2, err, sizeof err), XPUSH_OK);
+	CHECK_INT(seen_flags(s, "b"), SEEN_NOTIFIED);
+	seen_close(s);
+	s = open_store(0, 16, ret);
+	CHECK_INT(seen_flags(s, "a"), SEEN_NOTIFIED);
+	CHECK_INT(seen_flags(s, "d"), SEEN_RETRACTED);
+	/* the first notification brings the clock: the old ids get clock + ret */
+	CHECK_INT(seen_mark_at(s, "x", SEEN_NOTIFIED, 0, T0, T0 + 10, err, sizeof err), XPUSH_OK);
+	CHECK_INT(seen_compact(s, 0, err, sizeof err), XPUSH_OK);
+	seen_close(s);
+	c = read_file("seen-push.example.org.log");
+	CHECK(c && strncmp(c, "S 2000000000\n", 13) == 0);
+	CHECK(c && strstr(c, " a n 2000005000 0\n") != NULL);
+	CHECK(c && strstr(c, " d r 2000005000 0\n") != NULL);
+	s = open_store(0, 16, ret);
+	seen_stats(s, &st);
+	CHECK_INT(st.live, 5);
+	CHECK_INT(seen_flags(s, "c"), SEEN_NOTIFIED | SEEN_RETRACTED);
+	seen_observe(s, T0 + ret + SEEN_GRACE_S + 1);
+	CHECK_INT(seen_compact(s, 0, err, sizeof err), XPUSH_OK);
+	seen_stats(s, &st);
+	CHECK_INT(st.live, 0);
+	seen_close(s);
+}
+
+/* Past max_ids, compaction evicts the ids with the soonest expiry (unknown
+ * expiries last) and says how many and up to which expiry. */
+static void test_cap_evicts_by_expiry(void)
+{
+	struct seen_opts o = { 5000, 1000, 16 };
+	struct seen *s = NULL;
+	struct seen_stats st;
+	char id[32];
+
+	fresh_dir();
+	CHECK_INT(seen_open(dir, COMP, &o, 0, &s, err, sizeof err), XPUSH_OK);
+	CHECK_INT(seen_mark(s, "unknown", SEEN_RETRACTED, 0, err, sizeof err), XPUSH_OK); /* no clock */
+	for (int i = 19; i >= 0; i--) { /* written out of expiry order */
+		snprintf(id, sizeof id, "e%d", i);
+		CHECK_INT(seen_mark_at(s, id, SEEN_NOTIFIED, 0, T0, T0 + 10 * (i + 1), err, sizeof err),
+			  XPUSH_OK);
+	}
+	CHECK(seen_needs_compact(s)); /* 21 > 16 + 16/8 */
+	CHECK_INT(seen_compact(s, 0, err, sizeof err), XPUSH_OK);
+	seen_stats(s, &st);
+	CHECK_INT(st.live, 16);
+	CHECK_INT(st.last_evicted, 5);
+	CHECK_INT(st.evicted, 5);
+	CHECK_INT(st.last_evicted_exp, T0 + 50);
+	CHECK(!seen_needs_compact(s));
+	for (int i = 0; i < 20; i++) {
+		snprintf(id, sizeof id, "e%d", i);
+		CHECK_INT(seen_contains(s, id), i >= 5);
+	}
+	/* the retract got clock + 5000 at compaction: the latest expiry, kept */
+	CHECK(seen_contains(s, "unknown"));
+	seen_close(s);
+	CHECK_INT(seen_open(dir, COMP, &o, 0, &s, err, sizeof err), XPUSH_OK);
+	seen_stats(s, &st);
+	CHECK_INT(st.live, 16);
 	seen_close(s);
 }
 
@@ -284,7 +520,7 @@ static void test_stale_tmp_removed(void)
 
 static void test_lock(void)
 {
-	struct seen_opts o = { 3600, 100 };
+	struct seen_opts o = { 3600, 100, 1000000 };
 	struct seen *a = NULL, *b = NULL, *c = NULL;
 
 	fresh_dir();
@@ -302,7 +538,7 @@ static void test_lock(void)
 
 static void test_creates_dir_and_names(void)
 {
-	struct seen_opts o = { 3600, 100 };
+	struct seen_opts o = { 3600, 100, 1000000 };
 	struct seen *s = NULL;
 	char sub[400], buf[64];
 	struct stat sb;
@@ -347,7 +583,7 @@ static void test_retract_flags(void)
 	CHECK_INT(seen_flags(s, "3"), 0);
 	CHECK(seen_contains(s, "2"));
 	seen_close(s);
-	CHECK_STR(read_file("seen-push.example.org.log"), "1000 1\n1000 2 r\n1001 1 r\n");
+	CHECK_STR(read_file("seen-push.example.org.log"), "1000 1 n 0 0\n1000 2 r 0 0\n1001 1 r 0 0\n");
 
 	s = open_store(1100, 16, 3600);
 	CHECK_INT(seen_flags(s, "1"), SEEN_NOTIFIED | SEEN_RETRACTED);
@@ -356,8 +592,8 @@ static void test_retract_flags(void)
 	seen_close(s);
 	{
 		char *c = read_file("seen-push.example.org.log");
-		CHECK(c && (strcmp(c, "1001 1 nr\n1000 2 r\n") == 0 ||
-			    strcmp(c, "1000 2 r\n1001 1 nr\n") == 0));
+		CHECK(c && (strcmp(c, "1001 1 nr 0 0\n1000 2 r 0 0\n") == 0 ||
+			    strcmp(c, "1000 2 r 0 0\n1001 1 nr 0 0\n") == 0));
 	}
 	s = open_store(1200, 16, 3600);
 	CHECK_INT(seen_flags(s, "1"), SEEN_NOTIFIED | SEEN_RETRACTED);
@@ -372,7 +608,7 @@ static void test_retract_flags(void)
 	CHECK_INT(seen_flags(s, "5"), SEEN_PENDING);
 	CHECK_INT(seen_mark(s, "5", SEEN_NOTIFIED, 1001, err, sizeof err), XPUSH_OK);
 	seen_close(s);
-	CHECK_STR(read_file("seen-push.example.org.log"), "1000 5 p\n1000 6 p\n1001 5\n");
+	CHECK_STR(read_file("seen-push.example.org.log"), "1000 5 p 0 0\n1000 6 p 0 0\n1001 5 n 0 0\n");
 	s = open_store(1100, 16, 3600);
 	CHECK_INT(seen_flags(s, "5"), SEEN_NOTIFIED | SEEN_PENDING);
 	CHECK_INT(seen_flags(s, "6"), SEEN_PENDING);
@@ -380,7 +616,8 @@ static void test_retract_flags(void)
 	seen_close(s);
 	{
 		char *c = read_file("seen-push.example.org.log");
-		CHECK(c && (strcmp(c, "1001 5\n1000 6 p\n") == 0 || strcmp(c, "1000 6 p\n1001 5\n") == 0));
+		CHECK(c && (strcmp(c, "1001 5 n 0 0\n1000 6 p 0 0\n") == 0 ||
+			    strcmp(c, "1000 6 p 0 0\n1001 5 n 0 0\n") == 0));
 	}
 
 	fresh_dir();
@@ -406,6 +643,8 @@ static void cleanup(void)
 }
 
 TEST_MAIN(T(test_id_valid), T(test_add_and_reopen), T(test_torn_last_line),
-	  T(test_corrupt_lines), T(test_expiry_at_load), T(test_compaction),
+	  T(test_corrupt_lines), T(test_expiry_at_load), T(test_compaction), T(test_parse_time),
+	  T(test_device_clock_jumps), T(test_server_clock_expiry), T(test_old_format_loads),
+	  T(test_cap_evicts_by_expiry),
 	  T(test_compaction_threshold_grows), T(test_stale_tmp_removed), T(test_lock),
 	  T(test_creates_dir_and_names), T(test_retract_flags), T(cleanup))
