@@ -168,6 +168,20 @@ static void on_stanza(void *ud, struct xnode *st)
 	xnode_free(st);
 }
 
+/* A stanza the parser skipped: some user's, not the server's fault. */
+static void on_refused(void *ud, const struct stanza_head *h, const char *reason)
+{
+	struct component *c = ud;
+
+	if (c->state == C_READY) {
+		if (c->ev.on_refused)
+			c->ev.on_refused(c->ud, h, reason);
+	} else if (c->state != C_DOWN) {
+		log_warn("stanza before handshake ignored", "name=%s reason=%s", log_q(h->name),
+		         log_q(reason));
+	}
+}
+
 static void on_close(void *ud)
 {
 	struct component *c = ud;
@@ -247,7 +261,7 @@ static void start_connect(struct component *c)
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
 	struct addrinfo *res = NULL;
 	struct stream_limits lim = { .max_stanza_bytes = c->max_stanza_bytes };
-	struct stream_callbacks cb = { on_open, on_stanza, on_close };
+	struct stream_callbacks cb = { on_open, on_stanza, on_close, on_refused };
 	char port[8];
 	int fd = -1, one = 1, rc;
 

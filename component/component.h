@@ -19,6 +19,9 @@ struct component_events {
 	 * retrying will not fix (condition names it, e.g. not-authorized); no
 	 * reconnect is scheduled. Otherwise a reconnect is scheduled. */
 	void (*on_down)(void *ud, int final, const char *condition, const char *reason);
+	/* A user's stanza over max_stanza_bytes or the depth limit was skipped
+	 * unparsed (stream.h); the stream goes on. Only while ready. */
+	void (*on_refused)(void *ud, const struct stanza_head *head, const char *reason);
 };
 
 struct component_opts {
@@ -26,7 +29,7 @@ struct component_opts {
 	uint16_t port;
 	uint32_t reconnect_min_ms, reconnect_max_ms;
 	uint32_t handshake_timeout_ms;
-	size_t max_stanza_bytes;
+	size_t max_stanza_bytes;  /* larger stanzas are refused (on_refused), not parsed */
 };
 
 /* Starts connecting at once. Strings are copied (the secret is wiped on free).

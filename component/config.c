@@ -49,7 +49,7 @@ static const struct ckey keys[] = {
 	{ "reconnect_max_ms", CT_U32, O(reconnect_max_ms), "30000", 10, 3600000,
 	  "reconnect delay cap" },
 	{ "max_stanza_bytes", CT_U32, O(max_stanza_bytes), "65536", 1024, 16777216,
-	  "largest stanza accepted from the server" },
+	  "largest stanza parsed; a larger one is skipped and refused to its sender" },
 	{ "max_outbuf_bytes", CT_U32, O(max_outbuf_bytes), "1048576", 4096, 268435456,
 	  "stop claiming while this much is queued for the server" },
 	{ "user_domains", CT_STR, O(user_domains), NULL, 0, 0,

@@ -508,6 +508,33 @@ static void on_stanza(void *ud, const struct xnode *st)
 	xbuf_reset(&d->out);
 }
 
+/* A stanza the stream parser skipped unparsed (over max_stanza_bytes or
+ * nested too deep, stream.h): some user's, so it costs that stanza only and
+ * the stream goes on. It is counted, logged and, if it is a request, refused
+ * to its sender naming the limit. Like any stanza it is charged to the
+ * sender's rate limit: once out of tokens, nothing more is logged or sent. */
+static void on_refused(void *ud, const struct stanza_head *h, const char *reason)
+{
+	struct daemon *d = ud;
+	char bare[JID_MAX];
+
+	d->st.bad_requests++;
+	if (!h->from || jid_bare(h->from, bare, sizeof bare) < 0) {
+		log_warn("stanza refused", "from=- name=%s bytes=%zu reason=%s", log_q(h->name),
+		         h->bytes, log_q(reason));
+		return;
+	}
+	if (!ratelimit_take(d->rl, bare, loop_now_ms())) {
+		d->st.throttled++;
+		return;
+	}
+	log_warn("stanza refused", "from=%s name=%s id=%s bytes=%zu reason=%s", log_q(h->from),
+	         log_q(h->name), log_q(h->id ? h->id : "-"), h->bytes, log_q(reason));
+	if (strcmp(h->name, "iq") == 0 && h->id && h->type
+	    && (strcmp(h->type, "get") == 0 || strcmp(h->type, "set") == 0))
+		reply_error(d, h->from, h->id, "modify", "policy-violation", reason);
+}
+
 /* --- connection events -------------------------------------------------- */
 
 static void on_comp_ready(void *ud)
@@ -629,7 +656,7 @@ int daemon_run(const struct config *cfg)
 		.reconnect_min_ms = cfg->reconnect_min_ms, .reconnect_max_ms = cfg->reconnect_max_ms,
 		.max_stanza_bytes = cfg->max_stanza_bytes,
 	};
-	struct component_events ce = { on_comp_ready, on_stanza, on_comp_down };
+	struct component_events ce = { on_comp_ready, on_stanza, on_comp_down, on_refused };
 
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	d.loop = loop_new(on_signal, &d);

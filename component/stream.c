@@ -2,11 +2,18 @@
  * being built, and the limits that keep a hostile or broken server from
  * costing us unbounded memory or CPU (DOCTYPE and entity declarations are
  * refused outright; stanza bytes and depth are bounded). It must not do I/O
- * or log: the first error is kept as one line for the caller to report. */
+ * or log: the first error is kept as one line for the caller to report.
+ *
+ * Who pays for a limit: a stanza over max_stanza_bytes or max_depth is some
+ * user's, relayed by the server, so only that stanza is refused: its tree is
+ * freed, the rest of it is read with nothing built (expat still checks that
+ * it is well-formed and keeps the open elements), and on_refused reports it
+ * once at its end tag. What is the server's own doing ends the stream. */
 #include "stream.h"
 
 #include <expat.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,10 +24,21 @@
 #define NS_SEP ' '
 #define STREAM_ROOT STREAM_NS " stream"
 
-/* Bytes handed to expat per XML_Parse call. The size limit is checked
- * between slices, so expat never buffers more than limit + one slice of an
- * unfinished stanza. */
+/* Bytes handed to expat per XML_Parse call. The size bounds are checked
+ * between slices as well as at every event, so expat never buffers more than
+ * the bound + one slice of an unfinished token. While a token is unfinished
+ * (no event for more than a slice) the slice grows with it, so that expat's
+ * rescans of the token from its start add up to a few times its size instead
+ * of its size squared over FEED_SLICE. */
 #define FEED_SLICE 4096
+
+/* Across feeds the same holds: expat rescans an unfinished token on every
+ * call. Once one is bigger than this, new bytes are held back until they
+ * could finish it (they hold a '>', which ends every tag, comment, PI and
+ * CDATA section) or are as many as it already is. Holding never delays the
+ * end of a stanza or of the stream, none of which comes without a '>'; it
+ * may delay the report of an error inside the token. */
+#define HOLD_MIN 65536
 
 struct frame {
 	struct xnode *node;
@@ -39,6 +57,18 @@ struct stream_parser {
 	XML_Index fed;             /* bytes given to expat so far */
 	XML_Index mark;            /* end of the last thing we fully consumed */
 	XML_Index stanza_start;    /* offset of the current stanza's start tag */
+	XML_Index last_ev;         /* end of the last event expat reported */
+	size_t hard_bytes;         /* hard bound of a stanza, skipped or not */
+
+	/* The stanza being skipped (refused): why, and its head. */
+	int skipping;
+	char skip_reason[96];
+	char *head_name, *head_ns, *head_from, *head_to, *head_id, *head_type;
+
+	char *hold;                /* bytes held back from expat (HOLD_MIN) */
+	size_t hold_cap;
+
+	struct stream_mem mem;
 
 	int failed;
 	int closed;                /* </stream:stream> seen: ignore the rest */
@@ -67,6 +97,80 @@ static void fail(struct stream_parser *p, const char *fmt, ...)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			*c = '?';
 	XML_StopParser(p->xp, XML_FALSE);
+}
+
+/* --- memory accounting ---------------------------------------------------- */
+
+/* Expat's memory goes through these so that what it holds is known (tests
+ * and the bounds in stream.h rely on it). Its suite has no user pointer: the
+ * parser calling expat is set around each call, and every block records its
+ * owner so a free credits the right parser. */
+struct mm_hdr {
+	struct stream_parser *owner;
+	size_t size;
+};
+#define MM_ALIGN _Alignof(max_align_t)
+#define MM_HDR ((sizeof(struct mm_hdr) + MM_ALIGN - 1) / MM_ALIGN * MM_ALIGN)
+
+static __thread struct stream_parser *mm_owner;
+
+static void mm_account(struct stream_parser *p, size_t add, size_t sub)
+{
+	if (!p)
+		return;
+	p->mem.expat = p->mem.expat + add - sub;
+	if (p->mem.expat > p->mem.expat_peak)
+		p->mem.expat_peak = p->mem.expat;
+}
+
+static void *mm_malloc(size_t size)
+{
+	struct mm_hdr *h = malloc(MM_HDR + size);
+
+	if (!h)
+		return NULL;
+	h->owner = mm_owner;
+	h->size = size;
+	mm_account(h->owner, size, 0);
+	return (char *)h + MM_HDR;
+}
+
+static void mm_free(void *ptr)
+{
+	struct mm_hdr *h;
+
+	if (!ptr)
+		return;
+	h = (struct mm_hdr *)(void *)((char *)ptr - MM_HDR);
+	mm_account(h->owner, 0, h->size);
+	free(h);
+}
+
+static void *mm_realloc(void *ptr, size_t size)
+{
+	struct mm_hdr *h, *n;
+	size_t old;
+
+	if (!ptr)
+		return mm_malloc(size);
+	h = (struct mm_hdr *)(void *)((char *)ptr - MM_HDR);
+	old = h->size;
+	n = realloc(h, MM_HDR + size);
+	if (!n)
+		return NULL;
+	n->size = size;
+	mm_account(n->owner, size, old);
+	return (char *)n + MM_HDR;
+}
+
+static const XML_Memory_Handling_Suite mm_suite = { mm_malloc, mm_realloc, mm_free };
+
+/* Bytes of the stanza tree being built. */
+static void tree_add(struct stream_parser *p, size_t n)
+{
+	p->mem.tree += n;
+	if (p->mem.tree > p->mem.tree_peak)
+		p->mem.tree_peak = p->mem.tree;
 }
 
 /* --- xnode --------------------------------------------------------------- */
@@ -139,7 +243,8 @@ static int split_name(const char *qname, char **ns, char **local)
 	return 0;
 }
 
-static struct xnode *node_new(const char *qname, const char **atts)
+/* *bytes: what was allocated, for the tree accounting. */
+static struct xnode *node_new(const char *qname, const char **atts, size_t *bytes)
 {
 	struct xnode *n = calloc(1, sizeof *n);
 	size_t count = 0;
@@ -153,10 +258,12 @@ static struct xnode *node_new(const char *qname, const char **atts)
 	n->attrs = calloc(count + 1, sizeof *n->attrs);
 	if (!n->attrs)
 		goto fail;
+	*bytes = sizeof *n + strlen(qname) + 2 + (count + 1) * sizeof *n->attrs;
 	for (size_t i = 0; i < count; i++) {
 		n->attrs[i] = strdup(atts[i]);
 		if (!n->attrs[i])
 			goto fail;
+		*bytes += strlen(atts[i]) + 1;
 	}
 	return n;
 fail:
@@ -171,9 +278,17 @@ static XML_Index event_end(struct stream_parser *p)
 	return XML_GetCurrentByteIndex(p->xp) + XML_GetCurrentByteCount(p->xp);
 }
 
+static void note_event(struct stream_parser *p)
+{
+	p->last_ev = event_end(p);
+}
+
+#define HARD_SIZE_FMT "stanza larger than %zu bytes (hard bound)"
+
 /* Bytes outside any stanza since the last thing we consumed: the prolog
  * and header, or comments and PIs between stanzas. Same bound as a stanza,
- * checked at the event so a feed in one block agrees with one in slices. */
+ * checked at the event so a feed in one block agrees with one in slices.
+ * Servers send neither, so this is the server's fault: the stream ends. */
 static int outside_too_big(struct stream_parser *p)
 {
 	XML_Index used = event_end(p) - p->mark;
@@ -185,15 +300,105 @@ static int outside_too_big(struct stream_parser *p)
 	return 1;
 }
 
-/* Bytes of the current stanza up to the end of the current event. */
-static int stanza_too_big(struct stream_parser *p)
+/* Bytes of the current stanza up to the end of the current event: beyond
+ * the hard bound the stream ends (-1); beyond the limit the stanza is
+ * refused (1). */
+static int stanza_size(struct stream_parser *p)
 {
 	XML_Index used = event_end(p) - p->stanza_start;
 
-	if (used < 0 || (size_t)used <= p->lim.max_stanza_bytes)
+	if (used < 0)
 		return 0;
-	fail(p, "stanza larger than %zu bytes", p->lim.max_stanza_bytes);
-	return 1;
+	if ((size_t)used > p->hard_bytes) {
+		fail(p, HARD_SIZE_FMT, p->hard_bytes);
+		return -1;
+	}
+	return (size_t)used > p->lim.max_stanza_bytes;
+}
+
+/* A copy of s for the head, or NULL if absent or too long to be useful
+ * (a JID is at most 3071 bytes; a longer id cannot be answered anyway). */
+static char *head_dup(const char *s, size_t n)
+{
+	return s && n <= STREAM_HEAD_ATTR_MAX ? strndup(s, n) : NULL;
+}
+
+static void head_clear(struct stream_parser *p)
+{
+	free(p->head_name);
+	free(p->head_ns);
+	free(p->head_from);
+	free(p->head_to);
+	free(p->head_id);
+	free(p->head_type);
+	p->head_name = p->head_ns = p->head_from = p->head_to = p->head_id = p->head_type = NULL;
+}
+
+/* The head of the stanza being refused: its name, namespace and the
+ * attributes a reply needs (expat's name,value pairs or an xnode's). */
+static void head_set(struct stream_parser *p, const char *ns, size_t nslen, const char *name,
+                     const char *const *atts)
+{
+	head_clear(p);
+	p->head_ns = head_dup(ns, nslen);
+	p->head_name = head_dup(name, strlen(name));
+	for (const char *const *a = atts; a && a[0]; a += 2) {
+		char **slot = strcmp(a[0], "from") == 0 ? &p->head_from
+		            : strcmp(a[0], "to") == 0 ? &p->head_to
+		            : strcmp(a[0], "id") == 0 ? &p->head_id
+		            : strcmp(a[0], "type") == 0 ? &p->head_type : NULL;
+		if (slot && !*slot)
+			*slot = head_dup(a[1], strlen(a[1]));
+	}
+}
+
+/* Refuse the current stanza: keep its head, free what was built of it, and
+ * build nothing more until its end tag. qname/atts: the top element's start
+ * tag when that is the event at hand (nothing is built yet); otherwise the
+ * head comes from the tree. */
+static void begin_skip(struct stream_parser *p, const char *qname, const char **atts,
+                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void begin_skip(struct stream_parser *p, const char *qname, const char **atts,
+                       const char *fmt, ...)
+{
+	va_list ap;
+	struct xnode *top = p->stack[0].node;
+
+	if (p->skipping)
+		return;
+	p->skipping = 1;
+	va_start(ap, fmt);
+	vsnprintf(p->skip_reason, sizeof p->skip_reason, fmt, ap);
+	va_end(ap);
+	if (qname) {
+		const char *sep = strrchr(qname, NS_SEP);
+
+		head_set(p, sep ? qname : "", sep ? (size_t)(sep - qname) : 0, sep ? sep + 1 : qname,
+		         atts);
+	} else if (top) {
+		head_set(p, top->ns, strlen(top->ns), top->name, (const char *const *)top->attrs);
+	}
+	xnode_free(top);
+	p->stack[0].node = NULL;
+	p->mem.tree = 0;
+}
+
+/* The refused stanza's end tag: report it once, then back to normal. */
+static void end_skip(struct stream_parser *p)
+{
+	struct stanza_head h = {
+		.name = p->head_name ? p->head_name : "", .ns = p->head_ns ? p->head_ns : "",
+		.from = p->head_from, .to = p->head_to, .id = p->head_id, .type = p->head_type,
+		.bytes = (size_t)(event_end(p) - p->stanza_start),
+	};
+
+	p->skipping = 0;
+	p->mark = event_end(p);
+	if (p->cb.on_refused)
+		p->cb.on_refused(p->ud, &h, p->skip_reason);
+	/* A callback that freed the parser deferred the free: p is still ours. */
+	head_clear(p);
 }
 
 static void on_start(void *ud, const XML_Char *qname, const XML_Char **atts)
@@ -201,9 +406,12 @@ static void on_start(void *ud, const XML_Char *qname, const XML_Char **atts)
 	struct stream_parser *p = ud;
 	struct xnode *n;
 	struct frame *f;
+	size_t bytes = 0;
+	int size;
 
 	if (p->failed)
 		return;
+	note_event(p);
 	if (p->depth == 0) {
 		if (strcmp(qname, STREAM_ROOT) != 0) {
 			const char *sep = strrchr(qname, NS_SEP);
@@ -233,19 +441,40 @@ static void on_start(void *ud, const XML_Char *qname, const XML_Char **atts)
 		}
 		return;
 	}
-	if (p->depth == 1)
+	if (p->depth == 1) {
 		p->stanza_start = XML_GetCurrentByteIndex(p->xp);
-	if (stanza_too_big(p))
+		p->skipping = 0;
+	}
+	size = stanza_size(p);
+	if (size < 0)
 		return;
-	if (p->depth - 1 >= p->lim.max_depth) {
-		fail(p, "stanza nested deeper than %u elements", p->lim.max_depth);
+	if (p->skipping) {
+		if (p->depth - 1 >= STREAM_HARD_DEPTH) {
+			fail(p, "stanza nested deeper than %u elements (hard bound)", STREAM_HARD_DEPTH);
+			return;
+		}
+		p->depth++;
 		return;
 	}
-	n = node_new(qname, atts);
+	if (size) {
+		begin_skip(p, p->depth == 1 ? qname : NULL, atts, "stanza larger than %zu bytes",
+		           p->lim.max_stanza_bytes);
+		p->depth++;
+		return;
+	}
+	if (p->depth - 1 >= p->lim.max_depth) {
+		begin_skip(p, NULL, NULL, "stanza nested deeper than %u elements", p->lim.max_depth);
+		p->depth++;
+		return;
+	}
+	n = node_new(qname, atts, &bytes);
 	if (!n) {
 		fail(p, "out of memory");
 		return;
 	}
+	if (p->depth == 1)
+		p->mem.tree = 0;
+	tree_add(p, bytes);
 	if (p->depth > 1) {
 		struct frame *parent = &p->stack[p->depth - 2];
 
@@ -266,9 +495,11 @@ static void on_end(void *ud, const XML_Char *qname)
 {
 	struct stream_parser *p = ud;
 	struct xnode *n, *st;
+	int size;
 
 	if (p->failed)
 		return;
+	note_event(p);
 	if (p->depth == 1) {
 		/* Only </stream:stream> can close depth 1; expat checked the name.
 		 * The stream is over: whatever follows is not ours to judge. */
@@ -280,8 +511,17 @@ static void on_end(void *ud, const XML_Char *qname)
 			p->cb.on_close(p->ud);
 		return;
 	}
-	if (stanza_too_big(p))
+	size = stanza_size(p);
+	if (size < 0)
 		return;
+	if (size && !p->skipping)
+		begin_skip(p, NULL, NULL, "stanza larger than %zu bytes", p->lim.max_stanza_bytes);
+	if (p->skipping) {
+		p->depth--;
+		if (p->depth == 1)
+			end_skip(p);
+		return;
+	}
 	n = p->stack[p->depth - 2].node;
 	if (!n->text) {
 		/* Callers get "" for an empty element, never NULL. */
@@ -290,6 +530,7 @@ static void on_end(void *ud, const XML_Char *qname)
 			fail(p, "out of memory");
 			return;
 		}
+		tree_add(p, 1);
 	}
 	p->depth--;
 	if (p->depth > 1)
@@ -298,6 +539,7 @@ static void on_end(void *ud, const XML_Char *qname)
 	 * nothing in our state may point into it if it frees it at once. */
 	st = p->stack[0].node;
 	p->stack[0].node = NULL;
+	p->mem.tree = 0;
 	p->mark = event_end(p);
 	if (p->cb.on_stanza)
 		p->cb.on_stanza(p->ud, st);
@@ -311,9 +553,11 @@ static void on_text(void *ud, const XML_Char *s, int len)
 	struct frame *f;
 	struct xnode *n;
 	size_t need;
+	int size;
 
 	if (p->failed || len <= 0)
 		return;
+	note_event(p);
 	if (p->depth <= 1) {
 		/* Whitespace keepalives between stanzas. Text that is not
 		 * whitespace directly in the stream is dropped as XEP-0114
@@ -322,7 +566,12 @@ static void on_text(void *ud, const XML_Char *s, int len)
 		p->mark = event_end(p);
 		return;
 	}
-	if (stanza_too_big(p))
+	size = stanza_size(p);
+	if (size < 0)
+		return;
+	if (size)
+		begin_skip(p, NULL, NULL, "stanza larger than %zu bytes", p->lim.max_stanza_bytes);
+	if (p->skipping)
 		return;
 	f = &p->stack[p->depth - 2];
 	n = f->node;
@@ -339,6 +588,7 @@ static void on_text(void *ud, const XML_Char *s, int len)
 			return;
 		}
 		n->text = t;
+		tree_add(p, cap - f->text_cap);
 		f->text_cap = cap;
 	}
 	memcpy(n->text + n->text_len, s, (size_t)len);
@@ -352,7 +602,10 @@ static void on_comment(void *ud, const XML_Char *data)
 {
 	struct stream_parser *p = ud;
 
-	if (p->failed || p->depth > 1 || outside_too_big(p))
+	if (p->failed)
+		return;
+	note_event(p);
+	if (p->depth > 1 || outside_too_big(p))
 		return;
 	p->mark = event_end(p);
 }
@@ -404,10 +657,19 @@ struct stream_parser *stream_parser_new(const struct stream_limits *lim,
 	if (cb)
 		p->cb = *cb;
 	p->ud = ud;
+	p->hard_bytes = p->lim.max_stanza_bytes > STREAM_HARD_MIN_BYTES / STREAM_HARD_FACTOR
+	                ? STREAM_HARD_FACTOR * p->lim.max_stanza_bytes : STREAM_HARD_MIN_BYTES;
 	p->stack = calloc(p->lim.max_depth, sizeof *p->stack);
 	/* Forcing UTF-8 overrides any encoding declaration: RFC 6120 allows
 	 * only UTF-8, and it keeps the escaper's byte-exactness promise. */
-	p->xp = XML_ParserCreateNS("UTF-8", NS_SEP);
+	{
+		struct stream_parser *prev = mm_owner;
+		static const XML_Char sep[] = { NS_SEP, '\0' };
+
+		mm_owner = p;
+		p->xp = XML_ParserCreate_MM("UTF-8", &mm_suite, sep);
+		mm_owner = prev;
+	}
 	if (!p->stack || !p->xp) {
 		stream_parser_free(p);
 		return NULL;
@@ -434,26 +696,71 @@ static void destroy(struct stream_parser *p)
 	if (p->stack)
 		xnode_free(p->stack[0].node);
 	free(p->stack);
-	if (p->xp)
+	free(p->hold);
+	head_clear(p);
+	if (p->xp) {
+		struct stream_parser *prev = mm_owner;
+
+		mm_owner = p;
 		XML_ParserFree(p->xp);
+		mm_owner = prev;
+	}
 	free(p);
 }
 
-int stream_parser_feed(struct stream_parser *p, const char *buf, size_t n)
+/* Where the bytes not yet accounted for began, and how many the stream may
+ * hold there before it ends: the header; between stanzas (a top-level start
+ * tag not yet complete); inside a stanza. */
+static XML_Index pending_base(const struct stream_parser *p)
+{
+	return p->depth >= 2 ? p->stanza_start : p->mark;
+}
+
+static size_t pending_bound(const struct stream_parser *p)
+{
+	return p->depth == 0 ? p->lim.max_stanza_bytes : p->hard_bytes;
+}
+
+/* The next slice for expat: FEED_SLICE, or as much as the unfinished token
+ * already is (so its rescans stay linear), never running more than one
+ * FEED_SLICE past the bound that the check after the slice enforces. */
+static size_t next_slice(const struct stream_parser *p, size_t left)
+{
+	size_t len = FEED_SLICE, used = (size_t)(p->fed - pending_base(p));
+	size_t bound = pending_bound(p), room = used < bound ? bound - used : 0;
+	XML_Index pending = p->fed - p->last_ev;
+
+	if (p->depth > 0 && pending > FEED_SLICE)
+		len = (size_t)pending;
+	if (len > room)
+		len = room > FEED_SLICE ? room : FEED_SLICE;
+	return len < left ? len : left;
+}
+
+/* After a slice: bytes of an unfinished header, top-level tag or stanza
+ * beyond their bound. Checked here too so that expat is never left to
+ * buffer an endless token; the same checks run at every event. */
+static void check_pending(struct stream_parser *p)
+{
+	size_t used = (size_t)(p->fed - pending_base(p));
+
+	if (p->depth == 0) {
+		if (used > p->lim.max_stanza_bytes)
+			fail(p, "stream header larger than %zu bytes", p->lim.max_stanza_bytes);
+	} else if (used > p->hard_bytes) {
+		fail(p, HARD_SIZE_FMT, p->hard_bytes);
+	} else if (p->depth >= 2 && used > p->lim.max_stanza_bytes) {
+		begin_skip(p, NULL, NULL, "stanza larger than %zu bytes", p->lim.max_stanza_bytes);
+	}
+}
+
+/* Hand buf to expat in slices, checking the bounds after each. */
+static void feed_slices(struct stream_parser *p, const char *buf, size_t n)
 {
 	size_t off = 0;
 
-	if (p->failed)
-		return -1;
-	if (p->closed)
-		return 0;
-	if (p->feeding) {
-		fail(p, "stream_parser_feed called from a stream callback");
-		return -1;
-	}
-	p->feeding = 1;
 	while (off < n && !p->failed && !p->closed && !p->free_pending) {
-		size_t len = n - off < FEED_SLICE ? n - off : FEED_SLICE;
+		size_t len = next_slice(p, n - off);
 
 		if (XML_Parse(p->xp, buf + off, (int)len, XML_FALSE) != XML_STATUS_OK
 		    && !p->failed && !p->closed && !p->free_pending) {
@@ -466,13 +773,67 @@ int stream_parser_feed(struct stream_parser *p, const char *buf, size_t n)
 		}
 		off += len;
 		p->fed += (XML_Index)len;
-		/* An unfinished stanza (or junk before one) that already
-		 * exceeds the limit: refuse it before expat buffers more. */
-		if (!p->failed && !p->closed
-		    && (size_t)(p->fed - p->mark) > p->lim.max_stanza_bytes)
-			fail(p, "%s larger than %zu bytes",
-			     p->depth ? "stanza" : "stream header", p->lim.max_stanza_bytes);
+		if (!p->failed && !p->closed)
+			check_pending(p);
 	}
+}
+
+/* 1 if buf was kept back (see HOLD_MIN), 0 if it is to be parsed now. */
+static int hold_back(struct stream_parser *p, const char *buf, size_t n)
+{
+	size_t pending = (size_t)(p->fed - p->last_ev);
+	size_t need = p->mem.held + n;
+	size_t used = (size_t)(p->fed - pending_base(p));
+
+	/* Held bytes count towards the bound: past it they go to expat, and
+	 * the check after the slice ends the stream. */
+	if (p->depth == 0 || pending <= HOLD_MIN || need >= pending || memchr(buf, '>', n)
+	    || used + need > pending_bound(p))
+		return 0;
+	if (need > p->hold_cap) {
+		size_t cap = p->hold_cap ? p->hold_cap : FEED_SLICE;
+		char *h;
+
+		while (cap < need)
+			cap *= 2;
+		h = realloc(p->hold, cap);
+		if (!h)
+			return 0;  /* parse it now: slower, not wrong */
+		p->hold = h;
+		p->hold_cap = cap;
+	}
+	memcpy(p->hold + p->mem.held, buf, n);
+	p->mem.held = need;
+	if (need > p->mem.held_peak)
+		p->mem.held_peak = need;
+	return 1;
+}
+
+int stream_parser_feed(struct stream_parser *p, const char *buf, size_t n)
+{
+	struct stream_parser *prev;
+
+	if (p->failed)
+		return -1;
+	if (p->closed)
+		return 0;
+	if (p->feeding) {
+		fail(p, "stream_parser_feed called from a stream callback");
+		return -1;
+	}
+	if (n == 0 || hold_back(p, buf, n))
+		return 0;
+	p->feeding = 1;
+	prev = mm_owner;
+	mm_owner = p;
+	if (p->mem.held) {
+		size_t held = p->mem.held;
+
+		p->mem.held = 0;
+		feed_slices(p, p->hold, held);
+	}
+	feed_slices(p, buf, n);
+	mm_owner = prev;
 	p->feeding = 0;
 	if (p->free_pending) {
 		destroy(p);
@@ -484,6 +845,11 @@ int stream_parser_feed(struct stream_parser *p, const char *buf, size_t n)
 const char *stream_parser_error(const struct stream_parser *p)
 {
 	return p->failed ? p->err : "";
+}
+
+void stream_parser_mem(const struct stream_parser *p, struct stream_mem *out)
+{
+	*out = p->mem;
 }
 
 void stream_parser_free(struct stream_parser *p)

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # (54) xpushd against a hostile XEP-0114 server (tests/fake/fake_component_server.py), one
 # scenario per connection: a DOCTYPE with a billion-laughs tree, an undefined entity, a 32 MiB
-# stanza, XML cut mid-stanza then closed, bytes that are not UTF-8, a retryable stream error
-# (conflict) and finally a refused handshake (not-authorized). For each: one clear log line
-# naming the problem, then a reconnect after a backoff delay (no hot loop); the last one is
-# final: exit status 3, as documented. Memory stays bounded (VmHWM grows by less than 16 MiB
-# across the 32 MiB stanza) and so does CPU (the billion laughs are never expanded).
+# stanza (skipped once over max_stanza_bytes, then past the 4 MiB hard bound, which no server
+# forwards: the server's fault), XML cut mid-stanza then closed, bytes that are not UTF-8, a
+# retryable stream error (conflict) and finally a refused handshake (not-authorized). For each:
+# one clear log line naming the problem, then a reconnect after a backoff delay (no hot loop);
+# the last one is final: exit status 3, as documented. Memory stays bounded (VmHWM grows by less
+# than 16 MiB across the 32 MiB stanza) and so does CPU (the billion laughs are never expanded).
 # The real XMPP server plays no part: Prosody only.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -54,7 +55,7 @@ expect_line() {
 }
 expect_line 'reason="bad XML from server: DOCTYPE is not allowed in an XMPP stream"' doctype
 expect_line 'undefined entity"' entity
-expect_line 'reason="bad XML from server: stanza larger than 65536 bytes"' big
+expect_line 'reason="bad XML from server: stanza larger than 4194304 bytes (hard bound)"' big
 expect_line 'reason="connection closed by server"' cut
 expect_line 'not well-formed (invalid token)"' badutf8
 expect_line 'condition=conflict reason="stream error from server"' conflict
