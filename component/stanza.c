@@ -279,6 +279,47 @@ static int check_from(const char *from, char *err, size_t errlen)
 	return 0;
 }
 
+/* The forms of a registration (schema 006 holds push.devices to the same:
+ * devices_app_form, devices_device_form, devices_alias_form,
+ * devices_tags_form; docs/schema.md "Forms"). They come after check_field,
+ * which has refused C0 controls, DEL, invalid UTF-8 and empty values. */
+
+/* app: a reverse-DNS id, A-Z a-z 0-9 '.' '_' '-' only (no spaces). */
+static int check_app_form(const char *app, char *err, size_t errlen)
+{
+	for (const char *p = app; *p; p++) {
+		char c = *p;
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+		      || c == '.' || c == '_' || c == '-')) {
+			set_err(err, errlen, "app may hold only A-Z a-z 0-9 . _ - (a reverse-DNS id)");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* device, alias, tag: no C1 control (U+0080-U+009F) and no bidirectional
+ * formatting character (U+061C, U+200E, U+200F, U+202A-U+202E,
+ * U+2066-U+2069): an alias holding U+202E is shown reversed in listings. */
+static int check_ident_form(const char *what, const char *s, char *err, size_t errlen)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			set_err(err, errlen, "%s contains a control character", what);
+			return -1;
+		}
+		if ((p[0] == 0xd8 && p[1] == 0x9c)
+		    || (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0x8e || p[2] == 0x8f
+		                                         || (p[2] >= 0xaa && p[2] <= 0xae)))
+		    || (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)) {
+			set_err(err, errlen, "%s contains a bidirectional formatting character", what);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* <register/> body: optional alias and platform (at most one each) and
  * tags (bounded, unique). Unknown children are ignored so a newer device
  * can talk to an older daemon. */
@@ -293,7 +334,8 @@ static int decode_register_body(const struct xnode *reg, const struct limits *l,
 				set_err(err, errlen, "more than one alias");
 				return -1;
 			}
-			if (check_text("alias", c, l->alias, err, errlen) < 0)
+			if (check_text("alias", c, l->alias, err, errlen) < 0
+			    || check_ident_form("alias", c->text, err, errlen) < 0)
 				return -1;
 			out->alias = c->text;
 		} else if (strcmp(c->name, "platform") == 0) {
@@ -309,7 +351,8 @@ static int decode_register_body(const struct xnode *reg, const struct limits *l,
 				set_err(err, errlen, "more than %zu tags (max_tags)", l->tags);
 				return -1;
 			}
-			if (check_text("tag", c, l->tag, err, errlen) < 0)
+			if (check_text("tag", c, l->tag, err, errlen) < 0
+			    || check_ident_form("tag", c->text, err, errlen) < 0)
 				return -1;
 			for (size_t i = 0; i < out->ntags; i++) {
 				if (strcmp(out->tags[i], c->text) == 0) {
@@ -406,6 +449,8 @@ static int decode_iq(const struct xnode *st, const struct limits *l,
 		out->kind = STANZA_REGISTER;
 		if (check_from(out->from, err, errlen) < 0
 		    || decode_device_attrs(q, l, out, err, errlen) < 0
+		    || check_app_form(out->app, err, errlen) < 0
+		    || check_ident_form("device", out->device, err, errlen) < 0
 		    || decode_register_body(q, l, out, err, errlen) < 0)
 			return -1;
 	} else if (strcmp(q->name, "unregister") == 0) {

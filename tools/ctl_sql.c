@@ -38,13 +38,15 @@ static const char *const sql[] = {
 	" priority, collapse_key, dedup_key)"
 	" VALUES ($1, $2, $3, $4, $5::text[], $6::text[], $7::text[], $8::boolean, $9, $10, $11,"
 	" $12, $13::integer, $14::timestamptz, $15::timestamptz, $16, $17, $18)"
-	" ON CONFLICT (app, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING"
+	" ON CONFLICT (producer, app, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING"
 	" RETURNING id",
 
 	/* A new statement, so a new snapshot: it sees the row that made the
-	 * INSERT above skip, once that row's transaction committed. */
+	 * INSERT above skip, once that row's transaction committed. Dedup keys
+	 * are per producer (schema 006): the producer is this session's role. */
 	[Q_SEND_EXISTING] =
-	"SELECT id FROM push.notifications WHERE app = $1 AND dedup_key = $2",
+	"SELECT id FROM push.notifications WHERE producer = session_user AND app = $1"
+	" AND dedup_key = $2",
 
 	[Q_BEGIN_SNAPSHOT] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 	[Q_COMMIT] = "COMMIT",
@@ -107,10 +109,15 @@ static const char *const sql[] = {
 	" h.devices_online, h.devices_registered"
 	" FROM push.queue_health h",
 
-	/* retracted_at is read from the snapshot taken before push.retract runs. */
+	/* push.retract_own: what a producer role may run (push.retract is the
+	 * daemon's); it refuses another producer's notification (SQLSTATE 42501)
+	 * and passes the owner's and the daemon's through. retracted_at is read
+	 * from the snapshot taken before it runs; NULL: no such notification (or
+	 * one a producer may not see, but then retract_own has refused). */
 	[Q_RETRACT] = (
-	"SELECT n.retracted_at IS NOT NULL AS already, push.retract(n.id) AS affected"
-	" FROM push.notifications n WHERE n.id = $1::bigint"),
+	"SELECT (SELECT n.retracted_at IS NOT NULL FROM push.notifications n"
+	"  WHERE n.id = $1::bigint) AS already,"
+	" push.retract_own($1::bigint) AS affected"),
 };
 
 /* Collapse a multi-line message into one line, in place. */
@@ -442,9 +449,23 @@ int ctl_sql_retract(struct ctl_db *db, long long id, long long *affected, int *a
 	PGresult *res = NULL;
 
 	snprintf(ids, sizeof ids, "%lld", id);
-	if (run(db, Q_RETRACT, 1, p, &res, err, errlen) < 0)
+	res = PQexecParams(db->conn, sql[Q_RETRACT], 1, NULL, p, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+		/* retract_own's refusal, not a missing grant ("permission denied ..."). */
+		if (state && strcmp(state, "42501") == 0 && msg && strstr(msg, "is not yours")) {
+			snprintf(err, errlen, "notification %lld is not yours: a producer role may "
+			         "retract only the notifications it enqueued", id);
+			PQclear(res);
+			return CTL_SQL_REFUSED;
+		}
+		pg_error(db, res, err, errlen);
+		PQclear(res);
 		return CTL_SQL_ERROR;
-	if (PQntuples(res) == 0) {
+	}
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
 		PQclear(res);
 		return CTL_SQL_NOT_FOUND;
 	}

@@ -16,6 +16,7 @@ enum {
 	CTL_SQL_OK = 0,
 	CTL_SQL_ERROR = -1,      /* connection or statement failed; err says why */
 	CTL_SQL_NOT_FOUND = -2,  /* no notification with that id */
+	CTL_SQL_REFUSED = -3,    /* not this role's to change; err says why */
 };
 
 struct ctl_db;
@@ -31,8 +32,9 @@ struct ctl_send_result {
 	int created;    /* 0: the dedup key was already used by notification id */
 };
 
-/* INSERT one notification. With a dedup key that (app, key) already has,
- * nothing is inserted and *res names the existing notification. */
+/* INSERT one notification. With a dedup key this producer (the session's
+ * role) already used for app, nothing is inserted and *res names the
+ * existing notification. */
 CTL_WUR int ctl_sql_send(struct ctl_db *db, const struct ctl_send *s, struct ctl_send_result *res,
                          char *err, size_t errlen);
 
@@ -50,8 +52,10 @@ CTL_WUR int ctl_sql_devices(struct ctl_db *db, const struct ctl_devices *f, stru
 /* One row: push.queue_health and acked/failed counts of the last minute/hour. */
 CTL_WUR int ctl_sql_stats(struct ctl_db *db, struct ctl_rows **out, char *err, size_t errlen);
 
-/* push.retract(id): *affected ledger rows changed, *already 1 if it had been
- * retracted before. CTL_SQL_NOT_FOUND if there is no such id. */
+/* push.retract_own(id): *affected ledger rows changed, *already 1 if it had
+ * been retracted before. CTL_SQL_NOT_FOUND if there is no such id,
+ * CTL_SQL_REFUSED if it is another producer's (the session's role is a
+ * producer). */
 CTL_WUR int ctl_sql_retract(struct ctl_db *db, long long id, long long *affected, int *already,
                             char *err, size_t errlen);
 

@@ -11,7 +11,8 @@
 #     parameterised SQL), a notification targeted by that alias and tag reaches it, and
 #     title/body/uri/payload arrive byte-exact;
 #   - XML specials < & ]]> " ' in every text field and the collapse key arrive byte-exact;
-#   - characters XML 1.0 forbids -> notifications_xml_text (tags: notifications_tag_bytes);
+#   - characters XML 1.0 forbids -> notifications_xml_text (tags: notifications_tag_bytes; an
+#     alias: notifications_alias_form, schema 006);
 #   - 100,000 tags -> notifications_tag_count;
 #   - negative / too large / out-of-int / non-numeric TTLs -> notifications_ttl_range or
 #     Postgres' own type error; ttl with expires_at -> notifications_ttl_or_expires;
@@ -145,7 +146,8 @@ expect_refused xml_text_uri notifications_xml_text "${base[@]}" -v v=$'https://x
 	<<<"INSERT INTO push.notifications (app, to_jid, uri) VALUES (:'app', :'jid', :'v')"
 expect_refused xml_text_collapse notifications_xml_text "${base[@]}" -v v=$'k\x1b[2J' \
 	<<<"INSERT INTO push.notifications (app, to_jid, collapse_key) VALUES (:'app', :'jid', :'v')"
-expect_refused xml_text_alias notifications_xml_text "${base[@]}" -v v=$'al\x02ias' \
+# A control character in an alias breaks its form too (schema 006); that check is named first.
+expect_refused xml_text_alias notifications_alias_form "${base[@]}" -v v=$'al\x02ias' \
 	<<<"INSERT INTO push.notifications (app, to_alias) VALUES (:'app', :'v')"
 expect_refused xml_text_tag notifications_tag_bytes "${base[@]}" -v v=$'ta\x03g' \
 	<<<"INSERT INTO push.notifications (app, broadcast, tags_any) VALUES (:'app', true, ARRAY[:'v'])"

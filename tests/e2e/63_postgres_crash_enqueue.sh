@@ -6,8 +6,8 @@
 #    false success) and be delivered once.
 #  - psql failed: it must say so (non-zero exit, an error on stderr). The outcome is unknown:
 #    the commit may have happened before the connection died. Half of the pushes carry a
-#    dedup_key and are retried after an error with INSERT ... ON CONFLICT (app, dedup_key)
-#    WHERE dedup_key IS NOT NULL DO NOTHING RETURNING id (the idempotent path: no row back =
+#    dedup_key and are retried after an error with INSERT ... ON CONFLICT (producer, app,
+#    dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING RETURNING id (the idempotent path: no row back =
 #    the first attempt had committed, look it up); the others are not retried, and may or may
 #    not exist: if one exists it is expected like any other, i.e. delivered once.
 # An ack that arrives while Postgres is down is not recorded: that row is sent again after
@@ -33,7 +33,7 @@ insert_one() {
 	if [[ -n ${3:-} ]]; then
 		sql_script -v app="$T_APP" -v jid="${USER_JID[$2]}" -v title="$1" -v key="$3" <<'SQL'
 INSERT INTO push.notifications (app, to_jid, title, dedup_key) VALUES (:'app', :'jid', :'title', :'key')
-ON CONFLICT (app, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING RETURNING id;
+ON CONFLICT (producer, app, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING RETURNING id;
 SQL
 	else
 		sql_script -v app="$T_APP" -v jid="${USER_JID[$2]}" -v title="$1" <<'SQL'
@@ -74,7 +74,7 @@ producer() {
 				if [[ -n $id ]]; then
 					echo "ok $id $u-dev retried"
 				else
-					id=$(sql "SELECT id FROM push.notifications WHERE app = '$T_APP' AND dedup_key = '$key'")
+					id=$(sql "SELECT id FROM push.notifications WHERE producer = session_user AND app = '$T_APP' AND dedup_key = '$key'")
 					echo "dedup $id $u-dev"
 				fi
 				break
@@ -136,7 +136,7 @@ log "pushes whose commit outcome was unknown and which exist: $exist_unknown of 
 # The idempotent path, deterministically: every dedup key enqueued again creates nothing.
 again=$(sql "WITH x AS (INSERT INTO push.notifications (app, to_jid, title, dedup_key)
 	SELECT app, to_jid, title, dedup_key FROM push.notifications WHERE dedup_key IS NOT NULL
-	ON CONFLICT (app, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING RETURNING 1)
+	ON CONFLICT (producer, app, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING RETURNING 1)
 	SELECT count(*) FROM x")
 assert_eq 0 "$again" "pushes created by enqueuing every dedup key again"
 assert_eq "$M" "$(sql "SELECT count(*) FROM push.notifications WHERE dedup_key IS NOT NULL")" \

@@ -127,7 +127,7 @@ if out=$(notify "${toc[@]}" title="dedup second" dedup_key=order-77 2>&1); then
 fi
 [[ $out == *notifications_dedup* ]] || fail "the duplicate INSERT's error does not name notifications_dedup: $out"
 again=$(sql_script -v app="$T_APP" -v jid="${USER_JID[uc]}" <<<"INSERT INTO push.notifications (app, to_jid, title, dedup_key)
-	VALUES (:'app', :'jid', 'dedup retry', 'order-77') ON CONFLICT (app, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING RETURNING id;")
+	VALUES (:'app', :'jid', 'dedup retry', 'order-77') ON CONFLICT (producer, app, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING RETURNING id;")
 assert_eq "" "$again" "ON CONFLICT DO NOTHING retry of dedup_key order-77 (no second push)"
 # collapse
 c1=$(notify "${toc[@]}" title="score 1-0" collapse_key=score)

@@ -163,6 +163,22 @@ static void test_decode_register(void)
 	CHECK(in.platform == NULL);
 	CHECK_INT(in.ntags, 0);
 	xnode_free(st);
+
+	/* The forms allow every app id character, and right-to-left letters, CJK,
+	 * emoji (with a zero-width joiner) and SQL/XML metacharacters in
+	 * identifiers: only controls and bidirectional formatting are refused. */
+	st = parse("<iq type='set' id='r3' " DEV "><register xmlns='urn:xpush:0'"
+	           " app='Com.Example-1_x' device='\xd7\x90-1'><alias>\xd7\x90\xd7\x91 "
+	           "\xe6\x97\xa5 \xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x92\xbb</alias>"
+	           "<tag>x' OR '1'='1</tag><tag>&lt;b&gt;</tag></register></iq>");
+	CHECK_INT(stanza_decode(st, NULL, &in, err, sizeof err), 0);
+	CHECK_INT(in.kind, STANZA_REGISTER);
+	CHECK_STR(in.app, "Com.Example-1_x");
+	CHECK_STR(in.device, "\xd7\x90-1");
+	CHECK_STR(in.alias, "\xd7\x90\xd7\x91 \xe6\x97\xa5 \xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x92\xbb");
+	CHECK_INT(in.ntags, 2);
+	CHECK_STR(err, "");
+	xnode_free(st);
 }
 
 static void test_decode_unregister_and_presence(void)
@@ -282,6 +298,32 @@ static void test_decode_violations(void)
 		  "<tag>c</tag></register>", &tight, STANZA_REGISTER, "more than 2 tags (max_tags)" },
 		{ "<register xmlns='urn:xpush:0' app='a' device='d'><platform>ios16</platform>"
 		  "</register>", &tight, STANZA_REGISTER, "platform longer than 3 bytes" },
+		/* The forms of schema 006: app a reverse-DNS id; device, alias and tags
+		 * without C1 controls or bidirectional formatting characters. */
+		{ "<register xmlns='urn:xpush:0' app=' org.example ' device='d'/>", NULL,
+		  STANZA_REGISTER, "app may hold only A-Z a-z 0-9 . _ - (a reverse-DNS id)" },
+		{ "<register xmlns='urn:xpush:0' app='org/example' device='d'/>", NULL,
+		  STANZA_REGISTER, "app may hold only A-Z a-z 0-9 . _ - (a reverse-DNS id)" },
+		{ "<register xmlns='urn:xpush:0' app='org.\xc3\xa9xample' device='d'/>", NULL,
+		  STANZA_REGISTER, "app may hold only A-Z a-z 0-9 . _ - (a reverse-DNS id)" },
+		{ "<register xmlns='urn:xpush:0' app='a' device='d\xe2\x80\xae" "1'/>", NULL,
+		  STANZA_REGISTER, "device contains a bidirectional formatting character" },
+		{ "<register xmlns='urn:xpush:0' app='a' device='d'><alias>evil\xe2\x80\xaegnp.exe"
+		  "</alias></register>", NULL, STANZA_REGISTER,
+		  "alias contains a bidirectional formatting character" },
+		{ "<register xmlns='urn:xpush:0' app='a' device='d'><alias>a\xe2\x80\x8f</alias>"
+		  "</register>", NULL, STANZA_REGISTER,
+		  "alias contains a bidirectional formatting character" },
+		{ "<register xmlns='urn:xpush:0' app='a' device='d'><alias>a\xc2\x85" "b</alias>"
+		  "</register>", NULL, STANZA_REGISTER, "alias contains a control character" },
+		{ "<register xmlns='urn:xpush:0' app='a' device='d'><tag>x\xe2\x81\xa6y</tag>"
+		  "</register>", NULL, STANZA_REGISTER,
+		  "tag contains a bidirectional formatting character" },
+		{ "<register xmlns='urn:xpush:0' app='a' device='d'><tag>\xd8\x9c</tag>"
+		  "<tag>\xd8\x9c</tag></register>", NULL, STANZA_REGISTER,
+		  "tag contains a bidirectional formatting character" },
+		{ "<register xmlns='urn:xpush:0' app='a' device='d'><tag>\xc2\x9b" "2J</tag>"
+		  "</register>", NULL, STANZA_REGISTER, "tag contains a control character" },
 		{ "<unregister xmlns='urn:xpush:0' app='a'/>", NULL, STANZA_UNREGISTER,
 		  "missing device" },
 		{ "<unregister xmlns='urn:xpush:0' device='d'/>", NULL, STANZA_UNREGISTER,
