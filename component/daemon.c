@@ -28,6 +28,11 @@
 /* Acks waiting for their batch beyond this are dropped (the pushes are sent
  * again after ack_timeout_ms): device windows bound them far below it. */
 #define ACK_PENDING_MAX 65536
+/* A batch whose write failed (Postgres restarting, the acks session ended)
+ * is written again when the session is back, this many times in all: an ack
+ * lost here would be sent again and, worse, judged as unacked by a live
+ * session (a strike) if its device answers the probe that follows. */
+#define ACK_TRIES 3
 
 /* Context of a request whose reply goes back to a device. */
 struct reply_ctx {
@@ -240,6 +245,13 @@ static void on_acks_done(void *ud, int err, const int64_t *v, size_t nrows, size
 	size_t nacked = 0, nrefill = 0;  /* acks recorded; their devices with queued rows */
 
 	d->acks_sent = NULL;
+	if (err && ++b->tries < ACK_TRIES && !d->acks_retry) {
+		log_warn("acks not recorded: written again when the database answers", "count=%zu try=%d",
+		         b->n, b->tries);
+		d->acks_retry = b;
+		loop_timer_arm_min(&d->ackflush, 100);
+		return;
+	}
 	if (err) {
 		log_warn("acks not recorded: the pushes will be resent", "count=%zu", b->n);
 	} else {
@@ -269,25 +281,27 @@ static void on_acks_done(void *ud, int err, const int64_t *v, size_t nrows, size
 			scan_full(d);
 	}
 	ack_batch_free(b);
-	if (d->acks && d->acks->n)
+	if (d->acks_retry || (d->acks && d->acks->n))
 		loop_timer_arm_min(&d->ackflush, 0);
 }
 
 static void on_ackflush_timer(struct loop_timer *t)
 {
 	struct daemon *d = t->ud;
-	struct ack_batch *b = d->acks;
+	struct ack_batch *b = d->acks_retry ? d->acks_retry : d->acks;
 
 	if (d->acks_sent || !b || !b->n || !store_is_ready(d->ackstore))
 		return;  /* the batch in flight, or on_ackstore_ready, flushes again */
-	d->acks = NULL;
 	if (store_ack_batch(d->ackstore, b->notif, b->dev, (const char *const *)b->bare, b->n,
 	                    on_acks_done, b) < 0) {
-		log_warn("acks not recorded: database unavailable; the pushes will be resent",
-		         "count=%zu", b->n);
-		ack_batch_free(b);
+		/* Kept where it was: the next ack or on_ackstore_ready flushes again. */
+		log_warn("acks not written yet: database unavailable", "count=%zu", b->n);
 		return;
 	}
+	if (b == d->acks_retry)
+		d->acks_retry = NULL;
+	else
+		d->acks = NULL;
 	d->acks_sent = b;
 }
 
@@ -719,6 +733,7 @@ int daemon_run(const struct config *cfg)
 	loop_free(d.loop);
 	/* store_free() does not call back: the batch it held is ours to free. */
 	ack_batch_free(d.acks_sent);
+	ack_batch_free(d.acks_retry);
 	ack_batch_free(d.acks);
 	ratelimit_free(d.rl);
 	xbuf_free(&d.out);

@@ -35,6 +35,7 @@ struct daemon {
 	struct loop_timer ackflush;  /* write the acks of this loop turn */
 	struct ack_batch *acks;      /* acks waiting for the next batch */
 	struct ack_batch *acks_sent; /* the batch in the store (one at a time) */
+	struct ack_batch *acks_retry; /* a batch whose write failed: written again first */
 	struct metrics *metrics;
 	struct stanza_limits lim;
 	struct ratelimit *rl;
@@ -68,6 +69,7 @@ struct daemon {
  * meanwhile form the next one. */
 struct ack_batch {
 	struct daemon *d;
+	int tries;                   /* writes that failed (kept for ACK_TRIES) */
 	size_t n, cap;
 	int64_t *notif, *dev;
 	char **bare;

@@ -303,7 +303,7 @@ static void scan_advance(struct daemon *d)
 			}
 			d->last_sweep_ms = loop_now_ms();
 			d->sweep_pending = 0;
-			rc = store_sweep(d->store, on_swept, d);
+			rc = store_sweep(d->store, c->ack_timeout_ms, on_swept, d);
 			break;
 		case SC_PROBE:
 			rc = store_probe(d->store, c->instance_id, c->batch_size, c->ack_timeout_ms,

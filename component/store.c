@@ -638,9 +638,11 @@ int store_nack(struct store *st, int64_t notif, int64_t device_row, int64_t toke
 	return submit(st, retract ? S_RETRACT_NACK : S_NACK, p, cb, NULL, ud);
 }
 
-int store_sweep(struct store *st, store_nums_fn cb, void *ud)
+int store_sweep(struct store *st, uint32_t probe_ms, store_nums_fn cb, void *ud)
 {
-	return submit_any(st, S_SWEEP, NULL, NULL, NULL, cb, NULL, NULL, ud);
+	char a[24];
+	const char *p[] = { I64(a, probe_ms) };
+	return submit_any(st, S_SWEEP, p, NULL, NULL, cb, NULL, NULL, ud);
 }
 
 int store_probe(struct store *st, const char *instance, long limit, uint32_t timeout_ms,

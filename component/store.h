@@ -101,9 +101,10 @@ int store_nack(struct store *st, int64_t notif, int64_t device_row, int64_t toke
                store_count_fn cb, void *ud);
 /* Judge by the database's clock: unanswered probes make devices silent;
  * rows past their TTL expire; sent rows whose lease ran out go back to the
- * queue (device offline, silent, or on a newer session) or wait for a probe.
- * v = {expired, requeued, silenced devices, rows waiting for a probe}. */
-int store_sweep(struct store *st, store_nums_fn cb, void *ud);
+ * queue (device offline, silent, or on a newer session) or wait for a probe;
+ * silent devices are probed again 4 x probe_ms after their last probe.
+ * v = {expired, requeued, silenced devices, rows and devices to probe}. */
+int store_sweep(struct store *st, uint32_t probe_ms, store_nums_fn cb, void *ud);
 /* Start probes (XEP-0199 pings) of up to `limit` online devices whose sent
  * rows' leases ran out; the answer is awaited for timeout_ms. Rows carry the
  * device id, its full JID and the probe token (notif_id 0). */

@@ -75,6 +75,13 @@ struct stmt_def {
 	"   to_char(push.expiry(n.created_at, n.ttl_seconds, n.expires_at) AT TIME ZONE 'UTC'," \
 	"   'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') END"
 
+/* A silent device is probed again four probe timeouts (param `ms`, the
+ * ack_timeout_ms) after its last probe. */
+#define SILENT_REPROBE(ms) \
+	"silent_since IS NOT NULL AND probe_until IS NULL AND full_jid IS NOT NULL" \
+	" AND unregistered_at IS NULL" \
+	" AND probe_at < now() - make_interval(secs => 4 * " ms "::double precision / 1000)"
+
 /* A CTE for statements that start a device's session: its rows that a live
  * session failed (strikes, schema 007) and that have not expired go back to
  * the queue with their strikes cleared. `src` is a CTE of device ids. */
@@ -155,9 +162,11 @@ static const struct stmt_def stmts[S_COUNT] = {
 	" SELECT count(*) FROM rq" },
 
 	/* The device's IQ result: the truth, whichever instance or lease sent it.
+	 * Its strikes go (an answer to a probe, which follows the ack on the wire,
+	 * may have been recorded first: acks are written on their own session).
 	 * Returns the delivery latency (INSERT to now) in ms; no row = refused. */
 	[S_ACK] = { "xp_ack", 3, RES_FIRST,
-	"UPDATE push.deliveries d SET state = 'acked', acks = d.acks + 1,"
+	"UPDATE push.deliveries d SET state = 'acked', acks = d.acks + 1, strikes = 0,"
 	" acked_at = coalesce(d.acked_at, now()), last_error = NULL, updated_at = now(),"
 	" lease_owner = CASE WHEN d.retract_state = 'sent' THEN d.lease_owner END,"
 	" lease_until = CASE WHEN d.retract_state = 'sent' THEN d.lease_until END"
@@ -174,7 +183,7 @@ static const struct stmt_def stmts[S_COUNT] = {
 	"WITH a AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[])"
 	"  WITH ORDINALITY AS a(nid, dev, jid, i)),"
 	" g AS (SELECT nid, dev, lower(jid) AS ljid, count(*)::int AS c FROM a GROUP BY 1, 2, 3),"
-	" u AS (UPDATE push.deliveries d SET state = 'acked', acks = d.acks + g.c,"
+	" u AS (UPDATE push.deliveries d SET state = 'acked', acks = d.acks + g.c, strikes = 0,"
 	"  acked_at = coalesce(d.acked_at, now()), last_error = NULL, updated_at = now(),"
 	"  lease_owner = CASE WHEN d.retract_state = 'sent' THEN d.lease_owner END,"
 	"  lease_until = CASE WHEN d.retract_state = 'sent' THEN d.lease_until END"
@@ -309,8 +318,10 @@ static const struct stmt_def stmts[S_COUNT] = {
 	 * chance) end `expired`; a sent row whose lease ran out goes back to the
 	 * queue without a strike when its device is offline, silent, unregistered
 	 * or on a newer session than the send; the others (online devices) wait
-	 * for a probe (S_PROBE). v = {expired, requeued, silenced, to probe}. */
-	[S_SWEEP] = { "xp_sweep", 0, RES_NUMS,
+	 * for a probe (S_PROBE), as do silent devices due for another probe
+	 * (four probe timeouts of $1 ms after the last). v = {expired, requeued,
+	 * silenced, to probe}. */
+	[S_SWEEP] = { "xp_sweep", 1, RES_NUMS,
 	"WITH sil AS (UPDATE push.devices SET online = false, silent_since = now(),"
 	"  probe_until = NULL, last_seen = now()"
 	"  WHERE probe_until < now() RETURNING id),"
@@ -339,20 +350,26 @@ static const struct stmt_def stmts[S_COUNT] = {
 	"  RETURNING c.verdict)"
 	" SELECT (SELECT count(*) FROM u WHERE verdict = 'expired'),"
 	"  (SELECT count(*) FROM u WHERE verdict = 'requeue'), (SELECT count(*) FROM sil),"
-	"  (SELECT count(*) FROM c WHERE verdict = 'probe')" },
+	"  (SELECT count(*) FROM c WHERE verdict = 'probe')"
+	"  + (SELECT count(*) FROM push.devices WHERE " SILENT_REPROBE("$1") ")" },
 
 	/* Probe the sessions of online devices that have a sent row whose lease
-	 * ran out and no probe running: $2 devices at most, answer awaited for
-	 * $3 ms. Rows: 0, device id, full JID, probe token (the ping's IQ id is
+	 * ran out and no probe running, and again those of silent devices (an
+	 * answer lost with an instance that died must not leave a live device
+	 * silent until it reconnects): $2 devices at most, answer awaited for $3
+	 * ms. Rows: 0, device id, full JID, probe token (the ping's IQ id is
 	 * xq.<device>.<token>). Nothing more is claimed for them meanwhile. */
 	[S_PROBE] = { "xp_probe", 3, RES_ROWS,
 	"WITH tok AS (SELECT nextval('push.lease_tokens') AS t),"
 	" p AS (SELECT DISTINCT s.device_id AS id FROM push.deliveries s"
 	"  WHERE s.state = 'sent' AND s.lease_until < now()),"
-	" c AS (SELECT v.id FROM push.devices v JOIN p ON p.id = v.id"
+	" c1 AS (SELECT v.id FROM push.devices v JOIN p ON p.id = v.id"
 	"  WHERE v.online AND v.full_jid IS NOT NULL AND v.unregistered_at IS NULL"
 	"   AND v.probe_until IS NULL"
-	"  LIMIT $2::int FOR UPDATE OF v SKIP LOCKED)"
+	"  LIMIT $2::int FOR UPDATE OF v SKIP LOCKED),"
+	" c2 AS (SELECT v.id FROM push.devices v WHERE " SILENT_REPROBE("$3")
+	"  LIMIT $2::int FOR UPDATE OF v SKIP LOCKED),"
+	" c AS (SELECT id FROM c1 UNION SELECT id FROM c2)"
 	" UPDATE push.devices v SET probe_token = tok.t, probe_at = now(), probe_owner = $1,"
 	"  probe_until = now() + make_interval(secs => $3::double precision / 1000)"
 	" FROM c, tok WHERE v.id = c.id"

@@ -21,7 +21,7 @@
 --     (the server bounces: the session is gone) marks the device offline and requeues. No answer
 --     by probe_until: the session is silent: the device goes offline (`silent_since`) and its rows
 --     back to `queued`, no strike, until it shows life (a new session's presence or register, an
---     answer to the probe, an ack).
+--     answer to this probe or to the ones xpushd sends a silent device every 4 x ack_timeout_ms).
 -- * A new session of the device (presence or register) sets `session_at` and brings back what
 --   a live session failed (`failed` with strikes, not expired): strikes start again at 0.
 -- * push.queue_health counts `stuck`: rows queued for an online device that has nothing in
@@ -38,6 +38,7 @@ ALTER TABLE push.devices
     ADD COLUMN silent_since timestamptz;   -- offline because a probe went unanswered
 
 CREATE INDEX devices_probing ON push.devices (probe_until) WHERE probe_until IS NOT NULL;
+CREATE INDEX devices_silent ON push.devices (probe_at) WHERE silent_since IS NOT NULL;
 -- What a new session of a device brings back (failed by strikes).
 CREATE INDEX deliveries_struck ON push.deliveries (device_id) WHERE state = 'failed' AND strikes > 0;
 

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# (61) Fault test 2 (issue 3): two xpushd instances, fencing. Instance A (instance_id a-...) has
-# deliveries on the wire when it is frozen with SIGSTOP for longer than ack_timeout_ms; instance
-# B (b-...) takes over the component JID, re-claims them under a new lease token and delivers.
-# A is then resumed: its late writes must be refused.
+# (61) Two xpushd instances, fencing. Instance A (instance_id a-...) has deliveries on the wire
+# when it is frozen with SIGSTOP for longer than ack_timeout_ms; instance B (b-...) takes over
+# the component JID and judges A's expired leases: it probes each device's session (a ping)
+# instead of sending into it again. The ghost's session answers: B re-claims its row under a new
+# lease token (attempts 2). The real device is frozen: B sends it nothing more, and when it
+# wakes it acks A's copies (to B) and answers the probe. A is then resumed: its late writes
+# must be refused.
 #
 # Takeover needs A's stream gone. Prosody keeps one connection per component JID and by default
 # (component_conflict_resolve = "kick_new") refuses a second one with <conflict/> for as long as
@@ -16,7 +19,8 @@
 #    not marked offline by it;
 #  - its reclaim when it reconnects (same instance_id a-...): rows B re-claimed carry B's name.
 # A real device (frozen with SIGSTOP while A sends, so its acks come late) displays each push
-# once; a scripted ghost session (tests/e2e/xmpp.py, never acks) provides the nack.
+# once; a scripted ghost session (tests/e2e/xmpp.py, answers pings, never acks) provides the
+# nack.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 only_on prosody "takeover by component_conflict_resolve = kick_old (ejabberd accepts several connections per component: no takeover to test)"
@@ -77,7 +81,7 @@ wait_for 10 "first ghost session to end" exited s1
 reap s1
 ghost s2 --send "<iq type='error' id='xp.$q.$grow.$tok_a' to='$F'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>" \
 	--send "<iq type='get' id='p1' to='$XPUSH_DOMAIN'><ping xmlns='urn:xmpp:ping'/></iq>" \
-	--await-id never --timeout 120
+	--await-id never --timeout 120 --answer-pings
 wait_for 10 "the ghost's error routed (its ping answered after it)" grep -qF "id=\"p1\"" "$T_DIR/s2.out"
 
 wait_for 10 "A's leases to run out (ack_timeout_ms)" \
@@ -86,17 +90,24 @@ wait_for 10 "A's leases to run out (ack_timeout_ms)" \
 # ---- B takes over ------------------------------------------------------------------------------
 start_xpushd xpushd_b -o instance_id="$B_ID" -o ack_timeout_ms=60000 -o reconnect_min_ms=5000 -o reconnect_max_ms=5000
 await_xpushd_ready xpushd_b
-wait_for 15 "B to re-claim all four under new tokens" \
-	sql_is 4 "SELECT count(*) FROM push.deliveries WHERE notification_id IN ($plist, $q) AND state = 'sent' AND lease_owner = '$B_ID' AND lease_token > $tok_a AND attempts = 2"
+wait_for 15 "B to re-claim the ghost's row under a new token after its probe was answered" \
+	sql_is 1 "SELECT count(*) FROM push.deliveries WHERE notification_id = $q AND state = 'sent' AND lease_owner = '$B_ID' AND lease_token > $tok_a AND attempts = 2"
+wait_for 10 "B to probe the frozen device's session" \
+	sql_is 1 "SELECT count(*) FROM push.devices WHERE device = 'pia-phone' AND probe_owner = '$B_ID' AND probe_until IS NOT NULL"
+assert_eq 3 "$(ledger_count "notification_id IN ($plist) AND state = 'sent' AND lease_owner = '$A_ID' AND attempts = 1")" \
+	"the frozen device's rows: nothing more sent into its session while the probe runs"
 tok_b=$(sql "SELECT lease_token FROM push.deliveries WHERE notification_id = $q")
 log "B re-claimed; the ghost's row has token $tok_b"
 wait_for 10 "the ghost to receive B's copy of $q" grep -qF "id=\"xp.$q.$grow.$tok_b\"" "$T_DIR/s2.out"
 
-# The device wakes: it gets A's copies and B's copies, displays each push once, acks both.
+# The device wakes: it reads A's copies and B's probe, displays each push once, acks them (the
+# acks reach B, the component now) and answers the probe.
 kill -CONT "$(pid_of phone)"
 log "device resumed"
-wait_for 20 "the three pushes acked twice (A's copy and B's copy)" \
-	sql_is 3 "SELECT count(*) FROM push.deliveries WHERE notification_id IN ($plist) AND state = 'acked' AND acks = 2"
+wait_for 20 "the three pushes acked (A's copies, acked to B)" \
+	sql_is 3 "SELECT count(*) FROM push.deliveries WHERE notification_id IN ($plist) AND state = 'acked' AND acks = 1 AND strikes = 0"
+wait_for 10 "the frozen device's probe answered" \
+	sql_is 0 "SELECT count(*) FROM push.devices WHERE device = 'pia-phone' AND probe_until IS NOT NULL"
 
 # ---- A resumes: its late writes are refused ----------------------------------------------------
 ready_a=$(ready_count xpushd_a)

@@ -9,7 +9,8 @@
 #    views count them;
 #  - tom's session answers nothing (a phone whose radio died without a FIN): one send, one
 #    unanswered probe, and the device goes silent (offline, rows back to 'queued', no strike, no
-#    failure); nothing more is sent into that session. When tom comes back with a real device
+#    failure); nothing but another probe (every 4 x ack_timeout_ms) is sent into that session.
+#    When tom comes back with a real device
 #    (a new session, same install id), every push arrives, once;
 #  - the other device is unaffected: all its pushes acked at the first attempt.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -97,6 +98,9 @@ wait_for 20 "tom's mute device silent" sql_is "f|t" \
 assert_eq "queued|1|0|4" "$(sql "SELECT state, attempts, strikes, count(*) FROM push.deliveries
 	WHERE notification_id IN ($tlist) GROUP BY 1, 2, 3")" "the mute session's rows: back to queued, no strike"
 log_has xpushd "devices silent: no answer to a probe" || fail "xpushd did not log the silent device"
+# A silent session is probed again (every 4 x ack_timeout_ms), and only probed.
+_reprobed() { (($(grep -c 'id="xq\.' "$T_DIR/mute.out") >= 2)); }
+wait_for 15 "the silent session probed again" _reprobed
 for id in "${tids[@]}"; do
 	n=$(grep -c "id=\"xp\.$id\." "$T_DIR/mute.out" || true)
 	((n == 1)) || fail "notification $id reached the mute session $n times, not once"

@@ -34,7 +34,7 @@ RANDOM=$SEED
 
 create_test_db
 write_xpushd_config reconnect_min_ms=100 reconnect_max_ms=1000 ack_timeout_ms=3000 \
-	scan_interval_ms=2000 log_level=info
+	scan_interval_ms=2000 max_attempts=3 log_level=info
 start_xpushd xpushd
 await_xpushd_ready xpushd
 ready=1
@@ -154,11 +154,52 @@ producer >"$T_DIR/producer.log" &
 T_PIDS[producer]=$!
 
 # ---- faults ------------------------------------------------------------------------------------
+# Besides crashes: phones that vanish without a FIN (SIGSTOP) for longer than max_attempts x
+# ack_timeout_ms (3 x 3 s), then come back: the same session resumes (SIGCONT), or the old one
+# dies and a new one begins (SIGKILL, then the device starts again on its own state).
+declare -A VANISHED=()
+STUCK_MAX=0
+resume_vanished() {  # resume_vanished MIN_MS: devices vanished for at least MIN_MS
+	local d
+	for d in "${!VANISHED[@]}"; do
+		(($(now_ms) - VANISHED[$d] >= $1)) || continue
+		if ((RANDOM % 2)); then
+			log "fault end: $d resumes its session"
+			kill -CONT "${T_PIDS[$d]}"
+		else
+			log "fault end: $d's old session dies; it starts again"
+			kill -CONT "${T_PIDS[$d]}"
+			stop_proc "$d" KILL
+			local i=${d:1:-1}
+			start_device "$d" "u$i" "$d" --set reconnect_base_ms=200 --set reconnect_cap_ms=2000 \
+				--log-level warn
+		fi
+		unset "VANISHED[$d]"
+	done
+}
+# No dead ends: queue_health.stuck (queued rows an idle online device has waited a minute for).
+sample_stuck() {
+	local n
+	n=$(sql "SELECT stuck FROM push.queue_health" 2>/dev/null) || return 0
+	((n > STUCK_MAX)) && STUCK_MAX=$n
+	return 0
+}
 end=$(($(now_ms) + SOAK_S * 1000))
 kills=()
 while (($(now_ms) < end)); do
 	sleep "$((3 + RANDOM % 6))"   # time between faults (chaos pacing)
-	case $((RANDOM % 3)) in
+	resume_vanished 10000
+	sample_stuck
+	case $((RANDOM % 4)) in
+	3)
+		d=${DEVS[RANDOM % ${#DEVS[@]}]}
+		if [[ -z ${VANISHED[$d]:-} ]]; then
+			log "fault: $d vanishes (SIGSTOP: no FIN)"
+			kills+=("vanish:$d")
+			kill -STOP "${T_PIDS[$d]}"
+			VANISHED[$d]=$(now_ms)
+		fi
+		;;
 	0)
 		log "fault: SIGKILL xpushd"
 		kills+=(xpushd)
@@ -183,6 +224,7 @@ while (($(now_ms) < end)); do
 	esac
 done
 touch "$T_DIR/stop"
+resume_vanished 0
 wait_for 30 "the producer to stop" exited producer
 reap producer
 log "faults: ${#kills[@]} (${kills[*]})"
@@ -234,6 +276,8 @@ wait_for 60 "all devices online again" all_online
 wait_for 120 "the ledger to settle (nothing queued or sent, everything fanned out)" ledger_settled
 log "ledger: $(sql "SELECT string_agg(state || '=' || c, ' ') FROM (SELECT state, count(*) c FROM push.deliveries GROUP BY 1 ORDER BY 1) s")"
 log "queue_health: $(sql_rows "SELECT * FROM push.queue_health")"
+sample_stuck
+assert_eq 0 "$STUCK_MAX" "largest queue_health.stuck sampled during the soak (no dead ends)"
 assert_eq 0 "$(ledger_count "state = 'failed'")" "failed rows (every device acks)"
 # Every ledger row is one the plan predicted (fan-out matched the roster exactly).
 # (Pushes that expired or were retracted before their fan-out have no rows: fanout_note.)

@@ -6,6 +6,8 @@
 #     silent for more than max_attempts x ack_timeout_ms; one probe goes unanswered, the device
 #     is silent (offline), its rows wait queued without a strike; its old session dies, it logs
 #     in with a new one and gets every push once.
+#     Another vanishes the same way and resumes the same session (SIGCONT: out of the tunnel):
+#     it reads what waited, acks it and answers the probe; it is online again.
 #  B. restarts are not attempts: xpushd SIGKILLed and restarted three times, each time with one
 #     push on the wire whose ack had not arrived (the device drops its first three acks); the
 #     fourth send is acked (attempts 4, strikes 0) instead of the row stranding.
@@ -80,7 +82,7 @@ start_xpushd xpushd
 await_xpushd_ready xpushd 5
 for dv in mia-1 mia-2 mia-3; do
 	out=$(reg "$dv" "reg-$dv") || fail "register $dv: no reply"
-	[[ $out == *"registered app="* ]] || fail "register $dv under the limit: $out"
+	[[ $out == *":registered "* ]] || fail "register $dv under the limit: $out"
 done
 stop_proc xpushd
 write_xpushd_config max_attempts=3 ack_timeout_ms=1000 scan_interval_ms=1000 max_devices_per_jid=1 \
@@ -88,7 +90,7 @@ write_xpushd_config max_attempts=3 ack_timeout_ms=1000 scan_interval_ms=1000 max
 start_xpushd xpushd
 await_xpushd_ready xpushd 6
 out=$(reg mia-2 again-2) || fail "re-register mia-2: no reply"
-[[ $out == *"registered app="* ]] || fail "a registered device could not register again over the limit: $out"
+[[ $out == *":registered "* ]] || fail "a registered device could not register again over the limit: $out"
 out=$(reg mia-4 new-4) || fail "register mia-4: no reply"
 [[ $out == *"resource-constraint"* && $out == *max_devices_per_jid* ]] ||
 	fail "a new device over the limit was not refused: $out"
@@ -124,6 +126,23 @@ for id in "${va[@]}"; do
 done
 assert_eq "acked|2|0|3" "$(rows "$valist")" "rows after the new session (state|attempts|strikes)"
 stop_proc vic2
+
+new_user una
+scripted una una una-phone --ack --answer-pings
+wait_for 15 "una's device online" device_online una una-phone
+kill -STOP "${T_PIDS[una]}"
+mapfile -t ua < <(notify_many 2 app="$T_APP" to_jid="${USER_JID[una]}" title="a short tunnel")
+ualist=$(IFS=,; echo "${ua[*]}")
+wait_for 15 "una's device silent" sql_is "f|t" \
+	"SELECT online, silent_since IS NOT NULL FROM push.devices WHERE device = 'una-phone'"
+kill -CONT "${T_PIDS[una]}"
+wait_for 15 "una's pushes acked from the resumed session" sql_is 2 \
+	"SELECT count(*) FROM push.deliveries WHERE notification_id IN ($ualist) AND state = 'acked' AND strikes = 0"
+wait_for 15 "una's device online again (it answered the probe)" sql_is "t|f" \
+	"SELECT online, silent_since IS NOT NULL FROM push.devices WHERE device = 'una-phone'"
+p=$(notify app="$T_APP" to_jid="${USER_JID[una]}" title="after the tunnel")
+wait_for 15 "a new push acked on the resumed session" acked 1 "$p"
+stop_proc una
 
 # ---- D: libxpush behind a NAT that drops the mapping silently --------------------------------
 new_user dan
