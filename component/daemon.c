@@ -335,9 +335,10 @@ static void on_probe_alive_done(void *ud, int err, const int64_t *v, size_t n)
 
 static void on_probe_gone_done(void *ud, int err, long n)
 {
-	(void)ud;
+	struct daemon *d = ud;
+
 	if (!err && n > 0)
-		log_info("probed session gone: device offline, its sends requeued", NULL);
+		scan_full(d);  /* its sends are queued again: a gone session bounces them */
 }
 
 static void on_unavailable_done(void *ud, int err, long n)
@@ -497,10 +498,13 @@ static void on_stanza(void *ud, const struct xnode *st)
 		break;
 	case STANZA_PROBE_GONE:
 		d->st.probes_gone++;
-		log_info("probe bounced", "device=%lld from=%s condition=%s", (long long)in.device_row,
-		         log_q(in.from), log_q(in.error_condition));
+		log_info("probe answered with an error: sends queued again without a strike",
+		         "device=%lld from=%s condition=%s", (long long)in.device_row, log_q(in.from),
+		         log_q(in.error_condition));
 		if (store_probe_gone(d->store, in.device_row, in.from, in.token,
-		                     "device gone (its probe bounced)", on_probe_gone_done, d) < 0)
+		                     "the probe was answered with an error (a bounce, or a client"
+		                     " without XEP-0199): sent again, no strike",
+		                     on_probe_gone_done, d) < 0)
 			log_warn("probe bounce not recorded: database unavailable", NULL);
 		break;
 	case STANZA_PING:

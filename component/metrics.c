@@ -68,7 +68,7 @@ int metrics_render(const struct xp_stats *s, struct xbuf *o)
 	TRY(counter(o, "xpush_throttled_total", "Stanzas refused by rate_per_jid.", s->throttled));
 	TRY(counter(o, "xpush_probes_total", "Pings sent to sessions whose sends went unacked.", s->probes));
 	TRY(counter(o, "xpush_probes_alive_total", "Probes answered: the session is alive.", s->probes_alive));
-	TRY(counter(o, "xpush_probes_gone_total", "Probes bounced: the session is gone.", s->probes_gone));
+	TRY(counter(o, "xpush_probes_gone_total", "Probes answered with an error (a bounce, or a client without XEP-0199).", s->probes_gone));
 	TRY(counter(o, "xpush_devices_silenced_total", "Devices made silent: a probe went unanswered.", s->silenced));
 	TRY(counter(o, "xpush_deliveries_requeued_total", "Sent rows requeued by the sweep without a strike.", s->requeued));
 	TRY(counter(o, "xpush_xmpp_connects_total", "Component handshakes completed.", s->xmpp_connects));

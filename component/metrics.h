@@ -17,7 +17,8 @@ struct xp_stats {
 	uint64_t registers, unregisters, bad_requests, throttled;
 	uint64_t xmpp_connects, pg_connects;
 	/* probes of sessions whose sends went unacked: pings sent, answered
-	 * (alive), bounced (gone); devices made silent; rows requeued by the sweep */
+	 * (alive), answered with an error; devices made silent; rows requeued by
+	 * the sweep */
 	uint64_t probes, probes_alive, probes_gone, silenced, requeued;
 	int xmpp_up, pg_up;
 	/* delivery latency, INSERT to ack recorded */

@@ -22,7 +22,7 @@ enum stanza_kind {
 	STANZA_NACK,          /* iq error whose id is a notification id */
 	STANZA_PING,          /* iq get XEP-0199 ping: answer with a result */
 	STANZA_PROBE_ALIVE,   /* iq result to our probe "xq.D.T": the session is alive */
-	STANZA_PROBE_GONE,    /* iq error to our probe: the session is gone */
+	STANZA_PROBE_GONE,    /* iq error to our probe: a bounce (gone) or no XEP-0199 */
 	STANZA_DISCO_INFO,    /* iq get disco#info: answer with identity+features */
 	STANZA_IQ_UNKNOWN,    /* iq get/set we do not serve: answer service-unavailable */
 	STANZA_HANDSHAKE,     /* <handshake/> from the server: handshake accepted */

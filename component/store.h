@@ -115,8 +115,9 @@ int store_probe(struct store *st, const char *instance, long limit, uint32_t tim
  * matched, rows failed}. */
 int store_probe_alive(struct store *st, int64_t device_row, const char *full_jid, int64_t token,
                       long max_strikes, store_nums_fn cb, void *ud);
-/* A probe answered with an error: the device is offline; its sent rows go
- * back to the queue with reason. n = devices (0: stale). */
+/* A probe answered with an error (a bounce, or a client without XEP-0199):
+ * the rows sent before it whose leases ran out go back to the queue with
+ * reason, no strike; the device stays online. n = devices (0: stale). */
 int store_probe_gone(struct store *st, int64_t device_row, const char *full_jid, int64_t token,
                      const char *reason, store_count_fn cb, void *ud);
 /* push.queue_health: v = {awaiting_fanout, queued, in_flight, failed, expired,

@@ -191,7 +191,15 @@ static const struct stmt_def stmts[S_COUNT] = {
 	"  WHERE d.notification_id = g.nid AND d.device_id = g.dev AND v.id = d.device_id"
 	"   AND lower(v.jid) = g.ljid AND n.id = d.notification_id"
 	"  RETURNING d.notification_id, d.device_id, g.ljid,"
-	"   (extract(epoch FROM clock_timestamp() - n.created_at) * 1000)::bigint AS ms)"
+	"   (extract(epoch FROM clock_timestamp() - n.created_at) * 1000)::bigint AS ms),"
+	/* An ack is a sign of life: it ends a probe of its device (rows still
+	 * unacked are probed again by the next sweep), and a device made silent
+	 * by an unanswered probe (a client slower than ack_timeout_ms, or one
+	 * that does not answer pings) is online again. Written only for those. */
+	" rv AS (UPDATE push.devices v SET online = true, silent_since = NULL, probe_until = NULL"
+	"  FROM (SELECT DISTINCT device_id FROM u) x"
+	"  WHERE v.id = x.device_id AND (v.silent_since IS NOT NULL OR v.probe_until IS NOT NULL)"
+	"  RETURNING 1)"
 	" SELECT coalesce(u.ms, -1),"
 	"  EXISTS (SELECT 1 FROM push.deliveries q WHERE q.device_id = a.dev AND q.state = 'queued')::int"
 	" FROM a LEFT JOIN u ON u.notification_id = a.nid"
@@ -401,22 +409,25 @@ static const struct stmt_def stmts[S_COUNT] = {
 	"  RETURNING d.state)"
 	" SELECT (SELECT count(*) FROM dv), (SELECT count(*) FROM st WHERE state = 'failed')" },
 
-	/* An error answered the current probe (the server bounces it: the session
-	 * is gone): the device is offline and what it had on the wire goes back to
-	 * the queue, no strike. n = devices (0: stale or not its session). */
+	/* An error answered the probe ($3): the server's bounce (the session is
+	 * gone) or a client without XEP-0199 (alive), which look alike. Neither
+	 * judges the push: the rows sent before the probe whose leases ran out go
+	 * back to the queue without a strike, and the device stays online (a
+	 * silent one is online again): a live client gets them again, a gone
+	 * session bounces the next send, which marks the device offline (S_NACK).
+	 * n = devices (0: stale or not its session). */
 	[S_PROBE_GONE] = { "xp_probe_gone", 4, RES_FIRST,
-	"WITH off AS (UPDATE push.devices SET online = false, probe_until = NULL,"
-	"  silent_since = NULL, last_seen = now()"
-	"  WHERE id = $1::bigint AND full_jid = $2 AND probe_token = $3::bigint"
-	"   AND probe_until IS NOT NULL RETURNING id),"
+	"WITH o AS (UPDATE push.devices v SET probe_until = NULL,"
+	"  online = v.online OR v.silent_since IS NOT NULL, silent_since = NULL"
+	"  FROM (SELECT id, probe_at FROM push.devices WHERE id = $1::bigint AND full_jid = $2"
+	"   AND probe_token = $3::bigint AND unregistered_at IS NULL) p"
+	"  WHERE v.id = p.id RETURNING v.id, p.probe_at),"
 	" rq AS (UPDATE push.deliveries d SET"
-	"  state = CASE WHEN d.state <> 'sent' THEN d.state"
-	"   WHEN n.ttl_seconds = 0 THEN 'expired' ELSE 'queued' END,"
-	"  retract_state = CASE WHEN d.retract_state = 'sent' THEN 'queued' ELSE d.retract_state END,"
+	"  state = CASE WHEN n.ttl_seconds = 0 THEN 'expired' ELSE 'queued' END,"
 	"  last_error = $4, lease_owner = NULL, lease_until = NULL, updated_at = now()"
-	"  FROM off, push.notifications n WHERE d.device_id = off.id AND n.id = d.notification_id"
-	"   AND (d.state = 'sent' OR d.retract_state = 'sent') RETURNING 1)"
-	" SELECT count(*) FROM off" },
+	"  FROM o, push.notifications n WHERE d.device_id = o.id AND n.id = d.notification_id"
+	"   AND d.state = 'sent' AND d.lease_until < now() AND d.sent_at <= o.probe_at RETURNING 1)"
+	" SELECT count(*) FROM o" },
 
 	/* Producers' trigger NOTIFYs only while xpushd says it is idle. */
 	/* Idle (NOTIFY me) under a lease of $2 ms that xpushd renews, or busy. A

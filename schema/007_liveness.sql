@@ -15,13 +15,14 @@
 --     (sent before `session_at`): back to `queued`, no strike;
 --   - the device is online: xpushd probes the session with an XEP-0199 ping to its full JID
 --     (S_PROBE sets probe_token/probe_at/probe_until; nothing more is sent to the device while
---     the probe runs). The answer decides (S_PROBE_ANSWER): a result proves the session alive
+--     the probe runs). The answer decides (S_PROBE_ALIVE): a result proves the session alive
 --     and in-order, so it received the rows sent before the ping and did not ack them: each gets
 --     a strike and goes back to `queued`, or becomes `failed` at max_attempts strikes. An error
---     (the server bounces: the session is gone) marks the device offline and requeues. No answer
---     by probe_until: the session is silent: the device goes offline (`silent_since`) and its rows
---     back to `queued`, no strike, until it shows life (a new session's presence or register, an
---     answer to this probe or to the ones xpushd sends a silent device every 4 x ack_timeout_ms).
+--     (S_PROBE_GONE: a bounce, or a client without XEP-0199) requeues them without a strike; a
+--     gone session bounces the next send. No answer by probe_until: the session is silent: the
+--     device goes offline (`silent_since`) and its rows back to `queued`, no strike, until it
+--     shows life (a new session's presence or register, an ack, an answer to this probe or to
+--     the ones xpushd sends a silent device every 4 x ack_timeout_ms).
 -- * A new session of the device (presence or register) sets `session_at` and brings back what
 --   a live session failed (`failed` with strikes, not expired): strikes start again at 0.
 -- * push.queue_health counts `stuck`: rows queued for an online device that has nothing in

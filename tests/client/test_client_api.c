@@ -369,7 +369,9 @@ static void test_silent_handshake(void)
 	}
 	CHECK(disc >= 0);
 	if (disc >= 0) {
-		CHECK(t1 - t0 >= 900 && t1 - t0 < 2500); /* connect_timeout_ms=1000 */
+		/* connect_timeout_ms=1000; the upper bound is loose (sanitizers, a
+		 * loaded machine): without the watchdog the handshake never ends */
+		CHECK(t1 - t0 >= 900 && t1 - t0 < 6000);
 		CHECK_INT(r.errors[disc], XPUSH_ECONN);   /* transient, not a TLS failure */
 		CHECK(strstr(xpush_client_last_reason(c), "TLS handshake stalled") != NULL);
 	}
@@ -386,7 +388,7 @@ static void test_silent_handshake(void)
 	rc = xpush_client_run(c);
 	t1 = mono_ms();
 	CHECK_INT(rc, XPUSH_OK);
-	CHECK(t1 - t0 < 1500);
+	CHECK(t1 - t0 < 10000);  /* the stop, not connect_timeout_ms (30 s) */
 	CHECK_INT(xpush_client_state(c), XPUSH_STATE_STOPPED);
 	pthread_join(sthr, NULL);
 	xpush_client_free(c);

@@ -25,21 +25,11 @@ await_xpushd_ready xpushd
 start_device phone rob rob-phone
 await_device_online phone rob rob-phone
 
-# scripted NAME USER DEVICE [xmpp.py args]: a session that registers DEVICE and sends its presence.
-scripted() {
-	local name=$1 user=$2 device=$3
-	shift 3
-	python3 "$E2E_ROOT/tests/e2e/xmpp.py" --jid "${USER_JID[$user]}" --password-file "$T_DIR/$user.pass" \
-		--port "$XPUSH_C2S_PORT" --ca-file "$XPUSH_CA_FILE" --resource "$name" \
-		--send "<iq type='set' id='r1' to='$XPUSH_COMPONENT_JID'><register xmlns='urn:xpush:0' app='$T_APP' device='$device'/></iq>" \
-		--send "<presence to='$XPUSH_COMPONENT_JID'><device xmlns='urn:xpush:0' app='$T_APP' device='$device'/></presence>" \
-		--await-id never --timeout 90 "$@" >"$T_DIR/$name.out" 2>"$T_DIR/$name.err" </dev/null &
-	T_PIDS[$name]=$!
-	wait_for 15 "the scripted device $device online" device_online "$user" "$device"
-}
 new_user tom
-scripted silent sam sam-silent --answer-pings
-scripted mute tom tom-mute
+scripted_device silent sam sam-silent --answer-pings
+wait_for 15 "the scripted device sam-silent online" device_online sam sam-silent
+scripted_device mute tom tom-mute
+wait_for 15 "the scripted device tom-mute online" device_online tom tom-mute
 mapfile -t sids < <(notify_many 10 app="$T_APP" to_jid="${USER_JID[sam]}" title="unanswered")
 mapfile -t rids < <(notify_many 10 app="$T_APP" to_jid="${USER_JID[rob]}" title="for rob")
 mapfile -t tids < <(notify_many 4 app="$T_APP" to_jid="${USER_JID[tom]}" title="for tom")

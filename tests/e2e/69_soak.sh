@@ -42,14 +42,18 @@ ready=1
 # ---- the roster: user i has devices u<i>a (tags g<i%5>, even|odd) and u<i>b (g<i%5>, mobile),
 # both with alias al<i>.
 DEVS=()
+declare -A DEV_ARGS=()   # what each device is started with (again, after it vanished)
 for ((i = 0; i < NUSERS; i++)); do
 	new_user "u$i"
 	par=$([[ $((i % 2)) == 0 ]] && echo even || echo odd)
-	start_device "u${i}a" "u$i" "u${i}a" --alias "al$i" --tag "g$((i % 5))" --tag "$par" \
-		--set reconnect_base_ms=200 --set reconnect_cap_ms=2000 --log-level warn
-	start_device "u${i}b" "u$i" "u${i}b" --alias "al$i" --tag "g$((i % 5))" --tag mobile \
-		--set reconnect_base_ms=200 --set reconnect_cap_ms=2000 --log-level warn
-	DEVS+=("u${i}a" "u${i}b")
+	DEV_ARGS[u${i}a]="u$i u${i}a --alias al$i --tag g$((i % 5)) --tag $par"
+	DEV_ARGS[u${i}b]="u$i u${i}b --alias al$i --tag g$((i % 5)) --tag mobile"
+	for d in "u${i}a" "u${i}b"; do
+		# shellcheck disable=SC2086  # DEV_ARGS holds words without spaces
+		start_device "$d" ${DEV_ARGS[$d]} --set reconnect_base_ms=200 --set reconnect_cap_ms=2000 \
+			--log-level warn
+		DEVS+=("$d")
+	done
 done
 all_online() {
 	sql_is $((NUSERS * 2)) "SELECT count(*) FROM push.devices WHERE online AND app = '$T_APP'"
@@ -170,8 +174,8 @@ resume_vanished() {  # resume_vanished MIN_MS: devices vanished for at least MIN
 			log "fault end: $d's old session dies; it starts again"
 			kill -CONT "${T_PIDS[$d]}"
 			stop_proc "$d" KILL
-			local i=${d:1:-1}
-			start_device "$d" "u$i" "$d" --set reconnect_base_ms=200 --set reconnect_cap_ms=2000 \
+			# shellcheck disable=SC2086
+			start_device "$d" ${DEV_ARGS[$d]} --set reconnect_base_ms=200 --set reconnect_cap_ms=2000 \
 				--log-level warn
 		fi
 		unset "VANISHED[$d]"

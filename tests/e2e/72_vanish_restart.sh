@@ -13,6 +13,9 @@
 #     fourth send is acked (attempts 4, strikes 0) instead of the row stranding.
 #  C. over max_devices_per_jid (lowered after three devices registered), a registered device may
 #     still register again and come online; a new one is refused.
+#  E. a client without XEP-0199 (answers the probe with an error) whose first ack is lost: sent
+#     again, no strike, still online; a client that acks late and ignores pings: its ack brings
+#     it back at once.
 #  D. libxpush behind a carrier NAT that drops the mapping silently (relay `expire`) for longer
 #     than max_attempts x ack_timeout_ms: the pushes sent into the dead path are delivered once
 #     on the device's next connection, none failed.
@@ -23,18 +26,6 @@ source "$(dirname "$0")/hb_lib.sh"
 
 create_test_db
 
-# scripted NAME USER DEVICE [xmpp.py args]: an independent device session (resource NAME) that
-# registers DEVICE and sends its presence; output in $T_DIR/NAME.out.
-scripted() {
-	local name=$1 user=$2 device=$3
-	shift 3
-	python3 "$E2E_ROOT/tests/e2e/xmpp.py" --jid "${USER_JID[$user]}" --password-file "$T_DIR/$user.pass" \
-		--port "$XPUSH_C2S_PORT" --ca-file "$XPUSH_CA_FILE" --resource "$name" \
-		--send "<iq type='set' id='r1' to='$XPUSH_COMPONENT_JID'><register xmlns='urn:xpush:0' app='$T_APP' device='$device'/></iq>" \
-		--send "<presence to='$XPUSH_COMPONENT_JID'><device xmlns='urn:xpush:0' app='$T_APP' device='$device'/></presence>" \
-		--await-id never --timeout 120 "$@" >>"$T_DIR/$name.out" 2>>"$T_DIR/$name.err" </dev/null &
-	T_PIDS[$name]=$!
-}
 # sends FILE ID: how many times notification ID reached the session that wrote FILE.
 sends() {
 	local n
@@ -53,7 +44,7 @@ write_xpushd_config max_attempts=3 ack_timeout_ms=60000 scan_interval_ms=1000 \
 	reconnect_min_ms=100 reconnect_max_ms=500
 start_xpushd xpushd
 await_xpushd_ready xpushd
-scripted rex rex rex-phone --ack --answer-pings --drop-first 3
+scripted_device rex rex rex-phone --ack --answer-pings --drop-first 3
 wait_for 15 "rex's device online" device_online rex rex-phone
 pb=$(notify app="$T_APP" to_jid="${USER_JID[rex]}" title="through three restarts")
 for k in 1 2 3; do
@@ -98,7 +89,7 @@ log "ok: over max_devices_per_jid a registered device registers again, a new one
 
 # ---- A: a device vanishes without a FIN and comes back with a new session -------------------
 new_user vic
-scripted vic vic vic-phone --ack --answer-pings
+scripted_device vic vic vic-phone --ack --answer-pings
 wait_for 15 "vic's device online" device_online vic vic-phone
 warm=$(notify app="$T_APP" to_jid="${USER_JID[vic]}" title="before the tunnel")
 wait_for 10 "push $warm acked" acked 1 "$warm"
@@ -119,7 +110,7 @@ assert_eq 0 "$(sql "SELECT stuck FROM push.queue_health")" "queue_health.stuck"
 kill -KILL "${T_PIDS[vic]}"
 wait "${T_PIDS[vic]}" 2>/dev/null || true
 unset "T_PIDS[vic]"
-scripted vic2 vic vic-phone --ack --answer-pings
+scripted_device vic2 vic vic-phone --ack --answer-pings
 for id in "${va[@]}"; do
 	wait_for 20 "push $id acked on the new session" acked 1 "$id"
 	assert_eq 1 "$(sends vic2 "$id")" "sends of $id to the new session"
@@ -128,7 +119,7 @@ assert_eq "acked|2|0|3" "$(rows "$valist")" "rows after the new session (state|a
 stop_proc vic2
 
 new_user una
-scripted una una una-phone --ack --answer-pings
+scripted_device una una una-phone --ack --answer-pings
 wait_for 15 "una's device online" device_online una una-phone
 kill -STOP "${T_PIDS[una]}"
 mapfile -t ua < <(notify_many 2 app="$T_APP" to_jid="${USER_JID[una]}" title="a short tunnel")
@@ -143,6 +134,34 @@ wait_for 15 "una's device online again (it answered the probe)" sql_is "t|f" \
 p=$(notify app="$T_APP" to_jid="${USER_JID[una]}" title="after the tunnel")
 wait_for 15 "a new push acked on the resumed session" acked 1 "$p"
 stop_proc una
+
+# ---- E: devices that cannot be judged alive by a ping -----------------------------------------
+# A client without XEP-0199 answers the probe with an error: its unacked send goes again without
+# a strike and the device stays online. A slow client that does not answer pings at all acks
+# after the probe ran out: the ack is a sign of life, the device is online again at once.
+new_user eve
+scripted_device eve eve eve-phone --ack --drop-first 1 --ping-error
+wait_for 15 "eve's device online" device_online eve eve-phone
+pe=$(notify app="$T_APP" to_jid="${USER_JID[eve]}" title="ack lost, ping refused")
+wait_for 15 "push $pe acked after an error answered the probe" acked 1 "$pe"
+assert_eq "acked|2|0|1" "$(rows "$pe")" "the row (state|attempts|strikes)"
+(($(grep -c 'id="xq\.' "$T_DIR/eve.out") >= 1)) || fail "eve's session was never probed"
+assert_eq "t|f" "$(sql "SELECT online, silent_since IS NOT NULL FROM push.devices WHERE device = 'eve-phone'")" \
+	"eve's device after the error answer (online|silent)"
+stop_proc eve
+new_user sid
+scripted_device sid sid sid-phone --ack --ack-delay 3
+wait_for 15 "sid's device online" device_online sid sid-phone
+ps1=$(notify app="$T_APP" to_jid="${USER_JID[sid]}" title="slow ack 1")
+wait_for 15 "push $ps1 acked late" acked 1 "$ps1"
+wait_for 10 "sid's device online and not probed after its late ack" sql_is "t|f|f" \
+	"SELECT online, silent_since IS NOT NULL, probe_until IS NOT NULL FROM push.devices WHERE device = 'sid-phone'"
+ps2=$(notify app="$T_APP" to_jid="${USER_JID[sid]}" title="slow ack 2")
+wait_for 15 "push $ps2 sent to the slow device" sends_at_least sid "$ps2" 1
+wait_for 15 "push $ps2 acked" acked 1 "$ps2"
+assert_eq 0 "$(sql "SELECT count(*) FROM push.deliveries WHERE notification_id IN ($ps1, $ps2) AND strikes > 0")" \
+	"strikes on the slow device's pushes"
+stop_proc sid
 
 # ---- D: libxpush behind a NAT that drops the mapping silently --------------------------------
 new_user dan

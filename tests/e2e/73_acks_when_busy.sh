@@ -16,12 +16,7 @@ write_xpushd_config max_db_queue=100 ack_timeout_ms=60000 scan_interval_ms=60000
 start_xpushd xpushd
 await_xpushd_ready xpushd
 
-python3 "$E2E_ROOT/tests/e2e/xmpp.py" --jid "${USER_JID[ann]}" --password-file "$T_DIR/ann.pass" \
-	--port "$XPUSH_C2S_PORT" --ca-file "$XPUSH_CA_FILE" --resource phone \
-	--send "<iq type='set' id='r1' to='$XPUSH_COMPONENT_JID'><register xmlns='urn:xpush:0' app='$T_APP' device='ann-phone'/></iq>" \
-	--send "<presence to='$XPUSH_COMPONENT_JID'><device xmlns='urn:xpush:0' app='$T_APP' device='ann-phone'/></presence>" \
-	--await-id never --timeout 120 --ack >"$T_DIR/ann.out" 2>"$T_DIR/ann.err" </dev/null &
-T_PIDS[ann]=$!
+scripted_device ann ann ann-phone --ack
 wait_for 15 "ann's device online" device_online ann ann-phone
 
 # The device stops reading; a push goes on the wire to it.

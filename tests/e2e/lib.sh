@@ -262,6 +262,23 @@ start_device() {
 	log "started device $name ($user/$device) pid ${T_PIDS[$name]}"
 }
 
+# scripted_device NAME USER DEVICE [xmpp.py args]: an independent XMPP device (tests/e2e/xmpp.py,
+# not libxpush) as USER with resource NAME that registers DEVICE and sends its directed presence,
+# then runs until its --timeout (120 s), a signal or the server closing the stream; what it
+# receives goes to $T_DIR/NAME.out (appended). xmpp.py's --ack, --drop-first and --answer-pings
+# make it ack and answer pings. Does not wait (see device_online).
+scripted_device() {
+	local name=$1 user=$2 device=$3
+	shift 3
+	python3 "$E2E_ROOT/tests/e2e/xmpp.py" --jid "${USER_JID[$user]}" --password-file "$T_DIR/$user.pass" \
+		--port "$XPUSH_C2S_PORT" --ca-file "$XPUSH_CA_FILE" --resource "$name" \
+		--send "<iq type='set' id='r1' to='$XPUSH_COMPONENT_JID'><register xmlns='urn:xpush:0' app='$T_APP' device='$device'/></iq>" \
+		--send "<presence to='$XPUSH_COMPONENT_JID'><device xmlns='urn:xpush:0' app='$T_APP' device='$device'/></presence>" \
+		--await-id never --timeout 120 "$@" >>"$T_DIR/$name.out" 2>>"$T_DIR/$name.err" </dev/null &
+	T_PIDS[$name]=$!
+	log "started scripted device $name ($user/$device) pid ${T_PIDS[$name]}"
+}
+
 # device_online USER DEVICE: xpushd's roster says the device is online.
 device_online() {
 	sql_is t "SELECT online FROM push.devices WHERE jid = '${USER_JID[$1]}' AND app = '$T_APP' AND device = '$2'"

@@ -12,7 +12,9 @@ one per line, re-serialised. Exit 0 when the awaited stanza came, 1 on timeout o
 
 As an independent device (not libxpush): --ack answers every xpush notification with its IQ
 result (after --drop-first N notifications, which it reads and does not answer: a lost ack),
---answer-pings answers XEP-0199 pings. With --await-id never it runs until --timeout, SIGTERM
+--answer-pings answers XEP-0199 pings (--ping-error: with service-unavailable, as a client
+without XEP-0199), --ack-delay S acks each notification S seconds after it arrived (a slow
+device). With --await-id never it runs until --timeout, SIGTERM
 or the server closing the stream. SIGSTOP freezes it: it stops reading without a FIN, as a phone
 that lost its radio.
 """
@@ -93,6 +95,7 @@ def local(tag):
 
 
 NOTIFIED = [0]
+DUE = []  # (monotonic time, stanza) to send later: delayed acks
 
 
 def answer(st, e, o):
@@ -106,9 +109,16 @@ def answer(st, e, o):
     if o.ack and child.tag == "{urn:xpush:0}notification":
         NOTIFIED[0] += 1
         if NOTIFIED[0] > o.drop_first:
-            st.send(reply)
+            if o.ack_delay > 0:
+                DUE.append((time.monotonic() + o.ack_delay, reply))
+            else:
+                st.send(reply)
     elif o.ack and child.tag == "{urn:xpush:0}retract":
         st.send(reply)
+    elif o.ping_error and child.tag == "{urn:xmpp:ping}ping":
+        st.send("<iq type='error' id='%s' to='%s'><error type='cancel'><service-unavailable "
+                "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"
+                % (escape(e.get("id")), escape(e.get("from", ""))))
     elif o.answer_pings and child.tag == "{urn:xmpp:ping}ping":
         st.send(reply)
 
@@ -132,6 +142,10 @@ def main():
     ap.add_argument("--drop-first", type=int, default=0,
                     help="leave the first N notifications received unacked")
     ap.add_argument("--answer-pings", action="store_true", help="answer XEP-0199 pings")
+    ap.add_argument("--ping-error", action="store_true",
+                    help="answer pings with service-unavailable (no XEP-0199)")
+    ap.add_argument("--ack-delay", type=float, default=0.0,
+                    help="seconds between a notification and its ack")
     o = ap.parse_args()
 
     user, domain = o.jid.split("@", 1)
@@ -169,7 +183,14 @@ def main():
         st.send(stanza)
     try:
         while True:
-            e = st.next(deadline)
+            while DUE and DUE[0][0] <= time.monotonic():
+                st.send(DUE.pop(0)[1])
+            try:
+                e = st.next(min([deadline] + [d for d, _ in DUE[:1]]))
+            except TimeoutError:
+                if DUE and time.monotonic() < deadline:
+                    continue
+                raise
             print(ET.tostring(e, encoding="unicode").replace("\n", "&#10;"), flush=True)
             if e.get("id") == o.await_id:
                 break
