@@ -1,5 +1,5 @@
 /* devfault: named fault points of the device library for the fault tests
- * (issue 3, test 6). Compiled in only when XPUSH_FAULTS is defined, which
+ * (test 6). Compiled in only when XPUSH_FAULTS is defined, which
  * meson does for the static archive behind the test binary
  * xpush-client-faults and never for libxpush or xpush-client.
  *

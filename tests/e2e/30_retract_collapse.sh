@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# (30) Retract and collapse, end to end (issue 3; docs/protocol.md "Retract", schema.md).
+# (30) Retract and collapse, end to end (docs/protocol.md "Retract", schema.md).
 # - retract of an acked notification: the device prints `retract id=N` (seen=1) once, and the
 #   ledger row's retract_state ends acked;
 # - retract of a pending notification while the device is offline: the row ends retracted, no

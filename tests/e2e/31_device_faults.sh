@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# (31) The device crashes (issue 3, fault test 6), with xpush-client-faults (devfault.h):
+# (31) The device crashes (fault test 6), with xpush-client-faults (devfault.h):
 # - XPUSH_FAULT=after_receive / after_record / after_display SIGKILLs the device at that point
 #   of its first notification; restarted on the same state dir it ends with the notification
 #   displayed exactly once and acked in the ledger (after_display: printed before the crash,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# (32) The JNI binding on the host JVM (issue 7): org.xpush.XPushClient (client/jni/) runs a
+# (32) The JNI binding on the host JVM: org.xpush.XPushClient (client/jni/) runs a
 # device through libxpush-jni against the real stack. The Java test program
 # (client/jni/test/.../XPushJniTest.java) registers, receives a push inserted with psql (title
 # with characters outside the BMP, compared byte-exact), acks it (ledger acked), sees its

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# (50) Hostile enqueues through SQL (issue 5, "Hostile inputs: SQL"). Each is refused with an
+# (50) Hostile enqueues through SQL ("Hostile inputs: SQL"). Each is refused with an
 # error that names the limit, or stored and delivered byte-exact; none of them harms the
 # ledger or a device that keeps receiving:
 #   - payload over payload_bytes -> notifications_payload_bytes; push.set_limit raises it and

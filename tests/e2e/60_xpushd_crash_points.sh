@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# (60) Fault test 1 (issue 3): xpushd-faults is SIGKILLed at each of its crash points while it
+# (60) Fault test 1: xpushd-faults is SIGKILLed at each of its crash points while it
 # delivers a batch of pushes to an online device, then restarted with the same instance_id:
 #   after_claim        rows claimed ('sent' in SQL) but nothing on the wire
 #   after_send         some notifications on the wire, their acks not yet seen

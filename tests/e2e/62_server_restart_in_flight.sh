@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# (62) Fault test 3 (issue 3): the XMPP server is killed (SIGKILL), and later restarted
+# (62) Fault test 3: the XMPP server is killed (SIGKILL), and later restarted
 # politely (SIGTERM), each time with many pushes in flight to three devices: rows 'sent' whose
 # stanzas or acks die with the server, rows still queued, and more INSERTs while it is down.
 # xpushd and the devices reconnect by themselves; xpushd requeues what it had on the wire

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# (63) Fault test 4 (issue 3): Postgres crashes (pg_ctl stop -m immediate, then started again:
+# (63) Fault test 4: Postgres crashes (pg_ctl stop -m immediate, then started again:
 # crash recovery) twice while producers enqueue and xpushd delivers.
 # Producers: two bash loops, each INSERT its own psql call (autocommit) with RETURNING id.
 #  - psql exit 0 with an id: the COMMIT succeeded. Every such push must exist after recovery (no

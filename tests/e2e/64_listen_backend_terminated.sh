@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# (64) Fault test 5 (issue 3): xpushd's Postgres backend (the session that LISTENs) is ended
+# (64) Fault test 5: xpushd's Postgres backend (the session that LISTENs) is ended
 # with pg_terminate_backend, three times, while a producer keeps INSERTing (one psql call per
 # push). xpushd reconnects, LISTENs again and rescans: every push is delivered once, and
 # promptly: the slow periodic scan is set to 60 s, so only NOTIFY and the rescan after each

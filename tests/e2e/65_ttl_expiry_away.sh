@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# (65) Fault test 7 (issue 3): TTL expiry while the device is away. The device goes offline;
+# (65) Fault test 7: TTL expiry while the device is away. The device goes offline;
 # pushes with ttl_seconds=1, with an absolute expires_at 1 s ahead and with ttl 0 ("now or
 # never") are queued for it, plus one with the default TTL. The short ones expire by the
 # database's clock while it is away: the ledger says expired (with the reason), and when the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# (66) Fault test 8 (issue 3): clock skew. xpushd runs one hour ahead, then one hour behind,
+# (66) Fault test 8: clock skew. xpushd runs one hour ahead, then one hour behind,
 # and the device one hour ahead (libfaketime, LD_PRELOAD); Postgres keeps the true time. Expiry
 # and scheduling follow the database's clock only:
 #  - a push with ttl 600 s is delivered (an xpushd that trusted its +1 h clock would think it

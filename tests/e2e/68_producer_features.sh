@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# (68) What producers get, by plain SQL (issue 3, docs/schema.md), checked end to end:
+# (68) What producers get, by plain SQL (docs/schema.md), checked end to end:
 #  - broadcast to 10,000 registered devices (rows inserted directly in SQL): the INSERT returns
 #    as fast as a one-device INSERT (fan-out is not in the producer's transaction: no ledger row
 #    exists at commit), then xpushd fans it out fanout_chunk devices at a time;

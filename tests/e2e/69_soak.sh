@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# (69) Fault test 10 (issue 3): a bounded soak. 50 devices (xpush-client processes, 25 accounts
+# (69) Fault test 10: a bounded soak. 50 devices (xpush-client processes, 25 accounts
 # with two devices each, aliases and tags) receive thousands of pushes with mixed targets (jid,
 # one device, alias, tags any/all/none, broadcast; some with a short ttl or ttl 0, collapse
 # keys, high priority, and some retracted soon after) from a producer (a psql call per batch of
