@@ -316,9 +316,9 @@ static void on_nack_done(void *ud, int err, long n)
 		log_info("stale nack refused: the row has moved on", NULL);
 }
 
-/* A probe's answer: the session is alive (its unacked rows took a strike)
- * or gone (the device is offline, its rows requeued). Either way the claim
- * may go on for it. */
+/* A probe's answer: a result (the session is alive: its unacked rows took a
+ * strike) or an error (a bounce or a client without XEP-0199: its rows are
+ * queued again without one). Either way the claim may go on for it. */
 static void on_probe_alive_done(void *ud, int err, const int64_t *v, size_t n)
 {
 	struct daemon *d = ud;
@@ -505,7 +505,7 @@ static void on_stanza(void *ud, const struct xnode *st)
 		                     "the probe was answered with an error (a bounce, or a client"
 		                     " without XEP-0199): sent again, no strike",
 		                     on_probe_gone_done, d) < 0)
-			log_warn("probe bounce not recorded: database unavailable", NULL);
+			log_warn("probe error not recorded: database unavailable", NULL);
 		break;
 	case STANZA_PING:
 		xbuf_reset(&d->out);
