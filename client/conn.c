@@ -5,7 +5,7 @@
  * classification of a disconnect into transient / authentication failure /
  * TLS failure.
  *
- * libstrophe 0.12 facts this file works around (see DESIGN.md section 4):
+ * libstrophe 0.12 facts this file works around (seen with Debian 12's libstrophe):
  *  - XMPP_CONN_FAIL never fires; a wrong password is a plain disconnect with
  *    error 0 after TLS, before the session. We also watch libstrophe's log for
  *    "Cannot authenticate with known methods" to be sure.

@@ -1,4 +1,4 @@
--- 004_perf: fan-out in set-based statements (scripts/bench, issue 6).
+-- 004_perf: fan-out in set-based statements (measured with scripts/bench).
 --
 -- push.fanout() (002) expands each due notification on its own: per notification a target
 -- query, an INSERT, a collapse UPDATE and an UPDATE of the notification. Every statement pays

@@ -1,5 +1,5 @@
 -- 005_fanout_devices: fan-out names the online devices that got new rows; the wake-up flag
--- is a lease (scripts/bench, issue 6).
+-- is a lease (measured with scripts/bench).
 --
 -- 1. After each fan-out xpushd claimed for *every* online device (one index probe each, ~6 ms
 --    per 1,000 online devices), and a busy xpushd fans out in a loop: at 1,425 INSERTs/s the
