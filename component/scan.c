@@ -129,6 +129,31 @@ static void on_claimed(void *ud, int err, const struct claim_row *rows, size_t n
 	scan_advance(d);
 }
 
+/* One IQ of our own for a claimed row: a retract, or a probe (an XEP-0199
+ * ping to the device's session; notif_id 0). 1 if it went on the wire. */
+static int send_row_iq(struct daemon *d, const struct claim_row *r, int probe)
+{
+	int rc;
+
+	xbuf_reset(&d->out);
+	rc = probe ? stanza_encode_probe(&d->out, d->cfg->component_jid, r->full_jid,
+	                                 r->device_row, r->token)
+	           : stanza_encode_retract(&d->out, d->cfg->component_jid, r->full_jid,
+	                                   r->notif_id, r->device_row, r->token);
+	if (rc != 0) {
+		xbuf_reset(&d->out);
+		return 0;
+	}
+	if (probe)
+		log_info("probing a session with unacked sends", "device=%lld to=%s token=%lld",
+		         (long long)r->device_row, log_q(r->full_jid), (long long)r->token);
+	else
+		log_debug("retract sent", "notif=%lld device=%lld", (long long)r->notif_id,
+		          (long long)r->device_row);
+	send_buf(d);
+	return 1;
+}
+
 static void on_retracts_claimed(void *ud, int err, const struct claim_row *rows, size_t n)
 {
 	struct daemon *d = ud;
@@ -137,16 +162,8 @@ static void on_retracts_claimed(void *ud, int err, const struct claim_row *rows,
 		scan_abort(d);
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		xbuf_reset(&d->out);
-		if (stanza_encode_retract(&d->out, d->cfg->component_jid, rows[i].full_jid,
-		                          rows[i].notif_id, rows[i].device_row, rows[i].token) == 0) {
-			log_debug("retract sent", "notif=%lld device=%lld", (long long)rows[i].notif_id,
-			          (long long)rows[i].device_row);
-			send_buf(d);
-			d->st.retracts++;
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		d->st.retracts += (uint64_t)send_row_iq(d, &rows[i], 0);
 	if (n > 0) {
 		d->found_work = 1;
 		loop_timer_arm_min(&d->lease, d->cfg->ack_timeout_ms + 50);
@@ -261,18 +278,8 @@ static void on_probed(void *ud, int err, const struct claim_row *rows, size_t n)
 		scan_abort(d);
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		xbuf_reset(&d->out);
-		if (stanza_encode_probe(&d->out, d->cfg->component_jid, rows[i].full_jid,
-		                        rows[i].device_row, rows[i].token) == 0) {
-			log_info("probing a session with unacked sends", "device=%lld to=%s token=%lld",
-			         (long long)rows[i].device_row, log_q(rows[i].full_jid),
-			         (long long)rows[i].token);
-			send_buf(d);
-			d->st.probes++;
-		}
-	}
-	xbuf_reset(&d->out);
+	for (size_t i = 0; i < n; i++)
+		d->st.probes += (uint64_t)send_row_iq(d, &rows[i], 1);
 	if (n > 0)
 		loop_timer_arm_min(&d->lease, d->cfg->ack_timeout_ms + 50);
 	if (n < d->cfg->batch_size)

@@ -63,25 +63,9 @@ mallory() {
 }
 # reply ID: "type condition text" of the last stanza mallory got with that id.
 reply() {
-	python3 - "$T_DIR/m$N.out" "$1" <<'PY'
-import sys, xml.etree.ElementTree as ET
-out = ""
-for line in open(sys.argv[1], encoding="utf-8"):
-    e = ET.fromstring(line)
-    if e.get("id") != sys.argv[2]:
-        continue
-    cond = text = "-"
-    err = next((c for c in e if c.tag.endswith("}error")), None)
-    if err is not None:
-        for c in err:
-            name = c.tag.rsplit("}", 1)[-1]
-            if name == "text":
-                text = c.text or ""
-            else:
-                cond = name
-    out = f"{e.get('type')} {cond} {text}"
-print(out)
-PY
+	local t c f x
+	read -r t c f x < <(iq_reply "$T_DIR/m$N.out" "$1") || return 0
+	echo "$t $c $x"
 }
 # expect_reply ID TYPE CONDITION [TEXT-SUBSTRING]
 expect_reply() {

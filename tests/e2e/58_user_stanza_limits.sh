@@ -70,28 +70,14 @@ rogue() {
 		echo "closed $(tail -n 1 "$err")"
 		return 0
 	fi
-	python3 - "$out" "$id" "$COMP" <<'PY'
-import sys, xml.etree.ElementTree as ET
-out = "none"
-for line in open(sys.argv[1], encoding="utf-8"):
-    e = ET.fromstring(line)
-    if e.get("id") != sys.argv[2]:
-        continue
-    cond = text = "-"
-    err = next((c for c in e if c.tag.endswith("}error")), None)
-    if err is not None:
-        for c in err:
-            name = c.tag.rsplit("}", 1)[-1]
-            if name == "text":
-                text = c.text or ""
-            else:
-                cond = name
-    if e.get("from") == sys.argv[3] and cond == "policy-violation":
-        out = "xpushd " + text
-    else:
-        out = "server %s %s %s" % (e.get("type"), cond, text)
-print(out)
-PY
+	local t c f x
+	if ! read -r t c f x < <(iq_reply "$out" "$id"); then
+		echo none
+	elif [[ $f == "$COMP" && $c == policy-violation ]]; then
+		echo "xpushd $x"
+	else
+		echo "server $t $c $x"
+	fi
 }
 
 declare -A REACHED=() REFUSED_BY_SERVER=()

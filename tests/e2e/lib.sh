@@ -279,6 +279,32 @@ scripted_device() {
 	log "started scripted device $name ($user/$device) pid ${T_PIDS[$name]}"
 }
 
+# iq_reply FILE ID: "TYPE CONDITION FROM TEXT" of the last stanza with id ID in FILE (the output
+# of tests/e2e/xmpp.py, one stanza a line); "-" for a missing condition, sender or text; nothing
+# if no stanza has that id.
+iq_reply() {
+	python3 - "$1" "$2" <<'PY'
+import sys, xml.etree.ElementTree as ET
+out = ""
+for line in open(sys.argv[1], encoding="utf-8"):
+    e = ET.fromstring(line)
+    if e.get("id") != sys.argv[2]:
+        continue
+    cond = text = "-"
+    err = next((c for c in e if c.tag.endswith("}error")), None)
+    if err is not None:
+        for c in err:
+            name = c.tag.rsplit("}", 1)[-1]
+            if name == "text":
+                text = c.text or ""
+            else:
+                cond = name
+    out = "%s %s %s %s" % (e.get("type"), cond, e.get("from") or "-", text)
+if out:
+    print(out)
+PY
+}
+
 # device_online USER DEVICE: xpushd's roster says the device is online.
 device_online() {
 	sql_is t "SELECT online FROM push.devices WHERE jid = '${USER_JID[$1]}' AND app = '$T_APP' AND device = '$2'"

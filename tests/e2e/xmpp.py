@@ -25,6 +25,7 @@ import ssl
 import sys
 import time
 import xml.etree.ElementTree as ET
+from xml.sax import saxutils
 from xml.parsers import expat
 
 
@@ -124,7 +125,8 @@ def answer(st, e, o):
 
 
 def escape(v):
-    return v.replace("&", "&amp;").replace("'", "&apos;").replace("<", "&lt;")
+    """v for a single-quoted XML attribute."""
+    return saxutils.escape(v, {"'": "&apos;"})
 
 
 def main():
