@@ -11,7 +11,7 @@
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-FAULTS_BIN=$XPUSH_BUILD/client/xpush-client-faults
+FAULTS_BIN=$XPUSH_BUILD/cli/xpush-client-faults
 need_bin "$FAULTS_BIN"
 PLAIN_BIN=$XPUSH_CLIENT
 

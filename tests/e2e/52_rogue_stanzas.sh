@@ -31,7 +31,7 @@ await_xpushd_ready xpushd
 # ivan's device drops its first ack (xpush-client-faults, XPUSH_FAULT=drop_ack): the delivery
 # stays 'sent' until ack_timeout_ms, a window in which mallory tries to ack it.
 XPUSH_CLIENT_PLAIN=$XPUSH_CLIENT
-XPUSH_CLIENT=$XPUSH_BUILD/client/xpush-client-faults
+XPUSH_CLIENT=$XPUSH_BUILD/cli/xpush-client-faults
 export XPUSH_FAULT=drop_ack
 start_device phone ivan ivan-phone --json --alias ivan-alias
 unset XPUSH_FAULT

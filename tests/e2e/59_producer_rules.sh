@@ -20,7 +20,7 @@
 source "$(dirname "$0")/lib.sh"
 
 XPUSHCTL=${XPUSHCTL:-$XPUSH_BUILD/tools/xpushctl}
-FAULTS_BIN=$XPUSH_BUILD/client/xpush-client-faults
+FAULTS_BIN=$XPUSH_BUILD/cli/xpush-client-faults
 need_bin "$XPUSHCTL"
 need_bin "$FAULTS_BIN"
 

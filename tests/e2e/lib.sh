@@ -36,7 +36,7 @@ source "$E2E_ROOT/scripts/lib/stack.sh"
 
 XPUSH_BUILD=${XPUSH_BUILD:-$E2E_ROOT/build}
 XPUSHD=${XPUSHD:-$XPUSH_BUILD/component/xpushd}
-XPUSH_CLIENT=${XPUSH_CLIENT:-$XPUSH_BUILD/client/xpush-client}
+XPUSH_CLIENT=${XPUSH_CLIENT:-$XPUSH_BUILD/cli/xpush-client}
 
 T_DIR=${XPUSH_TEST_DIR:-}
 if [[ -z $T_DIR ]]; then

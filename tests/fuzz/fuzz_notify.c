@@ -3,7 +3,7 @@
  * (uninstrumented, from the system), client/notify.c's notify_parse (the
  * decoder; it takes an xmpp_stanza_t, so there is no entry point below
  * libstrophe), the sender check (client/xjid.c) and xpush-client's output
- * formats (client/cli_format.c), which put producer text on a terminal.
+ * formats (cli/cli_format.c), which put producer text on a terminal.
  * Besides crashes, leaks and sanitizer reports it traps on broken properties:
  *   - a decoded notification has an id that seen_id_valid() accepts (it is
  *     written to the dedup log line by line) and every element text is a C

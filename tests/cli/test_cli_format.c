@@ -1,4 +1,4 @@
-/* test_cli_format: xpush-client's stdout formats (client/cli_format.c). */
+/* test_cli_format: xpush-client's stdout formats (cli/cli_format.c). */
 #include <string.h>
 
 #include "cli_format.h"
