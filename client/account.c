@@ -246,7 +246,7 @@ int account_start(struct xpush_client *c)
 	xmpp_handler_add(a->conn, features_cb, XMPP_NS_STREAMS, "features", NULL, c);
 	xmpp_handler_add(a->conn, tls_cb, XMPP_NS_TLS, NULL, NULL, c);
 	xmpp_handler_add(a->conn, iq_cb, NULL, "iq", NULL, c);
-	a->deadline_ms = client_now_ms() + c->cfg.connect_timeout_ms;
+	a->deadline_ms = monotime_ms() + c->cfg.connect_timeout_ms;
 	c->attempt_deadline_ms = a->deadline_ms; /* the watchdog's, armed with the socket */
 	if (xmpp_connect_raw(a->conn, c->cfg.host, (unsigned short)cfg_port(&c->cfg), acct_conn_cb, c) !=
 	    XMPP_EOK) {

@@ -29,20 +29,12 @@ static void strophe_init(void)
 	xmpp_initialize();
 }
 
-uint64_t client_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 uint32_t client_random(struct xpush_client *c)
 {
 	uint32_t r;
 
 	if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
-		r = (uint32_t)client_now_ms() * 2654435761u ^ (uint32_t)(uintptr_t)c;
+		r = (uint32_t)monotime_ms() * 2654435761u ^ (uint32_t)(uintptr_t)c;
 	return r;
 }
 
@@ -235,7 +227,7 @@ void client_connection_lost(struct xpush_client *c, enum close_cause cause, cons
 		client_enter_state(c, XPUSH_STATE_STOPPED, XPUSH_OK, "stopped", 0);
 		return;
 	}
-	schedule_reconnect(c, client_now_ms());
+	schedule_reconnect(c, monotime_ms());
 }
 
 void client_close(struct xpush_client *c, const char *reason)
@@ -251,7 +243,7 @@ void client_fail_after_close(struct xpush_client *c, int error, const char *reas
 	snprintf(c->close_reason, sizeof c->close_reason, "%s", reason);
 	c->we_closed = 1;
 	c->pending_final = error;
-	c->close_deadline_ms = client_now_ms() + c->cfg.stop_timeout_ms;
+	c->close_deadline_ms = monotime_ms() + c->cfg.stop_timeout_ms;
 	xmpp_disconnect(c->conn);
 }
 
@@ -426,7 +418,7 @@ int xpush_client_run_once(xpush_client *c, unsigned timeout_ms)
 		return result_code(c);
 	c->in_loop = 1;
 	conn_set_current(c);
-	now = client_now_ms();
+	now = monotime_ms();
 	tick(c, now);
 	if (!terminal(c)) {
 		wake = next_wake(c);
@@ -435,7 +427,7 @@ int xpush_client_run_once(xpush_client *c, unsigned timeout_ms)
 			wait = wake <= now ? 0 : (wake - now < wait ? wake - now : wait);
 		xmpp_run_once(c->ctx, (unsigned long)wait);
 		conn_poll_tls(c);
-		tick(c, client_now_ms());
+		tick(c, monotime_ms());
 	}
 	conn_set_current(NULL);
 	c->in_loop = 0;

@@ -15,6 +15,7 @@
 #include "clog.h"
 #include "hbnet.h"
 #include "heartbeat.h"
+#include "monotime.h"
 #include "seen.h"
 #include "xpush.h"
 
@@ -113,7 +114,6 @@ struct xpush_client {
 };
 
 /* client.c */
-uint64_t client_now_ms(void);
 /* The one state transition: logs from -> to, refuses impossible moves,
  * emits the XPUSH_EVENT_STATE event. reason may be NULL. */
 void client_enter_state(struct xpush_client *c, enum xpush_state to, int error,

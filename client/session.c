@@ -217,7 +217,7 @@ static void error_info(xmpp_stanza_t *iq, const char **etype, const char **cond,
 
 static void on_register_reply(struct xpush_client *c, xmpp_stanza_t *iq, const char *type)
 {
-	uint64_t now = client_now_ms();
+	uint64_t now = monotime_ms();
 	char q[300];
 
 	c->register_id[0] = '\0';
@@ -275,7 +275,7 @@ static int iq_cb(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
 			on_register_reply(c, st, type);
 		else if (c->ping_id[0] && strcmp(id, c->ping_id) == 0) {
 			c->ping_id[0] = '\0';
-			hbnet_pong(c, client_now_ms());
+			hbnet_pong(c, monotime_ms());
 			clog_printf(&c->log, XPUSH_LOG_DEBUG, "topic=heartbeat msg=pong id=%s", id);
 		}
 		return 1;
@@ -315,7 +315,7 @@ static int traffic_cb(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
 	struct xpush_client *c = userdata;
 
 	if (!c->freeing)
-		hbnet_activity(c, client_now_ms());
+		hbnet_activity(c, monotime_ms());
 	return 1;
 }
 
@@ -333,7 +333,7 @@ void session_on_connect(struct xpush_client *c)
 	c->bound_jid = bound ? strdup(bound) : NULL;
 	client_enter_state(c, XPUSH_STATE_CONNECTED, XPUSH_OK, NULL, 0);
 	backoff_reset(&c->reg_backoff);
-	send_register(c, client_now_ms());
+	send_register(c, monotime_ms());
 }
 
 void session_on_disconnect(struct xpush_client *c)

@@ -64,7 +64,7 @@ static void *wd_main(void *arg)
 		int timeout = -1;
 
 		if (w->fd >= 0 && !atomic_load(&w->fired)) {
-			uint64_t now = client_now_ms();
+			uint64_t now = monotime_ms();
 			int why = 0;
 
 			if (w->stop_flag && atomic_load(w->stop_flag))

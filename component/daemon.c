@@ -174,7 +174,7 @@ static void on_ack_done(void *ud, int err, long n)
 	struct daemon *d = a->d;
 
 	if (!err && n < 0)
-		(void)ratelimit_take(d->rl, a->bare, loop_now_ms());
+		(void)ratelimit_take(d->rl, a->bare, monotime_ms());
 	free(a);
 	if (err)
 		return;
@@ -241,7 +241,7 @@ static void on_acks_done(void *ud, int err, const int64_t *v, size_t nrows, size
 	struct ack_batch *b = ud;
 	struct daemon *d = b->d;
 	const struct config *c = d->cfg;
-	uint64_t now = loop_now_ms();
+	uint64_t now = monotime_ms();
 	size_t nacked = 0, nrefill = 0;  /* acks recorded; their devices with queued rows */
 
 	d->acks_sent = NULL;
@@ -407,9 +407,9 @@ static void on_stanza(void *ud, const struct xnode *st)
 	 * (on_ack_done), and a JID out of tokens is not heard at all. */
 	if (!((in.kind == STANZA_ACK || in.kind == STANZA_NACK || in.kind == STANZA_PROBE_ALIVE
 	       || in.kind == STANZA_PROBE_GONE)
-	      ? ratelimit_check(d->rl, bare, loop_now_ms())
-	      : ratelimit_take(d->rl, bare, loop_now_ms()))) {
-		uint64_t now = loop_now_ms();
+	      ? ratelimit_check(d->rl, bare, monotime_ms())
+	      : ratelimit_take(d->rl, bare, monotime_ms()))) {
+		uint64_t now = monotime_ms();
 		d->st.throttled++;
 		if (now - d->throttle_log_ms >= 1000) {
 			d->throttle_log_ms = now;
@@ -542,7 +542,7 @@ static void on_refused(void *ud, const struct stanza_head *h, const char *reason
 		         h->bytes, log_q(reason));
 		return;
 	}
-	if (!ratelimit_take(d->rl, bare, loop_now_ms())) {
+	if (!ratelimit_take(d->rl, bare, monotime_ms())) {
 		d->st.throttled++;
 		return;
 	}

@@ -20,14 +20,6 @@ struct loop {
 	void *sig_ud;
 };
 
-uint64_t loop_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void on_signal(struct loop_io *io, uint32_t events)
 {
 	struct loop *l = io->ud;
@@ -145,13 +137,13 @@ void loop_timer_remove(struct loop *l, struct loop_timer *t)
 
 void loop_timer_arm(struct loop_timer *t, uint64_t delay_ms)
 {
-	t->due_ms = loop_now_ms() + delay_ms;
+	t->due_ms = monotime_ms() + delay_ms;
 	t->armed = 1;
 }
 
 void loop_timer_arm_min(struct loop_timer *t, uint64_t delay_ms)
 {
-	uint64_t due = loop_now_ms() + delay_ms;
+	uint64_t due = monotime_ms() + delay_ms;
 
 	if (!t->armed || due < t->due_ms) {
 		t->due_ms = due;
@@ -180,7 +172,7 @@ static int next_timeout(struct loop *l, uint64_t now)
 
 static void run_timers(struct loop *l)
 {
-	uint64_t now = loop_now_ms();
+	uint64_t now = monotime_ms();
 
 	/* A timer callback may arm any timer; restart the scan after each run so
 	 * the list is never walked across a callback. */
@@ -202,7 +194,7 @@ int loop_run(struct loop *l)
 
 	l->running = 1;
 	while (l->running) {
-		int n = epoll_wait(l->epfd, evs, 64, next_timeout(l, loop_now_ms()));
+		int n = epoll_wait(l->epfd, evs, 64, next_timeout(l, monotime_ms()));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

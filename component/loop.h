@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <sys/epoll.h>
 
+#include "monotime.h"
+
 struct loop;
 struct loop_io;
 struct loop_timer;
@@ -35,9 +37,6 @@ struct loop_timer {
  * to fn through a signalfd; ignores SIGPIPE. */
 struct loop *loop_new(loop_signal_fn fn, void *ud);
 void loop_free(struct loop *l);
-
-/* Monotonic milliseconds. */
-uint64_t loop_now_ms(void);
 
 /* Watch io->fd for events (EPOLLIN|EPOLLOUT). 0 or -1 (errno set). */
 __attribute__((warn_unused_result)) int loop_io_watch(struct loop *l, struct loop_io *io, int fd, uint32_t events);

@@ -300,15 +300,15 @@ static void scan_advance(struct daemon *d)
 			rc = store_reclaim(d->store, c->instance_id, on_scan_count, d);
 			break;
 		case SC_SWEEP:
-			if (loop_now_ms() - d->last_sweep_ms < 1000) {
+			if (monotime_ms() - d->last_sweep_ms < 1000) {
 				/* A lease or probe that ran out is judged by the next sweep. */
 				if (d->sweep_pending)
 					loop_timer_arm_min(&d->lease,
-					                   1000 - (loop_now_ms() - d->last_sweep_ms) + 1);
+					                   1000 - (monotime_ms() - d->last_sweep_ms) + 1);
 				d->step = SC_FANOUT;
 				continue;
 			}
-			d->last_sweep_ms = loop_now_ms();
+			d->last_sweep_ms = monotime_ms();
 			d->sweep_pending = 0;
 			rc = store_sweep(d->store, c->ack_timeout_ms, on_swept, d);
 			break;
@@ -347,11 +347,11 @@ static void scan_advance(struct daemon *d)
 			/* Idle: renew the lease well before it runs out (the periodic
 			 * scan comes every scan_interval_ms; the lease is three of them). */
 			if (d->listening == !d->found_work &&
-			    !(d->listening && loop_now_ms() - d->wake_ms >= c->scan_interval_ms / 2)) {
+			    !(d->listening && monotime_ms() - d->wake_ms >= c->scan_interval_ms / 2)) {
 				d->step = SC_DUE;
 				continue;
 			}
-			d->wake_ms = loop_now_ms();
+			d->wake_ms = monotime_ms();
 			rc = store_wake(d->store, !d->found_work, 3 * c->scan_interval_ms, on_scan_count, d);
 			break;
 		case SC_DUE:
