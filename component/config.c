@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "num.h"
+
 enum ctype { CT_STR, CT_U32, CT_LEVEL };
 
 struct ckey {
@@ -87,21 +89,6 @@ static const struct ckey *key_find(const char *name)
 	return NULL;
 }
 
-static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -1;
-	*out = (uint32_t)v;
-	return 0;
-}
-
 static int set_key(struct config *c, const struct ckey *k, const char *value, char *err, size_t errlen)
 {
 	char *base = (char *)c;
@@ -119,7 +106,7 @@ static int set_key(struct config *c, const struct ckey *k, const char *value, ch
 		return 0;
 	}
 	case CT_U32:
-		if (parse_u32(value, k->min, k->max, (uint32_t *)(base + k->off)) < 0) {
+		if (num_parse_u32(value, k->min, k->max, (uint32_t *)(base + k->off)) < 0) {
 			snprintf(err, errlen, "%s: '%.40s' is not a whole number in %u..%u",
 			         k->name, value, k->min, k->max);
 			return -1;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "ctl_time.h"
+#include "num.h"
 
 #define LIMIT_MAX 100000000ull
 
@@ -56,17 +57,7 @@ static int bad(struct pctx *x, const char *fmt, ...)
 int ctl_parse_uint(const char *s, unsigned long long min, unsigned long long max,
                    unsigned long long *out)
 {
-	char *end;
-	unsigned long long v;
-
-	if (!s || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
+	return num_parse_uint(s, min, max, out);
 }
 
 int ctl_check_text(const char *s, size_t len, const char **why)
@@ -160,7 +151,7 @@ static int id_arg(struct pctx *x, const char *v, long long *out)
 {
 	unsigned long long u;
 
-	if (ctl_parse_uint(v, 1, INT64_MAX, &u) < 0)
+	if (num_parse_uint(v, 1, INT64_MAX, &u) < 0)
 		return bad(x, "'%.60s' is not a notification id (a whole number in 1..%lld)", v,
 		           (long long)INT64_MAX);
 	*out = (long long)u;
@@ -171,7 +162,7 @@ static int limit_arg(struct pctx *x, const char *v, long long *out)
 {
 	unsigned long long u;
 
-	if (ctl_parse_uint(v, 0, LIMIT_MAX, &u) < 0)
+	if (num_parse_uint(v, 0, LIMIT_MAX, &u) < 0)
 		return bad(x, "--limit: '%.60s' is not a whole number in 0..%llu", v, LIMIT_MAX);
 	*out = (long long)u;
 	return 0;
@@ -337,7 +328,7 @@ static int send_opt(struct pctx *x, int o, const char *v)
 	case O_TTL:
 		if (s->ttl >= 0)
 			return bad(x, "--ttl given twice");
-		if (ctl_parse_uint(v, 0, CTL_TTL_MAX, &u) < 0)
+		if (num_parse_uint(v, 0, CTL_TTL_MAX, &u) < 0)
 			return bad(x, "--ttl: '%.60s' is not a whole number in 0..%u", v, CTL_TTL_MAX);
 		s->ttl = (long long)u;
 		return 0;

@@ -92,7 +92,8 @@ void ctl_args_free(struct ctl_cmd *c);
 const char *ctl_command_name(enum ctl_command cmd);
 
 /* Validators, exposed for the unit tests. Each returns 0 or -1. */
-/* Decimal digits only (no sign, no spaces), value in min..max. */
+/* num_parse_uint (common/num.h) under xpushctl's name: decimal digits only
+ * (no sign, no spaces), value in min..max. */
 CTL_WUR int ctl_parse_uint(const char *s, unsigned long long min, unsigned long long max,
                            unsigned long long *out);
 /* Valid UTF-8 of len bytes without C0 control bytes other than TAB, LF, CR
