@@ -31,6 +31,7 @@ struct config {
 	uint32_t max_attempts;
 	uint32_t reconnect_min_ms;
 	uint32_t reconnect_max_ms;
+	uint32_t handshake_timeout_ms;  /* connect to handshake reply, else drop and redial */
 	uint32_t max_stanza_bytes;
 	uint32_t max_outbuf_bytes;
 	char *user_domains;         /* comma-separated; default: parent of component_jid */

@@ -114,6 +114,25 @@ static void finish_rules(void)
 	config_free(&c);
 }
 
+static void handshake_timeout(void)
+{
+	static const char *const bad[] = { "0", "99", "600001", "10s", "-1", "" };
+	struct config c;
+	char err[256];
+
+	CHECK_INT(config_init(&c), 0);
+	CHECK_INT(c.handshake_timeout_ms, 10000);
+	CHECK_INT(config_set(&c, "handshake_timeout_ms", "2500", err, sizeof err), 0);
+	CHECK_INT(c.handshake_timeout_ms, 2500);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		CHECK_INT(config_set(&c, "handshake_timeout_ms", bad[i], err, sizeof err), -1);
+		CHECK(strstr(err, "handshake_timeout_ms: ") == err);
+		CHECK(strstr(err, "100..600000") != NULL);
+		CHECK_INT(c.handshake_timeout_ms, 2500);
+	}
+	config_free(&c);
+}
+
 static void missing_file(void)
 {
 	struct config c;
@@ -140,4 +159,4 @@ static void teardown(void)
 }
 
 TEST_MAIN(T(setup), T(defaults), T(file_and_overrides), T(errors_name_the_key),
-          T(finish_rules), T(missing_file), T(teardown))
+          T(finish_rules), T(handshake_timeout), T(missing_file), T(teardown))
