@@ -76,11 +76,6 @@ static const struct cfg_key keys[] = {
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
-const char *cfg_level_name(uint32_t level)
-{
-	return level < 4 ? level_names[level] : "?";
-}
-
 __attribute__((format(printf, 2, 3)))
 static void set_err(struct xpush_config *c, const char *fmt, ...)
 {

@@ -63,7 +63,4 @@ int cfg_text_ok(const char *s, size_t max);
 /* The port to connect to: the one set, else 5222, or 5223 with direct_tls. */
 uint32_t cfg_port(const struct xpush_config *c);
 
-/* Name of a log level ("debug".."error"). */
-const char *cfg_level_name(uint32_t level);
-
 #endif

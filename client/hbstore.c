@@ -235,8 +235,3 @@ size_t hbstore_damaged(const struct hbstore *s)
 {
 	return s->damaged;
 }
-
-const char *hbstore_path(const struct hbstore *s)
-{
-	return s->path;
-}

@@ -39,6 +39,5 @@ int hbstore_put(struct hbstore *s, const char *key, const struct nl_state *st, i
 
 size_t hbstore_count(const struct hbstore *s);
 size_t hbstore_damaged(const struct hbstore *s);
-const char *hbstore_path(const struct hbstore *s);
 
 #endif
