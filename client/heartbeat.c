@@ -18,8 +18,6 @@ void hb_start(struct hb *h, uint32_t interval_ms, uint32_t timeout_ms, uint64_t 
 	h->last_activity_ms = now_ms;
 	h->deadline_ms = HB_NEVER;
 	h->tested_ms = 0;
-	h->kicked = 0;
-	h->kick_pending = 0;
 	schedule(h);
 }
 
@@ -27,7 +25,6 @@ void hb_stop(struct hb *h)
 {
 	h->next_ping_ms = HB_NEVER;
 	h->deadline_ms = HB_NEVER;
-	h->kick_pending = 0;
 }
 
 enum hb_action hb_poll(struct hb *h, uint64_t now_ms)
@@ -42,9 +39,7 @@ enum hb_action hb_poll(struct hb *h, uint64_t now_ms)
 	if (h->next_ping_ms != HB_NEVER && now_ms >= h->next_ping_ms) {
 		uint64_t idle = now_ms - h->last_activity_ms;
 
-		h->kicked = h->kick_pending || idle < h->interval_ms;
-		h->kick_pending = 0;
-		h->tested_ms = h->kicked ? 0 : (idle > UINT32_MAX ? UINT32_MAX : (uint32_t)idle);
+		h->tested_ms = idle > UINT32_MAX ? UINT32_MAX : (uint32_t)idle;
 		h->deadline_ms = now_ms + h->timeout_ms;
 		h->next_ping_ms = HB_NEVER;
 		return HB_PING;
@@ -54,46 +49,35 @@ enum hb_action hb_poll(struct hb *h, uint64_t now_ms)
 
 uint32_t hb_pong(struct hb *h, uint64_t now_ms)
 {
-	uint32_t tested = h->kicked ? 0 : h->tested_ms;
-
 	if (h->deadline_ms == HB_NEVER)
 		return 0;
 	h->deadline_ms = HB_NEVER;
 	h->last_activity_ms = now_ms;
-	h->kicked = 0;
 	schedule(h);
-	return tested;
+	return h->tested_ms;
 }
 
 void hb_activity(struct hb *h, uint64_t now_ms)
 {
 	if (now_ms > h->last_activity_ms)
 		h->last_activity_ms = now_ms;
-	if (h->deadline_ms == HB_NEVER && !h->kick_pending && h->next_ping_ms != HB_NEVER)
+	if (h->deadline_ms == HB_NEVER && h->next_ping_ms != HB_NEVER)
 		schedule(h);
 }
 
 void hb_set_interval(struct hb *h, uint32_t interval_ms, uint64_t now_ms)
 {
 	h->interval_ms = interval_ms;
-	if (h->deadline_ms == HB_NEVER && !h->kick_pending) {
+	if (h->deadline_ms == HB_NEVER) {
 		schedule(h);
 		if (h->next_ping_ms != HB_NEVER && h->next_ping_ms < now_ms)
 			h->next_ping_ms = now_ms;
 	}
 }
 
-void hb_kick(struct hb *h, uint64_t now_ms)
-{
-	if (h->deadline_ms == HB_NEVER) {
-		h->next_ping_ms = now_ms;
-		h->kick_pending = 1;
-	}
-}
-
 uint32_t hb_dead_tested(const struct hb *h)
 {
-	return h->kicked ? 0 : h->tested_ms;
+	return h->tested_ms;
 }
 
 uint64_t hb_next_wake(const struct hb *h)

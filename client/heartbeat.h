@@ -18,8 +18,6 @@ struct hb {
 	uint64_t deadline_ms; /* HB_NEVER when no ping is outstanding */
 	uint64_t last_activity_ms;
 	uint32_t tested_ms;   /* idle time before the outstanding/last ping */
-	int kicked;           /* the outstanding ping was sent early (hb_kick) */
-	int kick_pending;
 };
 
 enum hb_action {
@@ -32,18 +30,14 @@ void hb_start(struct hb *h, uint32_t interval_ms, uint32_t timeout_ms, uint64_t 
 void hb_stop(struct hb *h);
 enum hb_action hb_poll(struct hb *h, uint64_t now_ms);
 /* A pong (any reply to the ping) arrived. Returns the idle time the ping
- * tested (>= interval_ms for a scheduled ping), or 0 if it proves nothing
- * about the interval (an early, kicked ping, or no ping outstanding). */
+ * tested (>= interval_ms), or 0 if no ping was outstanding. */
 uint32_t hb_pong(struct hb *h, uint64_t now_ms);
 /* Traffic on the link (a stanza arrived): the NAT mapping is fresh, so the
  * next ping moves to now + interval. An outstanding ping keeps its deadline. */
 void hb_activity(struct hb *h, uint64_t now_ms);
 /* Use a new interval from now on (counted from the last traffic). */
 void hb_set_interval(struct hb *h, uint32_t interval_ms, uint64_t now_ms);
-/* Ping as soon as possible (network changed), even with interval 0. */
-void hb_kick(struct hb *h, uint64_t now_ms);
-/* Idle time tested by the ping that just went unanswered (after HB_DEAD),
- * or 0 if that ping was a kicked one. */
+/* Idle time tested by the ping that just went unanswered (after HB_DEAD). */
 uint32_t hb_dead_tested(const struct hb *h);
 /* Next time hb_poll has something to do, or HB_NEVER. */
 uint64_t hb_next_wake(const struct hb *h);

@@ -345,11 +345,6 @@ void session_on_disconnect(struct xpush_client *c)
 	hb_stop(&c->hb);
 }
 
-void session_kick_heartbeat(struct xpush_client *c, uint64_t now)
-{
-	hb_kick(&c->hb, now);
-}
-
 void session_tick(struct xpush_client *c, uint64_t now)
 {
 	char r[128];

@@ -31,18 +31,6 @@ static void test_pong_without_ping(void)
 	CHECK_INT(hb_next_wake(&h), 1000);
 }
 
-static void test_kick(void)
-{
-	struct hb h;
-
-	hb_start(&h, 60000, 200, 0);
-	hb_kick(&h, 5);
-	CHECK_INT(hb_next_wake(&h), 5);
-	CHECK_INT(hb_poll(&h, 5), HB_PING);
-	hb_kick(&h, 10); /* a ping is outstanding: keep its deadline */
-	CHECK_INT(hb_next_wake(&h), 205);
-}
-
 static void test_disabled(void)
 {
 	struct hb h;
@@ -50,10 +38,9 @@ static void test_disabled(void)
 	hb_start(&h, 0, 200, 0);
 	CHECK_INT(hb_next_wake(&h), HB_NEVER);
 	CHECK_INT(hb_poll(&h, 1000000), HB_NONE);
-	hb_kick(&h, 7); /* network change still probes once */
-	CHECK_INT(hb_poll(&h, 7), HB_PING);
-	hb_pong(&h, 8);
+	hb_activity(&h, 7); /* traffic schedules nothing either */
 	CHECK_INT(hb_next_wake(&h), HB_NEVER);
+	CHECK_INT(hb_pong(&h, 8), 0); /* no ping is ever outstanding */
 	hb_stop(&h);
 	CHECK_INT(hb_next_wake(&h), HB_NEVER);
 }
@@ -72,22 +59,11 @@ static void test_activity_and_tested(void)
 	CHECK_INT(hb_next_wake(&h), 1810);     /* the deadline stays */
 	CHECK_INT(hb_pong(&h, 1700), 1010);    /* tested 1010 ms of idleness */
 	CHECK_INT(hb_next_wake(&h), 2700);
-	/* a kicked ping proves nothing about the interval */
-	hb_kick(&h, 1800);
-	CHECK_INT(hb_poll(&h, 1800), HB_PING);
-	CHECK_INT(hb_pong(&h, 1850), 0);
-	CHECK_INT(hb_next_wake(&h), 2850);
-	/* a dead scheduled ping reports what it tested */
-	CHECK_INT(hb_poll(&h, 2850), HB_PING);
-	CHECK_INT(hb_poll(&h, 3050), HB_DEAD);
-	CHECK_INT(hb_dead_tested(&h), 1000);
-	/* and a dead kicked one reports 0 */
-	hb_start(&h, 1000, 200, 5000);
-	hb_kick(&h, 5100);
-	hb_activity(&h, 5150); /* the kick stays due */
-	CHECK_INT(hb_poll(&h, 5150), HB_PING);
-	CHECK_INT(hb_poll(&h, 5350), HB_DEAD);
-	CHECK_INT(hb_dead_tested(&h), 0);
+	/* a dead ping reports what it tested */
+	CHECK_INT(hb_poll(&h, 2750), HB_PING);
+	CHECK_INT(hb_poll(&h, 2949), HB_NONE);
+	CHECK_INT(hb_poll(&h, 2950), HB_DEAD);
+	CHECK_INT(hb_dead_tested(&h), 1050);
 }
 
 static void test_set_interval(void)
@@ -106,5 +82,5 @@ static void test_set_interval(void)
 	CHECK_INT(hb_next_wake(&h), 5650);
 }
 
-TEST_MAIN(T(test_schedule), T(test_pong_without_ping), T(test_kick), T(test_disabled),
+TEST_MAIN(T(test_schedule), T(test_pong_without_ping), T(test_disabled),
           T(test_activity_and_tested), T(test_set_interval))

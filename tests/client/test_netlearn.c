@@ -104,7 +104,7 @@ static void test_sequence(void)
 	CHECK_INT(nl_success(&s, &p, 300), NL_SAME);
 	CHECK_INT(nl_success(&s, &p, 300), NL_STEP_UP);
 	CHECK_INT(s.interval_ms, 400);
-	/* a kicked (early) ping that fails teaches nothing */
+	/* a ping that tested less than the interval and failed teaches nothing */
 	CHECK_INT(nl_failure(&s, &p, 10), NL_SAME);
 	CHECK_INT(s.interval_ms, 400);
 }
