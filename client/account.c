@@ -215,7 +215,7 @@ static void acct_conn_cb(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
 			snprintf(a->reason, sizeof a->reason, "%s", c->tls_reason);
 		} else if (wd_fired(&c->wd)) {
 			a->result = ACCT_TRANSIENT;
-			(void)wd_cause(c, a->reason, sizeof a->reason);
+			(void)conn_watchdog_cause(c, a->reason, sizeof a->reason);
 		} else {
 			a->result = ACCT_TRANSIENT;
 			snprintf(a->reason, sizeof a->reason,

@@ -152,7 +152,7 @@ void conn_tick(struct xpush_client *c);
  * connection just ended; reason says which. */
 enum close_cause conn_tls_start_cause(const struct xpush_client *c, char *reason, size_t len);
 /* Why an attempt ended that the watchdog cut (wd_fired()): always transient. */
-enum close_cause wd_cause(const struct xpush_client *c, char *reason, size_t len);
+enum close_cause conn_watchdog_cause(const struct xpush_client *c, char *reason, size_t len);
 
 /* watchdog.c */
 int wd_init(struct watchdog *w, atomic_int *stop_flag);

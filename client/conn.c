@@ -164,7 +164,7 @@ enum close_cause conn_tls_start_cause(const struct xpush_client *c, char *reason
 		return CLOSE_TLS;
 	}
 	if (wd_fired(&c->wd)) /* we shut the socket down mid-handshake: not the peer's TLS */
-		return wd_cause(c, reason, len);
+		return conn_watchdog_cause(c, reason, len);
 	/* SSL_ERROR_SSL: the peer does not speak TLS (a plaintext server or a
 	 * STARTTLS port), sent an alert, or offered nothing acceptable: retrying
 	 * cannot help. OpenSSL 3 also reports a plain EOF this way. */
@@ -181,7 +181,7 @@ enum close_cause conn_tls_start_cause(const struct xpush_client *c, char *reason
 
 /* The watchdog shut the attempt's socket down (watchdog.c): a stalled peer
  * (or a stop), never the server's verdict on TLS or credentials. */
-enum close_cause wd_cause(const struct xpush_client *c, char *reason, size_t len)
+enum close_cause conn_watchdog_cause(const struct xpush_client *c, char *reason, size_t len)
 {
 	const char *phase;
 
@@ -220,7 +220,7 @@ static enum close_cause classify(struct xpush_client *c, int error,
 		return CLOSE_TLS;
 	}
 	if (wd_fired(&c->wd))
-		return wd_cause(c, reason, len); /* before: a shut-down socket looks like a refusal */
+		return conn_watchdog_cause(c, reason, len); /* before: a shut-down socket looks like a refusal */
 	if (c->tls_start_failed && !secured)
 		return conn_tls_start_cause(c, reason, len);
 	/* A disconnect after TLS came up and before the session was established
