@@ -1,10 +1,9 @@
 /* daemon: the decisions of xpushd: stanzas from devices (register, presence,
- * acks written in batches on their own session), connection events and the
- * loop. Scanning the ledger (fan-out, claims, sending) lives in scan.c.
- * The ledger in Postgres is the only state that matters: xpushd keeps flags
- * and counters, never a copy of a delivery. */
+ * acks written in batches on their own session, probe answers), connection
+ * events and the loop. Scanning the ledger (fan-out, claims, sending) is
+ * scan.c's: the daemon asks it for work, and it never calls back in. The ledger in Postgres is the only state that matters:
+ * xpushd keeps flags and counters, never a copy of a delivery. */
 #include "daemon.h"
-#include "daemon_int.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -20,11 +19,20 @@
 #include "loop.h"
 #include "metrics.h"
 #include "ratelimit.h"
+#include "scan.h"
 #include "stanza.h"
 #include "store.h"
 #include "xbuf.h"
 
+/* Three parts of at most 1023 bytes each (RFC 7622) and their separators. */
 #define JID_MAX 3072
+/* A domainpart is at most 1023 bytes (RFC 7622). */
+#define JID_DOMAIN_MAX 1024
+/* At most one "throttled" log line this often: a flood must not flood the log. */
+#define THROTTLE_LOG_EVERY_MS 1000
+/* The first refresh of the Postgres gauges of /metrics, soon after start;
+ * then every metrics_refresh_ms. */
+#define HEALTH_FIRST_MS 1000
 /* Acks waiting for their batch beyond this are dropped (the pushes are sent
  * again after ack_timeout_ms): device windows bound them far below it. */
 #define ACK_PENDING_MAX 65536
@@ -34,6 +42,41 @@
  * session (a strike) if its device answers the probe that follows. */
 #define ACK_TRIES 3
 
+struct daemon {
+	const struct config *cfg;
+	struct loop *loop;
+	struct store *store;
+	/* Device acks run on a session of their own: on the main one they waited
+	 * behind fan-out and claims. */
+	struct store *ackstore;
+	struct component *comp;
+	struct scan *scan;
+	struct loop_timer health;    /* refresh the Postgres gauges of /metrics */
+	struct loop_timer ackflush;  /* write the acks of this loop turn */
+	struct ack_batch *acks;      /* acks waiting for the next batch */
+	struct ack_batch *acks_sent; /* the batch in the store (one at a time) */
+	struct ack_batch *acks_retry; /* a batch whose write failed: written again first */
+	struct metrics *metrics;
+	struct stanza_limits lim;
+	struct ratelimit *rl;
+	uint64_t throttle_log_ms;    /* last "throttled" log line */
+	int exit_code;
+	struct xbuf out;             /* scratch for encoding one reply */
+	struct xp_stats st;
+};
+
+/* Device acks, written to the ledger in one statement and one commit per
+ * batch (store_ack_batch) instead of one each: a commit per ack capped
+ * throughput at the WAL flush rate. At most one batch is in the store; acks
+ * arriving meanwhile form the next one. */
+struct ack_batch {
+	struct daemon *d;
+	int tries;                   /* writes that failed (kept for ACK_TRIES) */
+	size_t n, cap;
+	int64_t *notif, *dev;
+	char **bare;
+};
+
 /* Context of a request whose reply goes back to a device. */
 struct reply_ctx {
 	struct daemon *d;
@@ -41,10 +84,16 @@ struct reply_ctx {
 	int unregister;
 };
 
-void send_buf(struct daemon *d)
+static void send_bytes(struct daemon *d, const char *data, size_t len)
 {
-	if (d->out.len && component_send(d->comp, d->out.data, d->out.len) < 0)
+	if (len && component_send(d->comp, data, len) < 0)
 		log_debug("send skipped: component not ready", NULL);
+}
+
+/* d->out to the component connection, then empty. */
+static void send_buf(struct daemon *d)
+{
+	send_bytes(d, d->out.data, d->out.len);
 	xbuf_reset(&d->out);
 }
 
@@ -124,7 +173,7 @@ static void on_registered(void *ud, int err, long n)
 		else
 			xbuf_reset(&d->out);
 		if (!r->unregister)
-			scan_full(d);
+			scan_request(d->scan, SCAN_FULL);
 	}
 	reply_ctx_free(r);
 }
@@ -159,7 +208,7 @@ static void on_presence_done(void *ud, int err, long n)
 	struct daemon *d = ud;
 
 	if (!err && n > 0)
-		scan_full(d);
+		scan_request(d->scan, SCAN_FULL);
 }
 
 struct ack_ctx {
@@ -183,7 +232,7 @@ static void on_ack_done(void *ud, int err, long n)
 		d->st.acked++;
 		metrics_observe_latency(&d->st, n);
 		/* A slot in the device's window is free: fill it this turn. */
-		loop_timer_arm_min(&d->soon, 0);
+		scan_request(d->scan, SCAN_THIS_TURN);
 	} else {
 		d->st.acks_refused++;
 	}
@@ -240,7 +289,6 @@ static void on_acks_done(void *ud, int err, const int64_t *v, size_t nrows, size
 {
 	struct ack_batch *b = ud;
 	struct daemon *d = b->d;
-	const struct config *c = d->cfg;
 	uint64_t now = monotime_ms();
 	size_t nacked = 0, nrefill = 0;  /* acks recorded; their devices with queued rows */
 
@@ -276,9 +324,7 @@ static void on_acks_done(void *ud, int err, const int64_t *v, size_t nrows, size
 	if (nrefill > 0) {
 		/* Slots in these devices' windows are free: fill them now, without a
 		 * scan (a scan probes every online device). */
-		if (store_claim_devices(d->store, c->instance_id, c->batch_size, c->ack_timeout_ms,
-		                        c->device_window, b->dev, nrefill, scan_on_refilled, d) < 0)
-			scan_full(d);
+		scan_refill(d->scan, b->dev, nrefill);
 	}
 	ack_batch_free(b);
 	if (d->acks_retry || (d->acks && d->acks->n))
@@ -330,7 +376,7 @@ static void on_probe_alive_done(void *ud, int err, const int64_t *v, size_t n)
 		         (long long)v[1]);
 	d->st.failed += (uint64_t)v[1];
 	if (v[0] > 0)
-		scan_full(d);
+		scan_request(d->scan, SCAN_FULL);
 }
 
 static void on_probe_gone_done(void *ud, int err, long n)
@@ -338,7 +384,7 @@ static void on_probe_gone_done(void *ud, int err, long n)
 	struct daemon *d = ud;
 
 	if (!err && n > 0)
-		scan_full(d);  /* its sends are queued again: a gone session bounces them */
+		scan_request(d->scan, SCAN_FULL);  /* its sends are queued again: a gone session bounces them */
 }
 
 static void on_unavailable_done(void *ud, int err, long n)
@@ -559,11 +605,10 @@ static void on_comp_ready(void *ud)
 {
 	struct daemon *d = ud;
 
-	/* Acks for stanzas sent on the old connection can no longer arrive. */
-	d->need_reclaim = 1;
 	d->st.xmpp_connects++;
 	d->st.xmpp_up = 1;
-	scan_full(d);
+	/* Acks for stanzas sent on the old connection can no longer arrive. */
+	scan_request(d->scan, SCAN_FULL | SCAN_RECLAIM);
 }
 
 static void on_comp_down(void *ud, int final, const char *condition, const char *reason)
@@ -584,7 +629,7 @@ static void on_store_ready(void *ud)
 	d->st.pg_connects++;
 	d->st.pg_up = 1;
 	loop_timer_arm_min(&d->ackflush, 0);  /* acks that waited for the database */
-	scan_full(d);
+	scan_request(d->scan, SCAN_FULL);
 }
 
 static void on_ackstore_ready(void *ud)
@@ -625,9 +670,7 @@ static void on_store_down(void *ud)
 {
 	struct daemon *d = ud;
 
-	/* Queries of the running scan failed through their callbacks. */
-	d->step = SC_IDLE;
-	d->listening = -1;
+	scan_store_down(d->scan);
 	d->st.pg_up = 0;
 }
 
@@ -635,8 +678,7 @@ static void on_notify(void *ud)
 {
 	struct daemon *d = ud;
 
-	d->retract_want++;
-	scan(d);
+	scan_request(d->scan, SCAN_RETRACTS);
 }
 
 static void on_signal(int signo, void *ud)
@@ -645,7 +687,7 @@ static void on_signal(int signo, void *ud)
 
 	if (signo == SIGHUP) {
 		log_info("SIGHUP: rescanning", NULL);
-		scan_full(d);
+		scan_request(d->scan, SCAN_FULL);
 		return;
 	}
 	log_info("shutting down", "signal=%d sent=%llu acked=%llu refused_acks=%llu retracts=%llu",
@@ -656,11 +698,25 @@ static void on_signal(int signo, void *ud)
 	loop_stop(d->loop);
 }
 
+/* The scan's sink: the component connection. */
+static void sink_send(void *ud, const char *data, size_t len)
+{
+	send_bytes(ud, data, len);
+}
+
+static int sink_ready(void *ud)
+{
+	return component_is_ready(((struct daemon *)ud)->comp);
+}
+
+static size_t sink_queued(void *ud)
+{
+	return component_outbuf_len(((struct daemon *)ud)->comp);
+}
+
 int daemon_run(const struct config *cfg)
 {
-	struct daemon d = { .cfg = cfg, .need_reclaim = 1, .listening = -1, .full_want = 1,
-	                    .retract_want = 1,
-	                    .exit_code = XPUSHD_EXIT_OK };
+	struct daemon d = { .cfg = cfg, .exit_code = XPUSHD_EXIT_OK };
 	struct store_opts so = {
 		.conninfo = cfg->pg_conninfo,
 		.reconnect_min_ms = cfg->reconnect_min_ms, .reconnect_max_ms = cfg->reconnect_max_ms,
@@ -675,6 +731,7 @@ int daemon_run(const struct config *cfg)
 		.max_stanza_bytes = cfg->max_stanza_bytes,
 	};
 	struct component_events ce = { on_comp_ready, on_stanza, on_comp_down, on_refused };
+	struct scan_sink sink = { sink_send, sink_ready, sink_queued, &d };
 
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	d.loop = loop_new(on_signal, &d);
@@ -682,11 +739,6 @@ int daemon_run(const struct config *cfg)
 		log_error("cannot create event loop", NULL);
 		return XPUSHD_EXIT_RUNTIME;
 	}
-	loop_timer_init(d.loop, &d.tick, scan_on_tick, &d);
-	loop_timer_init(d.loop, &d.soon, scan_on_soon, &d);
-	loop_timer_init(d.loop, &d.lease, scan_on_lease, &d);
-	loop_timer_init(d.loop, &d.ackflush, on_ackflush_timer, &d);
-	loop_timer_arm(&d.tick, cfg->scan_interval_ms);
 	metrics_stats_init(&d.st);
 	d.lim.max_alias = cfg->max_alias_bytes;
 	d.lim.max_tags = cfg->max_tags;
@@ -697,6 +749,7 @@ int daemon_run(const struct config *cfg)
 		loop_free(d.loop);
 		return XPUSHD_EXIT_RUNTIME;
 	}
+	loop_timer_init(d.loop, &d.ackflush, on_ackflush_timer, &d);
 	loop_timer_init(d.loop, &d.health, on_health_timer, &d);
 	if (cfg->metrics_port) {
 		const char *merr = NULL;
@@ -704,21 +757,26 @@ int daemon_run(const struct config *cfg)
 		                          &d.st, &merr);
 		if (!d.metrics) {
 			log_error("metrics endpoint failed", "error=%s", log_q(merr));
+			loop_timer_remove(d.loop, &d.health);
+			loop_timer_remove(d.loop, &d.ackflush);
 			ratelimit_free(d.rl);
 			loop_free(d.loop);
 			return XPUSHD_EXIT_RUNTIME;
 		}
 		log_info("metrics endpoint listening", "address=%s port=%u", cfg->metrics_address,
 		         cfg->metrics_port);
-		loop_timer_arm(&d.health, 1000);
+		loop_timer_arm(&d.health, HEALTH_FIRST_MS);
 	}
 	log_info("starting", "jid=%s server=%s:%u instance=%s", cfg->component_jid, cfg->server_host,
 	         cfg->server_port, log_q(cfg->instance_id));
 	ao.acks_session = 1;
+	/* The store and the connection call back only from the loop, once every
+	 * part exists. */
 	d.store = store_new(d.loop, &so, &se, &d);
 	d.ackstore = d.store ? store_new(d.loop, &ao, &ae, &d) : NULL;
-	d.comp = d.ackstore ? component_new(d.loop, &co, &ce, &d) : NULL;
-	if (!d.store || !d.ackstore || !d.comp) {
+	d.scan = d.ackstore ? scan_new(d.loop, d.store, cfg, &d.st, &sink) : NULL;
+	d.comp = d.scan ? component_new(d.loop, &co, &ce, &d) : NULL;
+	if (!d.comp) {
 		log_error("out of memory at start", NULL);
 		d.exit_code = XPUSHD_EXIT_RUNTIME;
 	} else if (loop_run(d.loop) < 0) {
@@ -727,12 +785,11 @@ int daemon_run(const struct config *cfg)
 	}
 	metrics_stop(d.metrics);
 	component_free(d.comp);
+	/* Stores first: freed, they never call back into the scan. */
 	store_free(d.store);
 	store_free(d.ackstore);
+	scan_free(d.scan);
 	loop_timer_remove(d.loop, &d.health);
-	loop_timer_remove(d.loop, &d.tick);
-	loop_timer_remove(d.loop, &d.soon);
-	loop_timer_remove(d.loop, &d.lease);
 	loop_timer_remove(d.loop, &d.ackflush);
 	loop_free(d.loop);
 	/* store_free() does not call back: the batch it held is ours to free. */
@@ -741,6 +798,5 @@ int daemon_run(const struct config *cfg)
 	ack_batch_free(d.acks);
 	ratelimit_free(d.rl);
 	xbuf_free(&d.out);
-	free(d.fan_dev);
 	return d.exit_code;
 }

@@ -1,49 +1,150 @@
-/* scan: the ledger to the wire. A scan (on start, on every component or
- * Postgres (re)connect, on NOTIFY, on a device coming online, on timers) runs
- * fan-out (notifications -> ledger rows) then claims (ledger rows -> stanzas).
- * Only one scan runs at a time; a request during a scan sets scan_again. */
-#include "daemon_int.h"
+/* scan: the ledger to the wire (scan.h). Owns the scan's step, its timers
+ * and what has been asked of it; sends through its sink and never calls
+ * back into its owner. Only one scan runs at a time; a request during a
+ * scan sets scan_again. */
+#include "scan.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "component.h"
 #include "fault.h"
 #include "log.h"
+#include "stanza.h"
+#include "xbuf.h"
 
-/* --- scanning -------------------------------------------------------------
- * One scan is a chain of queries, one in flight at a time:
+/* Wake this long after a lease or probe deadline, so that the database's
+ * clock, which judges it, agrees it has passed. */
+#define SCAN_LEASE_SLACK_MS 50
+/* The same for a scheduled push coming due (not_before). */
+#define SCAN_DUE_SLACK_MS 5
+/* Backpressure: how long the server's socket gets to drain before the next
+ * claim (the server reads slower than Postgres claims). */
+#define SCAN_DRAIN_MS 20
+/* The sweep judges leases and probes at most this often: it visits every
+ * sent row whose lease ran out. */
+#define SCAN_SWEEP_EVERY_MS 1000
+/* The idle flag (push.wakeup) is leased for this many periodic scans, and
+ * renewed after half of one: a crashed xpushd stops the NOTIFYs soon. */
+#define SCAN_WAKE_LEASE_SCANS 3
+
+/* One scan is a chain of queries, one in flight at a time:
  *   reclaim (after a restart or reconnect) -> sweep (at most 1/s) -> probes
  *   (pings to sessions whose sends went unacked) -> fan-out -> claim
  *   (repeated while batches come back full) -> retracts -> wake flag -> next
  *   scheduled push, lease or probe deadline.
  * Each callback records what it found and calls scan_advance(). */
+enum scan_step {
+	SC_IDLE, SC_RECLAIM, SC_SWEEP, SC_PROBE, SC_FANOUT, SC_CLAIM, SC_RETRACT, SC_WAKE, SC_DUE
+};
 
-static void scan_advance(struct daemon *d);
+static const char *const step_names[] = {
+	[SC_IDLE] = "idle", [SC_RECLAIM] = "reclaim", [SC_SWEEP] = "sweep", [SC_PROBE] = "probe",
+	[SC_FANOUT] = "fanout", [SC_CLAIM] = "claim", [SC_RETRACT] = "retract", [SC_WAKE] = "wake",
+	[SC_DUE] = "due",
+};
 
-static void scan_abort(struct daemon *d)
+#define B(s) (1u << (s))
+/* Allowed moves: allowed[from] is a bit set of destinations. Every step may
+ * end the scan (a failed query, the store going down). */
+static const unsigned allowed[] = {
+	[SC_IDLE] = B(SC_RECLAIM) | B(SC_SWEEP),
+	[SC_RECLAIM] = B(SC_IDLE) | B(SC_SWEEP),
+	[SC_SWEEP] = B(SC_IDLE) | B(SC_PROBE) | B(SC_FANOUT),
+	[SC_PROBE] = B(SC_IDLE) | B(SC_FANOUT),
+	[SC_FANOUT] = B(SC_IDLE) | B(SC_CLAIM),
+	[SC_CLAIM] = B(SC_IDLE) | B(SC_RETRACT),
+	[SC_RETRACT] = B(SC_IDLE) | B(SC_WAKE),
+	[SC_WAKE] = B(SC_IDLE) | B(SC_DUE),
+	[SC_DUE] = B(SC_IDLE),
+};
+
+struct scan {
+	const struct config *cfg;
+	struct loop *loop;
+	struct store *store;
+	struct xp_stats *st;
+	struct scan_sink sink;
+	struct loop_timer tick;      /* slow periodic scan */
+	struct loop_timer soon;      /* "scan again now" */
+	struct loop_timer lease;     /* leases and probes running out, scheduled pushes */
+	enum scan_step step;
+	int scan_again, need_reclaim, found_work, backpressure;
+	/* The claim over every online device runs when asked for since the last
+	 * complete one (start, reconnect, presence, leases running out, the
+	 * periodic scan); otherwise a scan claims for the devices its fan-out
+	 * just gave rows (fan_dev). Counters, so a request made while a full
+	 * claim is running is not lost when it completes. */
+	uint64_t full_want, full_have, full_started;
+	int claim_full;              /* the claim in flight is the full one */
+	/* Retracts are claimed when asked for: by NOTIFY (push.retract sends one
+	 * whatever the flag) and by every full scan (leases of sent retracts). */
+	uint64_t retract_want, retract_have, retract_started;
+	int64_t *fan_dev;            /* online devices with new rows (this scan) */
+	size_t fan_n, fan_cap;
+	int listening;               /* what push.wakeup says: -1 unknown */
+	uint64_t wake_ms;            /* when the idle lease was last written */
+	uint64_t last_sweep_ms;
+	int sweep_pending;           /* a lease or probe ran out: sweep as soon as allowed */
+	struct xbuf out;             /* scratch for encoding one stanza */
+};
+
+static void scan_advance(struct scan *sc);
+static void scan_start(struct scan *sc);
+
+/* The one place the step changes. An impossible move is a bug: it is logged
+ * and ends the scan instead (the next request starts a new one). */
+static void scan_enter(struct scan *sc, enum scan_step to)
 {
-	/* A query failed (the store logs why and reconnects; on_store_ready rescans). */
-	d->step = SC_IDLE;
-}
+	enum scan_step from = sc->step;
 
-static void scan_finish(struct daemon *d)
-{
-	d->step = SC_IDLE;
-	if (d->backpressure) {
-		/* The server reads slower than Postgres claims: let the socket drain. */
-		d->backpressure = 0;
-		loop_timer_arm_min(&d->soon, 20);
-	} else if (d->found_work || d->scan_again) {
-		loop_timer_arm_min(&d->soon, 0);
+	if (from == to)
+		return;
+	if (!(allowed[from] & B(to))) {
+		log_error("impossible scan step refused: scan ended", "from=%s to=%s",
+		          step_names[from], step_names[to]);
+		to = SC_IDLE;
 	}
-	d->scan_again = 0;
+	sc->step = to;
+	log_debug("scan step", "from=%s to=%s", step_names[from], step_names[to]);
 }
 
-static void send_notification(struct daemon *d, const struct claim_row *r)
+static void scan_abort(struct scan *sc)
+{
+	/* A query failed (the store logs why and reconnects; its owner rescans). */
+	scan_enter(sc, SC_IDLE);
+}
+
+static void scan_finish(struct scan *sc)
+{
+	scan_enter(sc, SC_IDLE);
+	if (sc->backpressure) {
+		/* The server reads slower than Postgres claims: let the socket drain. */
+		sc->backpressure = 0;
+		loop_timer_arm_min(&sc->soon, SCAN_DRAIN_MS);
+	} else if (sc->found_work || sc->scan_again) {
+		loop_timer_arm_min(&sc->soon, 0);
+	}
+	sc->scan_again = 0;
+}
+
+/* sc->out to the sink, then empty. */
+static void scan_send(struct scan *sc)
+{
+	if (sc->out.len)
+		sc->sink.send(sc->sink.ud, sc->out.data, sc->out.len);
+	xbuf_reset(&sc->out);
+}
+
+/* Sends went out: look again when their leases run out. */
+static void arm_lease(struct scan *sc)
+{
+	loop_timer_arm_min(&sc->lease, sc->cfg->ack_timeout_ms + SCAN_LEASE_SLACK_MS);
+}
+
+static void send_notification(struct scan *sc, const struct claim_row *r)
 {
 	struct notif_out o = {
-		.from = d->cfg->component_jid, .to = r->full_jid,
+		.from = sc->cfg->component_jid, .to = r->full_jid,
 		.notif_id = r->notif_id, .device_row = r->device_row, .token = r->token,
 		.app = r->app, .priority = r->priority, .created = r->created,
 		.expires = r->expires, .collapse = r->collapse,
@@ -51,97 +152,110 @@ static void send_notification(struct daemon *d, const struct claim_row *r)
 	};
 	int rc;
 
-	xbuf_reset(&d->out);
-	rc = stanza_encode_notification(&d->out, &o);
+	xbuf_reset(&sc->out);
+	rc = stanza_encode_notification(&sc->out, &o);
 	if (rc == -2) {
 		/* Text XML cannot carry: retrying would never succeed. */
 		log_error("notification cannot be encoded", "notif=%lld device=%lld",
 		          (long long)r->notif_id, (long long)r->device_row);
-		if (store_fail(d->store, r->notif_id, r->device_row, r->token,
+		xbuf_reset(&sc->out);
+		if (store_fail(sc->store, r->notif_id, r->device_row, r->token,
 		               "text holds characters XML cannot carry", NULL, NULL) < 0)
 			log_warn("could not mark failed", "notif=%lld", (long long)r->notif_id);
 		return;
 	}
 	if (rc < 0) {
 		log_error("out of memory encoding notification", NULL);
+		xbuf_reset(&sc->out);
 		return;
 	}
 	log_debug("notification sent", "notif=%lld device=%lld attempt=%d token=%lld to=%s",
 	          (long long)r->notif_id, (long long)r->device_row, r->attempts,
 	          (long long)r->token, log_q(r->full_jid));
-	send_buf(d);
-	d->st.sent++;
+	scan_send(sc);
+	sc->st->sent++;
 	if (r->attempts > 1)
-		d->st.retried++;
+		sc->st->retried++;
 }
 
-static void send_claimed(struct daemon *d, const struct claim_row *rows, size_t n)
+static void send_claimed(struct scan *sc, const struct claim_row *rows, size_t n)
 {
 	if (n > 0)
 		FAULT_POINT("after_claim");      /* claimed (sent in SQL), nothing on the wire */
 	for (size_t i = 0; i < n; i++) {
-		send_notification(d, &rows[i]);
+		send_notification(sc, &rows[i]);
 		FAULT_POINT("after_send");       /* on the wire, ack not yet seen */
 	}
 	if (n > 0)
-		loop_timer_arm_min(&d->lease, d->cfg->ack_timeout_ms + 50);
+		arm_lease(sc);
 }
 
 /* The refill of the devices whose acks were just recorded (outside the scan). */
-void scan_on_refilled(void *ud, int err, const struct claim_row *rows, size_t n)
+static void on_refilled(void *ud, int err, const struct claim_row *rows, size_t n)
 {
-	struct daemon *d = ud;
+	struct scan *sc = ud;
 
 	if (err)
 		return;  /* the store logs why; the next scan claims those rows */
-	send_claimed(d, rows, n);
-	if (n == d->cfg->batch_size)
-		scan_full(d);  /* more devices freed slots than one claim takes */
+	send_claimed(sc, rows, n);
+	if (n == sc->cfg->batch_size)
+		scan_request(sc, SCAN_FULL);  /* more devices freed slots than one claim takes */
+}
+
+void scan_refill(struct scan *sc, const int64_t *devices, size_t n)
+{
+	const struct config *c = sc->cfg;
+
+	if (n == 0)
+		return;
+	if (store_claim_devices(sc->store, c->instance_id, c->batch_size, c->ack_timeout_ms,
+	                        c->device_window, devices, n, on_refilled, sc) < 0)
+		scan_request(sc, SCAN_FULL);
 }
 
 static void on_claimed(void *ud, int err, const struct claim_row *rows, size_t n)
 {
-	struct daemon *d = ud;
+	struct scan *sc = ud;
 
 	if (err) {
-		scan_abort(d);
+		scan_abort(sc);
 		return;
 	}
 	/* Claimed rows alone are no reason to scan again: what a partial batch
 	 * left behind is waiting for acks, and each ack batch refills its own
-	 * devices (on_refilled). Rescanning here probed every online device after
+	 * devices (scan_refill). Rescanning here probed every online device after
 	 * every ack batch. */
-	send_claimed(d, rows, n);
-	if (n == d->cfg->batch_size && component_is_ready(d->comp)) {
+	send_claimed(sc, rows, n);
+	if (n == sc->cfg->batch_size && sc->sink.ready(sc->sink.ud)) {
 		/* More may be waiting than one claim takes: go on with the full claim. */
-		if (!d->claim_full)
-			d->full_want++;
-		d->fan_n = 0;
-		if (component_outbuf_len(d->comp) < d->cfg->max_outbuf_bytes) {
-			scan_advance(d);  /* stay on SC_CLAIM: claim the next batch */
+		if (!sc->claim_full)
+			sc->full_want++;
+		sc->fan_n = 0;
+		if (sc->sink.queued(sc->sink.ud) < sc->cfg->max_outbuf_bytes) {
+			scan_advance(sc);  /* stay on SC_CLAIM: claim the next batch */
 			return;
 		}
-		d->backpressure = 1;
-	} else if (d->claim_full) {
-		d->full_have = d->full_started;  /* a complete pass over the online devices */
+		sc->backpressure = 1;
+	} else if (sc->claim_full) {
+		sc->full_have = sc->full_started;  /* a complete pass over the online devices */
 	}
-	d->step = SC_RETRACT;
-	scan_advance(d);
+	scan_enter(sc, SC_RETRACT);
+	scan_advance(sc);
 }
 
 /* One IQ of our own for a claimed row: a retract, or a probe (an XEP-0199
  * ping to the device's session; notif_id 0). 1 if it went on the wire. */
-static int send_row_iq(struct daemon *d, const struct claim_row *r, int probe)
+static int send_row_iq(struct scan *sc, const struct claim_row *r, int probe)
 {
+	const char *me = sc->cfg->component_jid;
 	int rc;
 
-	xbuf_reset(&d->out);
-	rc = probe ? stanza_encode_probe(&d->out, d->cfg->component_jid, r->full_jid,
-	                                 r->device_row, r->token)
-	           : stanza_encode_retract(&d->out, d->cfg->component_jid, r->full_jid,
-	                                   r->notif_id, r->device_row, r->token);
+	xbuf_reset(&sc->out);
+	rc = probe ? stanza_encode_probe(&sc->out, me, r->full_jid, r->device_row, r->token)
+	           : stanza_encode_retract(&sc->out, me, r->full_jid, r->notif_id, r->device_row,
+	                                   r->token);
 	if (rc != 0) {
-		xbuf_reset(&d->out);
+		xbuf_reset(&sc->out);
 		return 0;
 	}
 	if (probe)
@@ -150,106 +264,111 @@ static int send_row_iq(struct daemon *d, const struct claim_row *r, int probe)
 	else
 		log_debug("retract sent", "notif=%lld device=%lld", (long long)r->notif_id,
 		          (long long)r->device_row);
-	send_buf(d);
+	scan_send(sc);
 	return 1;
 }
 
 static void on_retracts_claimed(void *ud, int err, const struct claim_row *rows, size_t n)
 {
-	struct daemon *d = ud;
+	struct scan *sc = ud;
 
 	if (err) {
-		scan_abort(d);
+		scan_abort(sc);
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
-		d->st.retracts += (uint64_t)send_row_iq(d, &rows[i], 0);
+		sc->st->retracts += (uint64_t)send_row_iq(sc, &rows[i], 0);
 	if (n > 0) {
-		d->found_work = 1;
-		loop_timer_arm_min(&d->lease, d->cfg->ack_timeout_ms + 50);
+		sc->found_work = 1;
+		arm_lease(sc);
 	}
-	if (n < d->cfg->batch_size)
-		d->retract_have = d->retract_started;
-	d->step = SC_WAKE;
-	scan_advance(d);
+	if (n < sc->cfg->batch_size)
+		sc->retract_have = sc->retract_started;
+	scan_enter(sc, SC_WAKE);
+	scan_advance(sc);
 }
 
 static void on_scan_count(void *ud, int err, long n)
 {
-	struct daemon *d = ud;
+	struct scan *sc = ud;
 
 	if (err) {
-		scan_abort(d);
+		scan_abort(sc);
 		return;
 	}
-	switch (d->step) {
+	switch (sc->step) {
 	case SC_RECLAIM:
-		d->need_reclaim = 0;
+		sc->need_reclaim = 0;
 		if (n > 0)
 			log_info("requeued deliveries sent before a restart or reconnect", "rows=%ld", n);
-		d->step = SC_SWEEP;
+		scan_enter(sc, SC_SWEEP);
 		break;
 	case SC_WAKE:
-		d->listening = !d->found_work;
+		sc->listening = !sc->found_work;
 		/* Set the flag, then look once more: a producer that read the old
 		 * flag may have committed just before it changed. */
-		if (d->listening)
-			d->scan_again = 1;
-		d->step = SC_DUE;
+		if (sc->listening)
+			sc->scan_again = 1;
+		scan_enter(sc, SC_DUE);
 		break;
 	case SC_DUE:
 		/* A scheduled push or a lease running out: the full claim then. */
 		if (n >= 0)
-			loop_timer_arm_min(&d->lease, (uint64_t)n + 5);
-		scan_finish(d);
+			loop_timer_arm_min(&sc->lease, (uint64_t)n + SCAN_DUE_SLACK_MS);
+		scan_finish(sc);
 		return;
 	default:
-		scan_abort(d);
+		scan_abort(sc);
 		return;
 	}
-	scan_advance(d);
+	scan_advance(sc);
+}
+
+/* Keep the n online devices the fan-out gave rows, for this scan's claim. */
+static void keep_fanned(struct scan *sc, const int64_t *dev, size_t n)
+{
+	sc->fan_n = 0;
+	if (n > sc->cfg->batch_size) {
+		sc->full_want++;  /* more devices than one claim takes: visit them all */
+		return;
+	}
+	if (n > sc->fan_cap) {
+		int64_t *p = realloc(sc->fan_dev, n * sizeof *p);
+		if (!p) {
+			sc->full_want++;
+			return;
+		}
+		sc->fan_dev = p;
+		sc->fan_cap = n;
+	}
+	if (n > 0)
+		memcpy(sc->fan_dev, dev, n * sizeof *dev);
+	sc->fan_n = n;
 }
 
 static void on_fanned(void *ud, int err, long touched, const int64_t *dev, size_t n)
 {
-	struct daemon *d = ud;
+	struct scan *sc = ud;
 
 	if (err) {
-		scan_abort(d);
+		scan_abort(sc);
 		return;
 	}
 	if (touched > 0) {
 		log_debug("fanned out", "notifications=%ld online_devices=%zu", touched, n);
-		d->found_work = 1;
+		sc->found_work = 1;
 	}
-	d->fan_n = 0;
-	if (n > d->cfg->batch_size) {
-		d->full_want++;  /* more devices than one claim takes: visit them all */
-	} else if (n > 0) {
-		if (n > d->fan_cap) {
-			int64_t *p = realloc(d->fan_dev, n * sizeof *p);
-			if (!p) {
-				d->full_want++;
-				n = 0;
-			} else {
-				d->fan_dev = p;
-				d->fan_cap = n;
-			}
-		}
-		if (n > 0)
-			memcpy(d->fan_dev, dev, n * sizeof *dev);
-		d->fan_n = n;
-	}
-	d->step = SC_CLAIM;
-	scan_advance(d);
+	keep_fanned(sc, dev, n);
+	scan_enter(sc, SC_CLAIM);
+	scan_advance(sc);
 }
 
 static void on_swept(void *ud, int err, const int64_t *v, size_t n)
 {
-	struct daemon *d = ud;
+	struct scan *sc = ud;
 
 	if (err || n < 4) {
-		scan_abort(d);
+		scan_abort(sc);
 		return;
 	}
 	if (v[0] > 0)
@@ -260,154 +379,238 @@ static void on_swept(void *ud, int err, const int64_t *v, size_t n)
 	if (v[2] > 0)
 		log_info("devices silent: no answer to a probe; nothing is sent to them until they"
 		         " show life", "devices=%lld", (long long)v[2]);
-	d->st.expired += (uint64_t)v[0];
-	d->st.requeued += (uint64_t)v[1];
-	d->st.silenced += (uint64_t)v[2];
+	sc->st->expired += (uint64_t)v[0];
+	sc->st->requeued += (uint64_t)v[1];
+	sc->st->silenced += (uint64_t)v[2];
 	if (v[1] > 0)
-		d->full_want++;  /* requeued rows of online devices (a newer session) */
-	d->step = v[3] > 0 ? SC_PROBE : SC_FANOUT;
-	scan_advance(d);
+		sc->full_want++;  /* requeued rows of online devices (a newer session) */
+	scan_enter(sc, v[3] > 0 ? SC_PROBE : SC_FANOUT);
+	scan_advance(sc);
 }
 
 /* Probes: one ping per device whose sends ran out of lease unacked. */
 static void on_probed(void *ud, int err, const struct claim_row *rows, size_t n)
 {
-	struct daemon *d = ud;
+	struct scan *sc = ud;
 
 	if (err) {
-		scan_abort(d);
+		scan_abort(sc);
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
-		d->st.probes += (uint64_t)send_row_iq(d, &rows[i], 1);
+		sc->st->probes += (uint64_t)send_row_iq(sc, &rows[i], 1);
 	if (n > 0)
-		loop_timer_arm_min(&d->lease, d->cfg->ack_timeout_ms + 50);
-	if (n < d->cfg->batch_size)
-		d->step = SC_FANOUT;
-	scan_advance(d);
+		arm_lease(sc);
+	if (n < sc->cfg->batch_size)
+		scan_enter(sc, SC_FANOUT);
+	scan_advance(sc);
 }
 
-static void scan_advance(struct daemon *d)
+/* The sweep, unless the last one was less than SCAN_SWEEP_EVERY_MS ago.
+ * 0 if it went to the store, 1 if skipped, -1 if it could not be submitted. */
+static int submit_sweep(struct scan *sc)
 {
-	const struct config *c = d->cfg;
+	uint64_t since = monotime_ms() - sc->last_sweep_ms;
+
+	if (since < SCAN_SWEEP_EVERY_MS) {
+		/* A lease or probe that ran out is judged by the next sweep. */
+		if (sc->sweep_pending)
+			loop_timer_arm_min(&sc->lease, SCAN_SWEEP_EVERY_MS - since + 1);
+		return 1;
+	}
+	sc->last_sweep_ms = monotime_ms();
+	sc->sweep_pending = 0;
+	return store_sweep(sc->store, sc->cfg->ack_timeout_ms, on_swept, sc);
+}
+
+/* The claim: the full one if asked for, else for the devices the fan-out
+ * named. 0 if it went to the store, 1 if there is nothing to claim, -1. */
+static int submit_claim(struct scan *sc)
+{
+	const struct config *c = sc->cfg;
+
+	sc->claim_full = sc->full_want != sc->full_have;
+	if (sc->claim_full) {
+		sc->full_started = sc->full_want;
+		return store_claim(sc->store, c->instance_id, c->batch_size, c->ack_timeout_ms,
+		                   c->device_window, on_claimed, sc);
+	}
+	if (sc->fan_n == 0)
+		return 1;
+	return store_claim_devices(sc->store, c->instance_id, c->batch_size, c->ack_timeout_ms,
+	                           c->device_window, sc->fan_dev, sc->fan_n, on_claimed, sc);
+}
+
+/* The idle flag: written when it changes, and renewed while idle well
+ * before its lease runs out. 0, 1 if nothing to write, -1. */
+static int submit_wake(struct scan *sc)
+{
+	uint32_t every = sc->cfg->scan_interval_ms;
+
+	if (sc->listening == !sc->found_work &&
+	    !(sc->listening && monotime_ms() - sc->wake_ms >= every / 2))
+		return 1;
+	sc->wake_ms = monotime_ms();
+	return store_wake(sc->store, !sc->found_work, SCAN_WAKE_LEASE_SCANS * every,
+	                  on_scan_count, sc);
+}
+
+/* Submit the query of the current step, or move past a step with nothing to
+ * do. Each store_* result is checked: -1 means the callback never comes. */
+static void scan_advance(struct scan *sc)
+{
+	const struct config *c = sc->cfg;
 	int rc = 0;
 
 	for (;;) {
-		switch (d->step) {
+		switch (sc->step) {
 		case SC_IDLE:
 			return;
 		case SC_RECLAIM:
-			rc = store_reclaim(d->store, c->instance_id, on_scan_count, d);
+			rc = store_reclaim(sc->store, c->instance_id, on_scan_count, sc);
 			break;
 		case SC_SWEEP:
-			if (monotime_ms() - d->last_sweep_ms < 1000) {
-				/* A lease or probe that ran out is judged by the next sweep. */
-				if (d->sweep_pending)
-					loop_timer_arm_min(&d->lease,
-					                   1000 - (monotime_ms() - d->last_sweep_ms) + 1);
-				d->step = SC_FANOUT;
+			if ((rc = submit_sweep(sc)) == 1) {
+				scan_enter(sc, SC_FANOUT);
 				continue;
 			}
-			d->last_sweep_ms = monotime_ms();
-			d->sweep_pending = 0;
-			rc = store_sweep(d->store, c->ack_timeout_ms, on_swept, d);
 			break;
 		case SC_PROBE:
-			rc = store_probe(d->store, c->instance_id, c->batch_size, c->ack_timeout_ms,
-			                 on_probed, d);
+			rc = store_probe(sc->store, c->instance_id, c->batch_size, c->ack_timeout_ms,
+			                 on_probed, sc);
 			break;
 		case SC_FANOUT:
-			rc = store_fanout(d->store, c->batch_size, c->fanout_chunk, on_fanned, d);
+			rc = store_fanout(sc->store, c->batch_size, c->fanout_chunk, on_fanned, sc);
 			break;
 		case SC_CLAIM:
-			d->claim_full = d->full_want != d->full_have;
-			if (d->claim_full) {
-				d->full_started = d->full_want;
-				rc = store_claim(d->store, c->instance_id, c->batch_size, c->ack_timeout_ms,
-				                 c->device_window, on_claimed, d);
-			} else if (d->fan_n > 0) {
-				rc = store_claim_devices(d->store, c->instance_id, c->batch_size,
-				                         c->ack_timeout_ms, c->device_window,
-				                         d->fan_dev, d->fan_n, on_claimed, d);
-			} else {
-				d->step = SC_RETRACT;
+			if ((rc = submit_claim(sc)) == 1) {
+				scan_enter(sc, SC_RETRACT);
 				continue;
 			}
 			break;
 		case SC_RETRACT:
-			if (d->retract_want == d->retract_have) {
-				d->step = SC_WAKE;
+			if (sc->retract_want == sc->retract_have) {
+				scan_enter(sc, SC_WAKE);
 				continue;
 			}
-			d->retract_started = d->retract_want;
-			rc = store_claim_retracts(d->store, c->instance_id, c->batch_size,
-			                          c->ack_timeout_ms, on_retracts_claimed, d);
+			sc->retract_started = sc->retract_want;
+			rc = store_claim_retracts(sc->store, c->instance_id, c->batch_size,
+			                          c->ack_timeout_ms, on_retracts_claimed, sc);
 			break;
 		case SC_WAKE:
-			/* Idle: renew the lease well before it runs out (the periodic
-			 * scan comes every scan_interval_ms; the lease is three of them). */
-			if (d->listening == !d->found_work &&
-			    !(d->listening && monotime_ms() - d->wake_ms >= c->scan_interval_ms / 2)) {
-				d->step = SC_DUE;
+			if ((rc = submit_wake(sc)) == 1) {
+				scan_enter(sc, SC_DUE);
 				continue;
 			}
-			d->wake_ms = monotime_ms();
-			rc = store_wake(d->store, !d->found_work, 3 * c->scan_interval_ms, on_scan_count, d);
 			break;
 		case SC_DUE:
-			if (d->found_work) {
-				scan_finish(d);
+			if (sc->found_work) {
+				scan_finish(sc);
 				return;
 			}
-			rc = store_next_due(d->store, on_scan_count, d);
+			rc = store_next_due(sc->store, on_scan_count, sc);
 			break;
 		}
 		if (rc < 0)
-			scan_abort(d);
+			scan_abort(sc);
 		return;
 	}
 }
 
-void scan(struct daemon *d)
+/* Start a scan if none is running and the store and the sink are ready. */
+static void scan_start(struct scan *sc)
 {
-	if (!store_is_ready(d->store) || !component_is_ready(d->comp))
+	if (!store_is_ready(sc->store) || !sc->sink.ready(sc->sink.ud))
 		return;
-	if (d->step != SC_IDLE) {
-		d->scan_again = 1;
+	if (sc->step != SC_IDLE) {
+		sc->scan_again = 1;
 		return;
 	}
-	d->found_work = 0;
-	d->step = d->need_reclaim ? SC_RECLAIM : SC_SWEEP;
-	scan_advance(d);
+	sc->found_work = 0;
+	scan_enter(sc, sc->need_reclaim ? SC_RECLAIM : SC_SWEEP);
+	scan_advance(sc);
 }
 
-void scan_full(struct daemon *d)
+void scan_request(struct scan *sc, unsigned what)
 {
-	d->full_want++;
-	d->retract_want++;
-	scan(d);
+	if (what & SCAN_ALL_DEVICES)
+		sc->full_want++;
+	if (what & SCAN_RETRACTS)
+		sc->retract_want++;
+	if (what & SCAN_RECLAIM)
+		sc->need_reclaim = 1;
+	if (what & SCAN_THIS_TURN)
+		loop_timer_arm_min(&sc->soon, 0);
+	else
+		scan_start(sc);
 }
 
-void scan_on_tick(struct loop_timer *t)
+void scan_store_down(struct scan *sc)
 {
-	struct daemon *d = t->ud;
+	/* Queries of the running scan failed through their callbacks. */
+	scan_enter(sc, SC_IDLE);
+	sc->listening = -1;
+}
 
-	loop_timer_arm(&d->tick, d->cfg->scan_interval_ms);
-	scan_full(d);
+/* The periodic scan: full. */
+static void on_tick(struct loop_timer *t)
+{
+	struct scan *sc = t->ud;
+
+	loop_timer_arm(&sc->tick, sc->cfg->scan_interval_ms);
+	scan_request(sc, SCAN_FULL);
 }
 
 /* "Scan again now" (new work, backpressure): fan-out and its devices. */
-void scan_on_soon(struct loop_timer *t)
+static void on_soon(struct loop_timer *t)
 {
-	scan(t->ud);
+	scan_start(t->ud);
 }
 
 /* Leases and probes running out, scheduled pushes: the sweep, then every
  * online device. */
-void scan_on_lease(struct loop_timer *t)
+static void on_lease(struct loop_timer *t)
 {
-	struct daemon *d = t->ud;
+	struct scan *sc = t->ud;
 
-	d->sweep_pending = 1;
-	scan_full(d);
+	sc->sweep_pending = 1;
+	scan_request(sc, SCAN_FULL);
+}
+
+struct scan *scan_new(struct loop *l, struct store *st, const struct config *cfg,
+                      struct xp_stats *stats, const struct scan_sink *sink)
+{
+	struct scan *sc = calloc(1, sizeof *sc);
+
+	if (!sc)
+		return NULL;
+	sc->cfg = cfg;
+	sc->loop = l;
+	sc->store = st;
+	sc->st = stats;
+	sc->sink = *sink;
+	sc->step = SC_IDLE;
+	/* A start is a restart: requeue what a previous run had on the wire,
+	 * then claim for everyone. */
+	sc->need_reclaim = 1;
+	sc->full_want = 1;
+	sc->retract_want = 1;
+	sc->listening = -1;
+	loop_timer_init(l, &sc->tick, on_tick, sc);
+	loop_timer_init(l, &sc->soon, on_soon, sc);
+	loop_timer_init(l, &sc->lease, on_lease, sc);
+	loop_timer_arm(&sc->tick, cfg->scan_interval_ms);
+	return sc;
+}
+
+void scan_free(struct scan *sc)
+{
+	if (!sc)
+		return;
+	loop_timer_remove(sc->loop, &sc->tick);
+	loop_timer_remove(sc->loop, &sc->soon);
+	loop_timer_remove(sc->loop, &sc->lease);
+	xbuf_free(&sc->out);
+	free(sc->fan_dev);
+	free(sc);
 }
