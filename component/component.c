@@ -14,10 +14,22 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "backoff.h"
 #include "handshake.h"
 #include "log.h"
+#include "redial.h"
 #include "xbuf.h"
+
+/* Reads per wakeup: a server that streams without pause must not starve the
+ * loop's other sockets (Postgres, /metrics). */
+#define READS_PER_WAKEUP 16
+#define READ_BUF_BYTES 65536
+#define STREAM_ERRORS_NS "urn:ietf:params:xml:ns:xmpp-streams"
+
+/* Stream errors that retrying will not fix: a refused secret, an unknown
+ * component name. Reconnecting would only hammer the server. */
+static const char *const final_conditions[] = {
+	"not-authorized", "host-unknown", "improper-addressing",
+};
 
 enum cstate { C_DOWN, C_CONNECTING, C_OPENING, C_HANDSHAKING, C_READY };
 static const char *const cstate_names[] = { "down", "connecting", "opening", "handshaking", "ready" };
@@ -32,8 +44,8 @@ struct component {
 	void *ud;
 	enum cstate state;
 	struct loop_io io;
-	struct loop_timer retry, deadline;
-	struct backoff bo;
+	struct loop_timer deadline;   /* connect to handshake reply */
+	struct redial redial;
 	struct stream_parser *parser;
 	int in_feed;               /* inside stream_parser_feed: defer parser free */
 	struct stream_parser *dead_parser;
@@ -44,6 +56,14 @@ struct component {
 };
 
 static void drop(struct component *c, const char *reason);
+
+static int is_final(const char *condition)
+{
+	for (size_t i = 0; i < sizeof final_conditions / sizeof final_conditions[0]; i++)
+		if (strcmp(condition, final_conditions[i]) == 0)
+			return 1;
+	return 0;
+}
 
 static void set_state(struct component *c, enum cstate to)
 {
@@ -137,16 +157,12 @@ static void on_stanza(void *ud, struct xnode *st)
 	if (strcmp(st->name, "error") == 0 && strcmp(st->ns, STREAM_NS) == 0) {
 		const struct xnode *k;
 		for (k = st->children; k; k = k->next)
-			if (strcmp(k->ns, "urn:ietf:params:xml:ns:xmpp-streams") == 0 &&
+			if (strcmp(k->ns, STREAM_ERRORS_NS) == 0 &&
 			    strcmp(k->name, "text") != 0)
 				break;
 		snprintf(c->err_condition, sizeof c->err_condition, "%s", k ? k->name : "undefined-condition");
-		/* Retrying a refused secret or an unknown component name only
-		 * hammers the server: those are final. */
 		if (c->state == C_HANDSHAKING || c->state == C_OPENING)
-			c->final = strcmp(c->err_condition, "not-authorized") == 0 ||
-			           strcmp(c->err_condition, "host-unknown") == 0 ||
-			           strcmp(c->err_condition, "improper-addressing") == 0;
+			c->final = is_final(c->err_condition);
 		xnode_free(st);
 		drop(c, "stream error from server");
 		return;
@@ -155,7 +171,7 @@ static void on_stanza(void *ud, struct xnode *st)
 		if (strcmp(st->name, "handshake") == 0) {
 			loop_timer_disarm(&c->deadline);
 			set_state(c, C_READY);
-			backoff_reset(&c->bo);
+			redial_reset(&c->redial);
 			log_info("component ready", "jid=%s server=%s:%u", c->jid, c->host, c->port);
 			if (c->ev.on_ready)
 				c->ev.on_ready(c->ud);
@@ -194,9 +210,9 @@ static void on_close(void *ud)
 
 static void on_readable(struct component *c)
 {
-	char buf[65536];
+	char buf[READ_BUF_BYTES];
 
-	for (int i = 0; i < 16 && c->io.fd >= 0; i++) {
+	for (int i = 0; i < READS_PER_WAKEUP && c->io.fd >= 0; i++) {
 		ssize_t r = recv(c->io.fd, buf, sizeof buf, 0);
 		if (r == 0) {
 			drop(c, "connection closed by server");
@@ -341,10 +357,9 @@ static void drop(struct component *c, const char *reason)
 		log_error("component connection refused", "condition=%s reason=%s server=%s:%u",
 		          c->err_condition, log_q(reason), c->host, c->port);
 	} else {
-		delay = backoff_next(&c->bo, (uint32_t)random());
+		delay = redial_schedule(&c->redial);
 		log_warn("component connection lost", "condition=%s reason=%s retry_ms=%u",
 		         c->err_condition[0] ? c->err_condition : "none", log_q(reason), delay);
-		loop_timer_arm(&c->retry, delay);
 	}
 	if (c->ev.on_down && (was != C_DOWN || final))
 		c->ev.on_down(c->ud, final, c->err_condition, reason);
@@ -367,16 +382,13 @@ struct component *component_new(struct loop *l, const struct component_opts *o,
 	}
 	c->loop = l;
 	c->port = o->port;
-	c->handshake_timeout_ms = o->handshake_timeout_ms ? o->handshake_timeout_ms : 10000;
+	c->handshake_timeout_ms = o->handshake_timeout_ms ? o->handshake_timeout_ms
+	                                                  : COMPONENT_HANDSHAKE_TIMEOUT_MS;
 	c->max_stanza_bytes = o->max_stanza_bytes;
 	c->ev = *ev;
 	c->ud = ud;
-	c->io.fd = -1;
-	c->io.fn = on_io;
-	c->io.ud = c;
-	c->bo.base_ms = o->reconnect_min_ms;
-	c->bo.cap_ms = o->reconnect_max_ms;
-	loop_timer_init(l, &c->retry, on_retry, c);
+	c->io = (struct loop_io){ .fd = -1, .fn = on_io, .ud = c };
+	redial_init(&c->redial, l, o->reconnect_min_ms, o->reconnect_max_ms, on_retry, c);
 	loop_timer_init(l, &c->deadline, on_deadline, c);
 	start_connect(c);
 	return c;
@@ -403,7 +415,7 @@ void component_free(struct component *c)
 		close(fd);
 	}
 	if (c->loop) {
-		loop_timer_remove(c->loop, &c->retry);
+		redial_remove(&c->redial);
 		loop_timer_remove(c->loop, &c->deadline);
 	}
 	stream_parser_free(c->parser);

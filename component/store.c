@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backoff.h"
 #include "fault.h"
 #include "log.h"
+#include "redial.h"
 #include "store_sql.h"
 
 #define MAX_PARAMS 8
@@ -42,8 +42,7 @@ struct store {
 	PGconn *conn;
 	enum st_state state;
 	struct loop_io io;
-	struct loop_timer retry;
-	struct backoff bo;
+	struct redial redial;
 	struct req *head, *tail;   /* head is in flight when inflight */
 	int inflight;
 	PGresult *result;          /* first result of the request in flight */
@@ -495,10 +494,9 @@ static void store_drop(struct store *st, const char *why)
 		st->conn = NULL;
 	}
 	st->state = ST_DOWN;
-	delay = backoff_next(&st->bo, (uint32_t)random());
+	delay = redial_schedule(&st->redial);
 	log_warn("postgres connection lost", "error=%s retry_ms=%u session=%s", log_q(why), delay,
 	         st->acks ? "acks" : "main");
-	loop_timer_arm(&st->retry, delay);
 	while (list) {
 		struct req *r = list;
 		list = r->next;
@@ -526,12 +524,8 @@ struct store *store_new(struct loop *l, const struct store_opts *o,
 	st->loop = l;
 	st->ev = *ev;
 	st->ud = ud;
-	st->io.fd = -1;
-	st->io.fn = on_io;
-	st->io.ud = st;
-	st->bo.base_ms = o->reconnect_min_ms;
-	st->bo.cap_ms = o->reconnect_max_ms;
-	loop_timer_init(l, &st->retry, on_retry, st);
+	st->io = (struct loop_io){ .fd = -1, .fn = on_io, .ud = st };
+	redial_init(&st->redial, l, o->reconnect_min_ms, o->reconnect_max_ms, on_retry, st);
 	loop_timer_init(l, &st->dropt, on_deferred_drop, st);
 	start_connect(st);
 	return st;
@@ -542,7 +536,7 @@ void store_free(struct store *st)
 	if (!st)
 		return;
 	loop_io_unwatch(st->loop, &st->io);
-	loop_timer_remove(st->loop, &st->retry);
+	redial_remove(&st->redial);
 	loop_timer_remove(st->loop, &st->dropt);
 	while (st->head)
 		req_free(queue_pop(st));
