@@ -173,9 +173,6 @@ void session_on_disconnect(struct xpush_client *c);
 void session_tick(struct xpush_client *c, uint64_t now);
 uint64_t session_next_wake(const struct xpush_client *c);
 void session_send_unavailable(struct xpush_client *c);
-/* Reply to iq with an <error type=etype><condition/></error>. */
-void session_send_iq_error(struct xpush_client *c, xmpp_stanza_t *iq, const char *etype,
-                           const char *condition, const char *text);
 
 /* notify.c */
 void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n);

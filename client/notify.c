@@ -23,6 +23,7 @@
 #include "devfault.h"
 #include "notify.h"
 #include "xjid.h"
+#include "xstanza.h"
 
 static int child_text(xmpp_stanza_t *n, const char *name, char **out)
 {
@@ -76,15 +77,9 @@ int notify_parse(xmpp_stanza_t *n, struct notify_fields *f, const char **err)
 
 void notify_send_ack(struct xpush_client *c, const char *to, const char *iq_id)
 {
-	xmpp_stanza_t *r;
-
 	if (DEVFAULT_SKIP(c, "drop_ack"))
 		return;
-	if (!(r = xmpp_iq_new(c->ctx, "result", iq_id)))
-		return;
-	xmpp_stanza_set_to(r, to);
-	xmpp_send(c->conn, r);
-	xmpp_stanza_release(r);
+	xstanza_send_result(c->conn, to, iq_id);
 }
 
 void notify_emit(struct xpush_client *c, enum xpush_event_type t, const char *id,
@@ -121,7 +116,7 @@ void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
 		clog_printf(&c->log, XPUSH_LOG_WARN,
 			    "topic=notify msg=refused reason=\"sender is not the component\" from=%s",
 			    clog_quote(qf, sizeof qf, from));
-		session_send_iq_error(c, iq, "cancel", "service-unavailable", NULL);
+		xstanza_send_error(c->conn, iq, "cancel", "service-unavailable", NULL);
 		notify_emit(c, XPUSH_EVENT_REFUSED, nid && seen_id_valid(nid) ? nid : NULL,
 			    from ? from : "", 0, 0);
 		return;
@@ -129,7 +124,7 @@ void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
 	if (notify_parse(n, &f, &perr)) {
 		clog_printf(&c->log, XPUSH_LOG_WARN, "topic=notify msg=bad_notification iq=%s reason=%s",
 			    clog_quote(qf, sizeof qf, iq_id), clog_quote(q, sizeof q, perr));
-		session_send_iq_error(c, iq, "modify", "bad-request", perr);
+		xstanza_send_error(c->conn, iq, "modify", "bad-request", perr);
 		return;
 	}
 	DEVFAULT_CRASH(c, "after_receive");
@@ -160,7 +155,8 @@ void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
 		clog_printf(&c->log, XPUSH_LOG_ERROR,
 			    "topic=seen msg=record_failed id=%s reason=%s (not displayed, not acked)",
 			    f.id, clog_quote(q, sizeof q, err));
-		session_send_iq_error(c, iq, "wait", "resource-constraint", "cannot record the id durably");
+		xstanza_send_error(c->conn, iq, "wait", "resource-constraint",
+				   "cannot record the id durably");
 		notify_fields_free(&f);
 		/* The component now holds the delivery (and thinks us offline):
 		 * reconnect with backoff, so it is redelivered once the store works. */

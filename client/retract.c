@@ -18,6 +18,7 @@
 #include "client_impl.h"
 #include "notify.h"
 #include "xjid.h"
+#include "xstanza.h"
 
 void retract_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *r)
 {
@@ -33,7 +34,7 @@ void retract_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *r)
 		clog_printf(&c->log, XPUSH_LOG_WARN,
 			    "topic=retract msg=refused reason=\"sender is not the component\" from=%s",
 			    clog_quote(qf, sizeof qf, from));
-		session_send_iq_error(c, iq, "cancel", "service-unavailable", NULL);
+		xstanza_send_error(c->conn, iq, "cancel", "service-unavailable", NULL);
 		notify_emit(c, XPUSH_EVENT_REFUSED, id && seen_id_valid(id) ? id : NULL,
 			    from ? from : "", 0, 0);
 		return;
@@ -43,7 +44,7 @@ void retract_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *r)
 				     : "retract without id";
 		clog_printf(&c->log, XPUSH_LOG_WARN, "topic=retract msg=bad_retract iq=%s reason=\"%s\"",
 			    clog_quote(qf, sizeof qf, iq_id), why);
-		session_send_iq_error(c, iq, "modify", "bad-request", why);
+		xstanza_send_error(c->conn, iq, "modify", "bad-request", why);
 		return;
 	}
 	known = seen_flags(c->seen, id);
@@ -66,8 +67,8 @@ void retract_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *r)
 		clog_printf(&c->log, XPUSH_LOG_ERROR,
 			    "topic=seen msg=record_failed id=%s reason=%s (retract not acked)", id,
 			    clog_quote(q, sizeof q, err));
-		session_send_iq_error(c, iq, "wait", "resource-constraint",
-				      "cannot record the id durably");
+		xstanza_send_error(c->conn, iq, "wait", "resource-constraint",
+				   "cannot record the id durably");
 		client_close(c, "cannot record retracted ids in the state directory");
 		return;
 	}

@@ -11,97 +11,13 @@
 #include <string.h>
 
 #include "client_impl.h"
+#include "xstanza.h"
 
 #define NS_PING "urn:xmpp:ping"
-#define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
-
-static xmpp_stanza_t *elem_new(xmpp_ctx_t *ctx, const char *name, const char *ns)
-{
-	xmpp_stanza_t *e = xmpp_stanza_new(ctx);
-
-	if (!e)
-		return NULL;
-	if (xmpp_stanza_set_name(e, name) != XMPP_EOK ||
-	    (ns && xmpp_stanza_set_ns(e, ns) != XMPP_EOK)) {
-		xmpp_stanza_release(e);
-		return NULL;
-	}
-	return e;
-}
-
-/* Append child to parent; the parent takes its own reference. */
-static int adopt(xmpp_stanza_t *parent, xmpp_stanza_t *child)
-{
-	int rc;
-
-	if (!child)
-		return -1;
-	rc = xmpp_stanza_add_child(parent, child);
-	xmpp_stanza_release(child);
-	return rc == XMPP_EOK ? 0 : -1;
-}
-
-/* <name xmlns=ns>text</name> under parent (ns may be NULL). */
-static int add_text_elem(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *name,
-                         const char *ns, const char *text)
-{
-	xmpp_stanza_t *e = elem_new(ctx, name, ns), *t;
-
-	if (!e)
-		return -1;
-	t = xmpp_stanza_new(ctx);
-	if (!t || xmpp_stanza_set_text(t, text) != XMPP_EOK) {
-		if (t)
-			xmpp_stanza_release(t);
-		xmpp_stanza_release(e);
-		return -1;
-	}
-	if (adopt(e, t)) {
-		xmpp_stanza_release(e);
-		return -1;
-	}
-	return adopt(parent, e);
-}
 
 static void next_id(struct xpush_client *c, const char *prefix, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s%u", prefix, ++c->seq);
-}
-
-/* Send and release. */
-static void send_release(struct xpush_client *c, xmpp_stanza_t *st)
-{
-	xmpp_send(c->conn, st);
-	xmpp_stanza_release(st);
-}
-
-void session_send_iq_error(struct xpush_client *c, xmpp_stanza_t *iq, const char *etype,
-                           const char *condition, const char *text)
-{
-	xmpp_ctx_t *ctx = c->ctx;
-	const char *id = xmpp_stanza_get_id(iq), *from = xmpp_stanza_get_from(iq);
-	xmpp_stanza_t *r, *err;
-
-	if (!id)
-		return; /* nothing to correlate a reply with */
-	if (!(r = xmpp_iq_new(ctx, "error", id)))
-		return;
-	if (from)
-		xmpp_stanza_set_to(r, from);
-	err = elem_new(ctx, "error", NULL);
-	if (!err || xmpp_stanza_set_type(err, etype) != XMPP_EOK ||
-	    adopt(err, elem_new(ctx, condition, NS_STANZAS)) ||
-	    (text && add_text_elem(ctx, err, "text", NS_STANZAS, text))) {
-		if (err)
-			xmpp_stanza_release(err);
-		xmpp_stanza_release(r);
-		return;
-	}
-	if (adopt(r, err)) {
-		xmpp_stanza_release(r);
-		return;
-	}
-	send_release(c, r);
 }
 
 static void send_register(struct xpush_client *c, uint64_t now)
@@ -116,17 +32,17 @@ static void send_register(struct xpush_client *c, uint64_t now)
 	if (!(iq = xmpp_iq_new(ctx, "set", c->register_id)))
 		return;
 	xmpp_stanza_set_to(iq, c->cfg.component);
-	reg = elem_new(ctx, "register", XPUSH_NS);
+	reg = xstanza_elem(ctx, "register", XPUSH_NS);
 	if (!reg || xmpp_stanza_set_attribute(reg, "app", c->cfg.app) != XMPP_EOK ||
 	    xmpp_stanza_set_attribute(reg, "device", c->cfg.device) != XMPP_EOK)
 		bad = 1;
 	if (!bad && c->cfg.alias)
-		bad = add_text_elem(ctx, reg, "alias", NULL, c->cfg.alias);
+		bad = xstanza_add_text(ctx, reg, "alias", NULL, c->cfg.alias);
 	for (size_t i = 0; !bad && i < c->cfg.ntags; i++)
-		bad = add_text_elem(ctx, reg, "tag", NULL, c->cfg.tags[i]);
+		bad = xstanza_add_text(ctx, reg, "tag", NULL, c->cfg.tags[i]);
 	if (!bad && c->cfg.platform)
-		bad = add_text_elem(ctx, reg, "platform", NULL, c->cfg.platform);
-	if (bad || adopt(iq, reg)) {
+		bad = xstanza_add_text(ctx, reg, "platform", NULL, c->cfg.platform);
+	if (bad || xstanza_adopt(iq, reg)) {
 		if (bad && reg)
 			xmpp_stanza_release(reg);
 		xmpp_stanza_release(iq);
@@ -135,7 +51,7 @@ static void send_register(struct xpush_client *c, uint64_t now)
 	}
 	clog_printf(&c->log, XPUSH_LOG_DEBUG, "topic=session msg=register_sent id=%s component=%s",
 		    c->register_id, c->cfg.component);
-	send_release(c, iq);
+	xstanza_send(c->conn, iq);
 }
 
 static void send_presence(struct xpush_client *c)
@@ -145,13 +61,14 @@ static void send_presence(struct xpush_client *c)
 	if (!p)
 		return;
 	xmpp_stanza_set_to(p, c->cfg.component);
-	dev = elem_new(c->ctx, "device", XPUSH_NS);
+	dev = xstanza_elem(c->ctx, "device", XPUSH_NS);
 	if (!dev || xmpp_stanza_set_attribute(dev, "app", c->cfg.app) != XMPP_EOK ||
-	    xmpp_stanza_set_attribute(dev, "device", c->cfg.device) != XMPP_EOK || adopt(p, dev)) {
+	    xmpp_stanza_set_attribute(dev, "device", c->cfg.device) != XMPP_EOK ||
+	    xstanza_adopt(p, dev)) {
 		xmpp_stanza_release(p);
 		return;
 	}
-	send_release(c, p);
+	xstanza_send(c->conn, p);
 }
 
 void session_send_unavailable(struct xpush_client *c)
@@ -162,7 +79,7 @@ void session_send_unavailable(struct xpush_client *c)
 		return;
 	xmpp_stanza_set_to(p, c->cfg.component);
 	xmpp_stanza_set_type(p, "unavailable");
-	send_release(c, p);
+	xstanza_send(c->conn, p);
 }
 
 static void send_ping(struct xpush_client *c)
@@ -173,24 +90,12 @@ static void send_ping(struct xpush_client *c)
 	if (!(iq = xmpp_iq_new(c->ctx, "get", c->ping_id)))
 		return;
 	xmpp_stanza_set_to(iq, c->domain);
-	if (adopt(iq, elem_new(c->ctx, "ping", NS_PING))) {
+	if (xstanza_adopt(iq, xstanza_elem(c->ctx, "ping", NS_PING))) {
 		xmpp_stanza_release(iq);
 		return;
 	}
 	clog_printf(&c->log, XPUSH_LOG_DEBUG, "topic=heartbeat msg=ping id=%s", c->ping_id);
-	send_release(c, iq);
-}
-
-static void reply_result(struct xpush_client *c, xmpp_stanza_t *iq)
-{
-	const char *from = xmpp_stanza_get_from(iq);
-	xmpp_stanza_t *r = xmpp_iq_new(c->ctx, "result", xmpp_stanza_get_id(iq));
-
-	if (!r)
-		return;
-	if (from)
-		xmpp_stanza_set_to(r, from);
-	send_release(c, r);
+	xstanza_send(c->conn, iq);
 }
 
 /* <error type=..><condition xmlns=stanzas/><text>..</text></error> */
@@ -301,10 +206,10 @@ static int iq_cb(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
 	if (child && strcmp(type, "get") == 0 && xmpp_stanza_get_name(child) &&
 	    strcmp(xmpp_stanza_get_name(child), "ping") == 0 &&
 	    xmpp_stanza_get_ns(child) && strcmp(xmpp_stanza_get_ns(child), NS_PING) == 0) {
-		reply_result(c, st);
+		xstanza_send_result(c->conn, xmpp_stanza_get_from(st), id);
 		return 1;
 	}
-	session_send_iq_error(c, st, "cancel", "service-unavailable", NULL);
+	xstanza_send_error(c->conn, st, "cancel", "service-unavailable", NULL);
 	return 1;
 }
 
