@@ -139,8 +139,8 @@ static int tls_cb(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
 
 		if (xmpp_conn_tls_start(conn) == XMPP_EOK)
 			xmpp_conn_open_stream_default(conn);
-		else if (c->cert_failed)
-			finish(a, ACCT_TLS, c->tls_reason);
+		else if (c->at.cert_failed)
+			finish(a, ACCT_TLS, c->at.tls_reason);
 		else if (conn_tls_start_cause(c, reason, sizeof reason) == CLOSE_TLS)
 			finish(a, ACCT_TLS, reason);
 		else
@@ -198,8 +198,8 @@ static void acct_conn_cb(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
 		/* direct TLS: libstrophe leaves a raw conn in plaintext */
 		if (!c->cfg.direct_tls || xmpp_conn_tls_start(conn) == XMPP_EOK)
 			xmpp_conn_open_stream_default(conn);
-		else if (c->cert_failed)
-			finish(a, ACCT_TLS, c->tls_reason);
+		else if (c->at.cert_failed)
+			finish(a, ACCT_TLS, c->at.tls_reason);
 		else if (conn_tls_start_cause(c, reason, sizeof reason) == CLOSE_TLS)
 			finish(a, ACCT_TLS, reason);
 		else
@@ -210,9 +210,9 @@ static void acct_conn_cb(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
 		return; /* a stream (re)opened: wait for its features */
 	wd_disarm(&c->wd); /* libstrophe closed its descriptor: drop ours */
 	if (a->result == ACCT_RUNNING) {
-		if (c->cert_failed) {
+		if (c->at.cert_failed) {
 			a->result = ACCT_TLS;
-			snprintf(a->reason, sizeof a->reason, "%s", c->tls_reason);
+			snprintf(a->reason, sizeof a->reason, "%s", c->at.tls_reason);
 		} else if (wd_fired(&c->wd)) {
 			a->result = ACCT_TRANSIENT;
 			(void)conn_watchdog_cause(c, a->reason, sizeof a->reason);
@@ -236,18 +236,13 @@ int account_start(struct xpush_client *c)
 		return XPUSH_ENOMEM;
 	}
 	c->acct = a;
-	c->cert_failed = 0;
-	c->tls_reason[0] = '\0';
-	c->tls_start_failed = 0;
-	c->tls_start_error = 0;
-	c->tls_detail[0] = '\0';
+	a->deadline_ms = monotime_ms() + c->cfg.connect_timeout_ms;
+	conn_attempt_reset(c, a->deadline_ms); /* the watchdog's, armed with the socket */
 	conn_apply_tls(c, a->conn);
 	xmpp_conn_set_jid(a->conn, c->domain);
 	xmpp_handler_add(a->conn, features_cb, XMPP_NS_STREAMS, "features", NULL, c);
 	xmpp_handler_add(a->conn, tls_cb, XMPP_NS_TLS, NULL, NULL, c);
 	xmpp_handler_add(a->conn, iq_cb, NULL, "iq", NULL, c);
-	a->deadline_ms = monotime_ms() + c->cfg.connect_timeout_ms;
-	c->attempt_deadline_ms = a->deadline_ms; /* the watchdog's, armed with the socket */
 	if (xmpp_connect_raw(a->conn, c->cfg.host, (unsigned short)cfg_port(&c->cfg), acct_conn_cb, c) !=
 	    XMPP_EOK) {
 		a->result = ACCT_TRANSIENT;

@@ -139,9 +139,8 @@ void client_start_connect(struct xpush_client *c, uint64_t now)
 	char q[CLIENT_REASON_MAX + 16];
 	int rc;
 
-	c->connect_deadline_ms = now + c->cfg.connect_timeout_ms;
 	client_enter_state(c, XPUSH_STATE_CONNECTING, XPUSH_OK, NULL, 0);
-	rc = conn_start(c);
+	rc = conn_start(c, now + c->cfg.connect_timeout_ms);
 	if (rc != XPUSH_OK) {
 		/* DNS failure, socket error: libstrophe reports it synchronously */
 		clog_printf(&c->log, XPUSH_LOG_DEBUG, "topic=conn msg=connect_failed reason=%s",
@@ -196,14 +195,14 @@ void client_connection_lost(struct xpush_client *c, enum close_cause cause, cons
 	/* reason may point into c->reason; keep a copy while states change */
 	snprintf(buf, sizeof buf, "%s", reason ? reason : "connection closed");
 	session_on_disconnect(c);
-	c->connect_deadline_ms = CLIENT_NEVER;
+	c->at.connect_deadline_ms = CLIENT_NEVER;
 	c->stable_at_ms = CLIENT_NEVER;
 	if (c->state == XPUSH_STATE_STOPPING) {
 		client_enter_state(c, XPUSH_STATE_STOPPED, XPUSH_OK, "stopped", 0);
 		return;
 	}
-	if (c->pending_final) {
-		client_enter_state(c, XPUSH_STATE_FAILED, c->pending_final, c->close_reason, 0);
+	if (c->at.pending_final) {
+		client_enter_state(c, XPUSH_STATE_FAILED, c->at.pending_final, c->at.close_reason, 0);
 		return;
 	}
 	if (cause == CLOSE_TLS) {
@@ -232,18 +231,18 @@ void client_connection_lost(struct xpush_client *c, enum close_cause cause, cons
 
 void client_close(struct xpush_client *c, const char *reason)
 {
-	if (!c->we_closed)
-		snprintf(c->close_reason, sizeof c->close_reason, "%s", reason);
-	c->we_closed = 1;
+	if (!c->at.we_closed)
+		snprintf(c->at.close_reason, sizeof c->at.close_reason, "%s", reason);
+	c->at.we_closed = 1;
 	xmpp_disconnect(c->conn);
 }
 
 void client_fail_after_close(struct xpush_client *c, int error, const char *reason)
 {
-	snprintf(c->close_reason, sizeof c->close_reason, "%s", reason);
-	c->we_closed = 1;
-	c->pending_final = error;
-	c->close_deadline_ms = monotime_ms() + c->cfg.stop_timeout_ms;
+	snprintf(c->at.close_reason, sizeof c->at.close_reason, "%s", reason);
+	c->at.we_closed = 1;
+	c->at.pending_final = error;
+	c->at.close_deadline_ms = monotime_ms() + c->cfg.stop_timeout_ms;
 	xmpp_disconnect(c->conn);
 }
 
@@ -264,7 +263,7 @@ static void begin_stop(struct xpush_client *c, uint64_t now)
 		/* no session yet: nothing to announce or flush; the socket is
 		 * closed by xpush_client_free() (libstrophe cannot close a conn
 		 * that is still in TCP connect before its own 5 s timeout) */
-		c->we_closed = 1;
+		c->at.we_closed = 1;
 		xmpp_disconnect(c->conn);
 		client_enter_state(c, XPUSH_STATE_STOPPED, XPUSH_OK, "stopped", 0);
 		break;
@@ -274,8 +273,8 @@ static void begin_stop(struct xpush_client *c, uint64_t now)
 		/* fall through */
 	case XPUSH_STATE_CONNECTED:
 		client_enter_state(c, XPUSH_STATE_STOPPING, XPUSH_OK, "stop requested", 0);
-		c->we_closed = 1;
-		snprintf(c->close_reason, sizeof c->close_reason, "stopped");
+		c->at.we_closed = 1;
+		snprintf(c->at.close_reason, sizeof c->at.close_reason, "stopped");
 		xmpp_disconnect(c->conn);
 		break;
 	default:
@@ -302,7 +301,7 @@ static void network_changed(struct xpush_client *c, uint64_t now)
 	case XPUSH_STATE_ONLINE:
 		/* the socket belongs to the old path: reconnect at once (a
 		 * stream-management session resumes on the new one) */
-		if (!c->we_closed) {
+		if (!c->at.we_closed) {
 			c->reconnect_now = 1;
 			conn_abort(c, "network changed");
 		}
@@ -331,9 +330,9 @@ static void tick(struct xpush_client *c, uint64_t now)
 		break;
 	case XPUSH_STATE_CONNECTING:
 		conn_tick(c);
-		if (now >= c->connect_deadline_ms) {
+		if (now >= c->at.connect_deadline_ms) {
 			char r[96];
-			c->connect_deadline_ms = CLIENT_NEVER;
+			c->at.connect_deadline_ms = CLIENT_NEVER;
 			snprintf(r, sizeof r, "no session within connect_timeout_ms=%u",
 				 (unsigned)c->cfg.connect_timeout_ms);
 			client_close(c, r);
@@ -360,8 +359,8 @@ static void tick(struct xpush_client *c, uint64_t now)
 	default:
 		break;
 	}
-	if (!terminal(c) && c->pending_final && now >= c->close_deadline_ms)
-		client_enter_state(c, XPUSH_STATE_FAILED, c->pending_final, c->close_reason, 0);
+	if (!terminal(c) && c->at.pending_final && now >= c->at.close_deadline_ms)
+		client_enter_state(c, XPUSH_STATE_FAILED, c->at.pending_final, c->at.close_reason, 0);
 }
 
 static uint64_t next_wake(const struct xpush_client *c)
@@ -375,7 +374,7 @@ static uint64_t next_wake(const struct xpush_client *c)
 		w = c->reconnect_at_ms;
 		break;
 	case XPUSH_STATE_CONNECTING:
-		w = c->connect_deadline_ms;
+		w = c->at.connect_deadline_ms;
 		break;
 	case XPUSH_STATE_ACCOUNT_SETUP:
 		w = account_next_wake(c);
@@ -393,7 +392,7 @@ static uint64_t next_wake(const struct xpush_client *c)
 	default:
 		break;
 	}
-	s = c->pending_final ? c->close_deadline_ms : CLIENT_NEVER;
+	s = c->at.pending_final ? c->at.close_deadline_ms : CLIENT_NEVER;
 	return s < w ? s : w;
 }
 
@@ -521,13 +520,12 @@ int xpush_client_new(const xpush_config *cfg, xpush_client **out)
 	}
 	c->log = early;
 	c->state = XPUSH_STATE_IDLE;
-	c->reconnect_at_ms = c->connect_deadline_ms = c->stable_at_ms = CLIENT_NEVER;
-	c->close_deadline_ms = c->stop_deadline_ms = CLIENT_NEVER;
+	c->reconnect_at_ms = c->stable_at_ms = c->stop_deadline_ms = CLIENT_NEVER;
+	conn_attempt_reset(c, CLIENT_NEVER);
 	c->register_deadline_ms = c->register_retry_ms = CLIENT_NEVER;
 	atomic_init(&c->stop_flag, 0);
 	atomic_init(&c->netchg_flag, 0);
 	hb_stop(&c->hb);
-	c->sock_fd = -1;
 	c->wd.efd = -1;
 	c->backoff.base_ms = c->cfg.reconnect_base_ms;
 	c->backoff.cap_ms = c->cfg.reconnect_cap_ms;

@@ -48,6 +48,30 @@ struct watchdog {
 	atomic_int *stop_flag;
 };
 
+/* What one connection attempt (the login's, or the in-band registration's)
+ * has seen and decided. Every field starts fresh with the attempt: it is
+ * reset as a whole by conn_attempt_reset(), never field by field. */
+struct attempt {
+	uint64_t connect_deadline_ms; /* the loop's bound on the login (client.c) */
+	uint64_t attempt_deadline_ms; /* the watchdog's deadline for the socket being made */
+	int session_up;          /* XMPP_CONN_CONNECT seen */
+	int tls_up;              /* TLS was seen established (polled: libstrophe
+	                            forgets it before reporting a disconnect) */
+	int cert_failed;         /* certfail handler rejected a certificate */
+	int no_starttls;         /* server offered no STARTTLS while mandatory */
+	int starttls_refused;    /* server answered <starttls/> with <failure/> */
+	int tls_start_failed;    /* libstrophe could not start TLS (handshake) */
+	int tls_start_error;     /* then: its tls_error, an SSL_ERROR_* code */
+	char tls_detail[96];     /* OpenSSL's reason for that failure, if logged */
+	int auth_rejected;       /* libstrophe ran out of SASL mechanisms */
+	int we_closed;           /* we called xmpp_disconnect: not an auth failure */
+	int sock_fd;             /* the connection's socket while libstrophe holds it, else -1 */
+	int pending_final;       /* a final error to enter once the stream closed */
+	uint64_t close_deadline_ms; /* with pending_final: fail by then even without a close */
+	char close_reason[CLIENT_REASON_MAX];
+	char tls_reason[CLIENT_REASON_MAX];
+};
+
 struct xpush_client {
 	struct xpush_config cfg; /* own copy */
 	struct clog log;
@@ -73,26 +97,9 @@ struct xpush_client {
 	int account_pending;     /* start it from the loop */
 	int account_done;        /* its connection ended: release from the loop */
 
-	/* per connection attempt (reset by conn_start) */
-	uint64_t connect_deadline_ms;
-	uint64_t attempt_deadline_ms; /* the watchdog's deadline for the socket being made */
+	/* the current connection attempt (login or in-band registration) */
+	struct attempt at;
 	struct watchdog wd;
-	int session_up;          /* XMPP_CONN_CONNECT seen */
-	int tls_up;              /* TLS was seen established (polled: libstrophe
-	                            forgets it before reporting a disconnect) */
-	int cert_failed;         /* certfail handler rejected a certificate */
-	int no_starttls;         /* server offered no STARTTLS while mandatory */
-	int starttls_refused;    /* server answered <starttls/> with <failure/> */
-	int tls_start_failed;    /* libstrophe could not start TLS (handshake) */
-	int tls_start_error;     /* then: its tls_error, an SSL_ERROR_* code */
-	char tls_detail[96];     /* OpenSSL's reason for that failure, if logged */
-	int auth_rejected;       /* libstrophe ran out of SASL mechanisms */
-	int we_closed;           /* we called xmpp_disconnect: not an auth failure */
-	int sock_fd;             /* the connection's socket while libstrophe holds it, else -1 */
-	int pending_final;       /* a final error to enter once the stream closed */
-	uint64_t close_deadline_ms;
-	char close_reason[CLIENT_REASON_MAX];
-	char tls_reason[CLIENT_REASON_MAX];
 
 	/* session (session.c) */
 	unsigned seq;
@@ -134,7 +141,10 @@ uint32_t client_random(struct xpush_client *c);
 
 /* conn.c */
 int conn_setup(struct xpush_client *c);
-int conn_start(struct xpush_client *c);
+/* A fresh struct attempt whose sockets the watchdog bounds by deadline_ms. */
+void conn_attempt_reset(struct xpush_client *c, uint64_t deadline_ms);
+/* Start the login: a fresh attempt, connect_deadline_ms = deadline_ms. */
+int conn_start(struct xpush_client *c, uint64_t deadline_ms);
 void conn_set_current(struct xpush_client *c);
 /* Remember that TLS came up; call after every xmpp_run_once. */
 void conn_poll_tls(struct xpush_client *c);

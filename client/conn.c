@@ -50,8 +50,8 @@ void conn_set_current(struct xpush_client *c)
 
 void conn_poll_tls(struct xpush_client *c)
 {
-	if (c->conn && !c->tls_up && xmpp_conn_is_secured(c->conn))
-		c->tls_up = 1;
+	if (c->conn && !c->at.tls_up && xmpp_conn_is_secured(c->conn))
+		c->at.tls_up = 1;
 }
 
 static int certfail_cb(const xmpp_tlscert_t *cert, const char *errormsg)
@@ -59,9 +59,9 @@ static int certfail_cb(const xmpp_tlscert_t *cert, const char *errormsg)
 	struct xpush_client *c = current;
 	const char *subject = cert ? xmpp_tlscert_get_string(cert, XMPP_CERT_SUBJECT) : NULL;
 
-	if (c && !c->cert_failed) {
-		c->cert_failed = 1;
-		snprintf(c->tls_reason, sizeof c->tls_reason,
+	if (c && !c->at.cert_failed) {
+		c->at.cert_failed = 1;
+		snprintf(c->at.tls_reason, sizeof c->at.tls_reason,
 			 "certificate verification failed: %s (subject %s)",
 			 errormsg ? errormsg : "unknown error", subject ? subject : "?");
 	}
@@ -75,23 +75,23 @@ static int sockopt_cb(xmpp_conn_t *conn, void *sock)
 
 	if (c) {
 		if (conn == c->conn)
-			c->sock_fd = fd;
+			c->at.sock_fd = fd;
 		hbnet_sockopts(c, fd); /* TCP_USER_TIMEOUT, keepalive */
 		/* bound the attempt from outside libstrophe's blocking calls */
-		wd_arm(&c->wd, fd, c->attempt_deadline_ms);
+		wd_arm(&c->wd, fd, c->at.attempt_deadline_ms);
 	}
 	return 0;
 }
 
 void conn_abort(struct xpush_client *c, const char *reason)
 {
-	if (!c->we_closed)
-		snprintf(c->close_reason, sizeof c->close_reason, "%s", reason);
-	c->we_closed = 1;
+	if (!c->at.we_closed)
+		snprintf(c->at.close_reason, sizeof c->at.close_reason, "%s", reason);
+	c->at.we_closed = 1;
 	/* No </stream:stream>: on a dead link it would only wait for libstrophe's
 	 * 2 s disconnect timeout, and a clean close ends a resumable session. */
-	if (c->sock_fd >= 0)
-		(void)shutdown(c->sock_fd, SHUT_RDWR);
+	if (c->at.sock_fd >= 0)
+		(void)shutdown(c->at.sock_fd, SHUT_RDWR);
 	else
 		xmpp_disconnect(c->conn);
 }
@@ -157,10 +157,10 @@ static const char *stream_error_name(xmpp_error_type_t t)
 enum close_cause conn_tls_start_cause(const struct xpush_client *c, char *reason, size_t len)
 {
 	const char *how = c->cfg.direct_tls ? "direct TLS handshake" : "TLS handshake";
-	const char *d = c->tls_detail;
+	const char *d = c->at.tls_detail;
 
-	if (c->tls_reason[0]) { /* the TLS context could not be built (CA file) */
-		snprintf(reason, len, "%s", c->tls_reason);
+	if (c->at.tls_reason[0]) { /* the TLS context could not be built (CA file) */
+		snprintf(reason, len, "%s", c->at.tls_reason);
 		return CLOSE_TLS;
 	}
 	if (wd_fired(&c->wd)) /* we shut the socket down mid-handshake: not the peer's TLS */
@@ -168,7 +168,7 @@ enum close_cause conn_tls_start_cause(const struct xpush_client *c, char *reason
 	/* SSL_ERROR_SSL: the peer does not speak TLS (a plaintext server or a
 	 * STARTTLS port), sent an alert, or offered nothing acceptable: retrying
 	 * cannot help. OpenSSL 3 also reports a plain EOF this way. */
-	if (c->tls_start_error == 1 && !strstr(d, "unexpected eof")) {
+	if (c->at.tls_start_error == 1 && !strstr(d, "unexpected eof")) {
 		snprintf(reason, len, "%s with %.120s:%u failed: %s%s", how,
 			 c->cfg.host ? c->cfg.host : c->domain, (unsigned)cfg_port(&c->cfg),
 			 d[0] ? d : "protocol error",
@@ -189,9 +189,9 @@ enum close_cause conn_watchdog_cause(const struct xpush_client *c, char *reason,
 		snprintf(reason, len, "stopped during the connection attempt");
 		return CLOSE_TRANSIENT;
 	}
-	if (c->tls_start_failed && !c->tls_up)
+	if (c->at.tls_start_failed && !c->at.tls_up)
 		phase = c->cfg.direct_tls ? "direct TLS handshake stalled" : "TLS handshake stalled";
-	else if (!c->tls_up)
+	else if (!c->at.tls_up)
 		phase = "before TLS";
 	else
 		phase = "after TLS";
@@ -204,41 +204,41 @@ enum close_cause conn_watchdog_cause(const struct xpush_client *c, char *reason,
 static enum close_cause classify(struct xpush_client *c, int error,
                                  const xmpp_stream_error_t *se, char *reason, size_t len)
 {
-	int secured = c->tls_up;
+	int secured = c->at.tls_up;
 
-	if (c->cert_failed) {
-		snprintf(reason, len, "%s", c->tls_reason);
+	if (c->at.cert_failed) {
+		snprintf(reason, len, "%s", c->at.tls_reason);
 		return CLOSE_TLS;
 	}
-	if (c->no_starttls) {
-		snprintf(reason, len, "%s", c->tls_reason[0] ? c->tls_reason :
+	if (c->at.no_starttls) {
+		snprintf(reason, len, "%s", c->at.tls_reason[0] ? c->at.tls_reason :
 			 "server did not offer STARTTLS (TLS is mandatory)");
 		return CLOSE_TLS;
 	}
-	if (c->starttls_refused) {
+	if (c->at.starttls_refused) {
 		snprintf(reason, len, "server refused STARTTLS (<failure/>); TLS is mandatory");
 		return CLOSE_TLS;
 	}
 	if (wd_fired(&c->wd))
 		return conn_watchdog_cause(c, reason, len); /* before: a shut-down socket looks like a refusal */
-	if (c->tls_start_failed && !secured)
+	if (c->at.tls_start_failed && !secured)
 		return conn_tls_start_cause(c, reason, len);
 	/* A disconnect after TLS came up and before the session was established
 	 * that neither we nor the network caused is the server refusing our
 	 * credentials (libstrophe 0.12 reports it as a clean close, error 0). */
-	if (!c->session_up && !c->we_closed &&
-	    (c->auth_rejected ||
+	if (!c->at.session_up && !c->at.we_closed &&
+	    (c->at.auth_rejected ||
 	     (secured && error == 0 && (!se || se->type == XMPP_SE_NOT_AUTHORIZED)))) {
 		snprintf(reason, len, "authentication failed");
 		return CLOSE_AUTH;
 	}
-	if (c->we_closed)
-		snprintf(reason, len, "%s", c->close_reason);
+	if (c->at.we_closed)
+		snprintf(reason, len, "%s", c->at.close_reason);
 	else if (se && se->text)
 		snprintf(reason, len, "stream error %s: %s", stream_error_name(se->type), se->text);
 	else if (se)
 		snprintf(reason, len, "stream error %s", stream_error_name(se->type));
-	else if (!secured && !c->session_up)
+	else if (!secured && !c->at.session_up)
 		snprintf(reason, len, "could not connect%s%s", error ? ": " : "",
 			 error ? strerror(error) : " (refused, unreachable or closed before TLS)");
 	else if (secured && error == 6) /* SSL_ERROR_ZERO_RETURN */
@@ -262,13 +262,13 @@ static void conn_cb(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
 	if (c->freeing)
 		return;
 	if (ev != XMPP_CONN_CONNECT && ev != XMPP_CONN_RAW_CONNECT)
-		c->sock_fd = -1; /* libstrophe has closed it */
+		c->at.sock_fd = -1; /* libstrophe has closed it */
 	switch (ev) {
 	case XMPP_CONN_CONNECT:
 		wd_disarm(&c->wd); /* session up: from here the loop's own timers bound it */
-		c->session_up = 1;
-		c->tls_up = xmpp_conn_is_secured(conn);
-		if (c->state != XPUSH_STATE_CONNECTING || c->we_closed)
+		c->at.session_up = 1;
+		c->at.tls_up = xmpp_conn_is_secured(conn);
+		if (c->state != XPUSH_STATE_CONNECTING || c->at.we_closed)
 			return; /* closing already (stop, timeout) */
 		session_on_connect(c);
 		return;
@@ -283,29 +283,25 @@ static void conn_cb(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
 	wd_disarm(&c->wd); /* libstrophe closed its descriptor: drop ours, the socket goes */
 	clog_printf(&c->log, XPUSH_LOG_DEBUG,
 		    "topic=conn msg=disconnect error=%d tls_up=%d session=%d we_closed=%d auth_log=%d cause=%d",
-		    error, c->tls_up, c->session_up, c->we_closed, c->auth_rejected, (int)cause);
+		    error, c->at.tls_up, c->at.session_up, c->at.we_closed, c->at.auth_rejected, (int)cause);
 	client_connection_lost(c, cause, reason);
 }
 
-int conn_start(struct xpush_client *c)
+void conn_attempt_reset(struct xpush_client *c, uint64_t deadline_ms)
+{
+	memset(&c->at, 0, sizeof c->at);
+	c->at.sock_fd = -1;
+	c->at.connect_deadline_ms = CLIENT_NEVER;
+	c->at.close_deadline_ms = CLIENT_NEVER;
+	c->at.attempt_deadline_ms = deadline_ms;
+}
+
+int conn_start(struct xpush_client *c, uint64_t deadline_ms)
 {
 	int rc;
 
-	c->session_up = 0;
-	c->tls_up = 0;
-	c->cert_failed = 0;
-	c->no_starttls = 0;
-	c->starttls_refused = 0;
-	c->tls_start_failed = 0;
-	c->tls_start_error = 0;
-	c->tls_detail[0] = '\0';
-	c->auth_rejected = 0;
-	c->we_closed = 0;
-	c->sock_fd = -1;
-	c->pending_final = 0;
-	c->close_reason[0] = '\0';
-	c->tls_reason[0] = '\0';
-	c->attempt_deadline_ms = c->connect_deadline_ms;
+	conn_attempt_reset(c, deadline_ms);
+	c->at.connect_deadline_ms = deadline_ms;
 	rc = xmpp_connect_client(c->conn, c->cfg.host, (unsigned short)cfg_port(&c->cfg), conn_cb, c);
 	if (rc != XMPP_EOK) {
 		wd_disarm(&c->wd);
@@ -326,17 +322,17 @@ static void note_tls_debug(struct xpush_client *c, const char *area, const char 
 
 	if (strcmp(area, "xmpp") == 0 && strncmp(msg, refused, sizeof refused - 1) == 0 &&
 	    strcmp(msg + sizeof refused - 1, "proceed") != 0) {
-		c->starttls_refused = 1;
+		c->at.starttls_refused = 1;
 	} else if (strcmp(area, "conn") == 0 && strncmp(msg, start, sizeof start - 1) == 0) {
-		c->tls_start_failed = 1;
-		c->tls_start_error = -1;
+		c->at.tls_start_failed = 1;
+		c->at.tls_start_error = -1;
 		if (sscanf(msg + sizeof start - 1, "error %d tls_error %d", &rc, &tls_error) == 2)
-			c->tls_start_error = tls_error;
+			c->at.tls_start_error = tls_error;
 	} else if (strcmp(area, "tls") == 0 && strncmp(msg, "error:", 6) == 0 &&
-		   !c->tls_detail[0] && (p = strrchr(msg, ':')) && p[1]) {
+		   !c->at.tls_detail[0] && (p = strrchr(msg, ':')) && p[1]) {
 		/* OpenSSL's "error:CODE:LIB:FUNC:REASON": keep the first REASON */
-		snprintf(c->tls_detail, sizeof c->tls_detail, "%s", p + 1);
-		for (char *s = c->tls_detail; *s; s++)
+		snprintf(c->at.tls_detail, sizeof c->at.tls_detail, "%s", p + 1);
+		for (char *s = c->at.tls_detail; *s; s++)
 			if ((unsigned char)*s < 0x20 || *s == '"' || *s == '\\')
 				*s = ' ';
 	}
@@ -346,7 +342,7 @@ void conn_tick(struct xpush_client *c)
 {
 	/* a <failure/> to our <starttls/>: RFC 6120 has the server close the
 	 * stream, but a hostile one may not; never wait in plaintext */
-	if (c->starttls_refused && !c->we_closed && c->state == XPUSH_STATE_CONNECTING)
+	if (c->at.starttls_refused && !c->at.we_closed && c->state == XPUSH_STATE_CONNECTING)
 		conn_abort(c, "server refused STARTTLS");
 }
 
@@ -366,12 +362,12 @@ void conn_strophe_log(void *userdata, xmpp_log_level_t level, const char *area, 
 	if (!c || !msg)
 		return;
 	if (level == XMPP_LEVEL_ERROR && strstr(msg, "TLS is not supported, but set as mandatory"))
-		c->no_starttls = 1;
+		c->at.no_starttls = 1;
 	if (level == XMPP_LEVEL_ERROR && strstr(msg, "SSL_CTX_load_verify_locations"))
-		snprintf(c->tls_reason, sizeof c->tls_reason,
+		snprintf(c->at.tls_reason, sizeof c->at.tls_reason,
 			 "cannot load CA file %s", c->cfg.ca_file ? c->cfg.ca_file : "");
 	if (level == XMPP_LEVEL_ERROR && strstr(msg, "Cannot authenticate with known methods"))
-		c->auth_rejected = 1;
+		c->at.auth_rejected = 1;
 	if (level == XMPP_LEVEL_DEBUG && area)
 		note_tls_debug(c, area, msg);
 	if (!clog_enabled(&c->log, XPUSH_LOG_DEBUG))

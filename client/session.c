@@ -254,7 +254,7 @@ void session_tick(struct xpush_client *c, uint64_t now)
 {
 	char r[128];
 
-	if (c->we_closed)
+	if (c->at.we_closed)
 		return; /* closing: only the disconnect matters now */
 	if (c->state == XPUSH_STATE_CONNECTED) {
 		if (now >= c->register_deadline_ms) {
@@ -292,7 +292,7 @@ uint64_t session_next_wake(const struct xpush_client *c)
 {
 	uint64_t w = CLIENT_NEVER;
 
-	if (c->we_closed)
+	if (c->at.we_closed)
 		return CLIENT_NEVER;
 	if (c->state == XPUSH_STATE_CONNECTED) {
 		w = c->register_deadline_ms;
