@@ -173,102 +173,14 @@ static void tree_add(struct stream_parser *p, size_t n)
 		p->mem.tree_peak = p->mem.tree;
 }
 
-/* --- xnode --------------------------------------------------------------- */
-
-const char *xnode_attr(const struct xnode *n, const char *name)
-{
-	if (!n || !n->attrs)
-		return NULL;
-	for (char **a = n->attrs; a[0]; a += 2)
-		if (strcmp(a[0], name) == 0)
-			return a[1];
-	return NULL;
-}
-
-const struct xnode *xnode_child(const struct xnode *n, const char *name, const char *ns)
-{
-	if (!n)
-		return NULL;
-	for (const struct xnode *c = n->children; c; c = c->next)
-		if (strcmp(c->name, name) == 0 && (!ns || strcmp(c->ns, ns) == 0))
-			return c;
-	return NULL;
-}
-
-const char *xnode_child_text(const struct xnode *n, const char *name)
-{
-	const struct xnode *c = xnode_child(n, name, NULL);
-
-	return c ? c->text : NULL;
-}
-
-/* Iterative over siblings so a long flat stanza does not recurse; depth is
- * bounded by max_depth. */
-void xnode_free(struct xnode *n)
-{
-	while (n) {
-		struct xnode *next = n->next;
-
-		xnode_free(n->children);
-		if (n->attrs)
-			for (char **a = n->attrs; *a; a++)
-				free(*a);
-		free(n->attrs);
-		free(n->name);
-		free(n->ns);
-		free(n->text);
-		free(n);
-		n = next;
-	}
-}
-
-/* Split expat's "uri local" into two owned strings. */
-static int split_name(const char *qname, char **ns, char **local)
+/* Expat's "uri<SEP>local" as a namespace (*nslen bytes from qname; 0 when
+ * there is none) and the local name it returns. */
+static const char *local_name(const char *qname, size_t *nslen)
 {
 	const char *sep = strrchr(qname, NS_SEP);
 
-	if (sep) {
-		*ns = strndup(qname, (size_t)(sep - qname));
-		*local = strdup(sep + 1);
-	} else {
-		*ns = strdup("");
-		*local = strdup(qname);
-	}
-	if (!*ns || !*local) {
-		free(*ns);
-		free(*local);
-		*ns = *local = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-/* *bytes: what was allocated, for the tree accounting. */
-static struct xnode *node_new(const char *qname, const char **atts, size_t *bytes)
-{
-	struct xnode *n = calloc(1, sizeof *n);
-	size_t count = 0;
-
-	if (!n)
-		return NULL;
-	if (split_name(qname, &n->ns, &n->name) < 0)
-		goto fail;
-	while (atts[count])
-		count++;
-	n->attrs = calloc(count + 1, sizeof *n->attrs);
-	if (!n->attrs)
-		goto fail;
-	*bytes = sizeof *n + strlen(qname) + 2 + (count + 1) * sizeof *n->attrs;
-	for (size_t i = 0; i < count; i++) {
-		n->attrs[i] = strdup(atts[i]);
-		if (!n->attrs[i])
-			goto fail;
-		*bytes += strlen(atts[i]) + 1;
-	}
-	return n;
-fail:
-	xnode_free(n);
-	return NULL;
+	*nslen = sep ? (size_t)(sep - qname) : 0;
+	return sep ? sep + 1 : qname;
 }
 
 /* --- expat handlers ------------------------------------------------------ */
@@ -372,10 +284,10 @@ static void begin_skip(struct stream_parser *p, const char *qname, const char **
 	vsnprintf(p->skip_reason, sizeof p->skip_reason, fmt, ap);
 	va_end(ap);
 	if (qname) {
-		const char *sep = strrchr(qname, NS_SEP);
+		size_t nslen;
+		const char *name = local_name(qname, &nslen);
 
-		head_set(p, sep ? qname : "", sep ? (size_t)(sep - qname) : 0, sep ? sep + 1 : qname,
-		         atts);
+		head_set(p, qname, nslen, name, atts);
 	} else if (top) {
 		head_set(p, top->ns, strlen(top->ns), top->name, (const char *const *)top->attrs);
 	}
@@ -406,7 +318,8 @@ static void on_start(void *ud, const XML_Char *qname, const XML_Char **atts)
 	struct stream_parser *p = ud;
 	struct xnode *n;
 	struct frame *f;
-	size_t bytes = 0;
+	const char *name;
+	size_t bytes = 0, nslen;
 	int size;
 
 	if (p->failed)
@@ -415,11 +328,11 @@ static void on_start(void *ud, const XML_Char *qname, const XML_Char **atts)
 	if (p->depth == 0) {
 		if (strcmp(qname, STREAM_ROOT) != 0) {
 			const char *sep = strrchr(qname, NS_SEP);
-			int nslen = sep && sep - qname < 60 ? (int)(sep - qname) : 60;
+			int shown = sep && sep - qname < 60 ? (int)(sep - qname) : 60;
 
 			if (sep)
 				fail(p, "stream root is <%.40s> in namespace '%.*s', expected "
-				     "<stream:stream>", sep + 1, nslen, qname);
+				     "<stream:stream>", sep + 1, shown, qname);
 			else
 				fail(p, "stream root is <%.40s>, expected <stream:stream>", qname);
 			return;
@@ -467,7 +380,8 @@ static void on_start(void *ud, const XML_Char *qname, const XML_Char **atts)
 		p->depth++;
 		return;
 	}
-	n = node_new(qname, atts, &bytes);
+	name = local_name(qname, &nslen);
+	n = xnode_new(qname, nslen, name, atts, &bytes);
 	if (!n) {
 		fail(p, "out of memory");
 		return;
@@ -494,7 +408,8 @@ static void on_start(void *ud, const XML_Char *qname, const XML_Char **atts)
 static void on_end(void *ud, const XML_Char *qname)
 {
 	struct stream_parser *p = ud;
-	struct xnode *n, *st;
+	struct frame *f;
+	struct xnode *st;
 	int size;
 
 	if (p->failed)
@@ -522,15 +437,14 @@ static void on_end(void *ud, const XML_Char *qname)
 			end_skip(p);
 		return;
 	}
-	n = p->stack[p->depth - 2].node;
-	if (!n->text) {
+	f = &p->stack[p->depth - 2];
+	if (!f->node->text) {
 		/* Callers get "" for an empty element, never NULL. */
-		n->text = calloc(1, 1);
-		if (!n->text) {
+		if (xnode_append_text(f->node, &f->text_cap, "", 0) < 0) {
 			fail(p, "out of memory");
 			return;
 		}
-		tree_add(p, 1);
+		tree_add(p, f->text_cap);
 	}
 	p->depth--;
 	if (p->depth > 1)
@@ -551,8 +465,7 @@ static void on_text(void *ud, const XML_Char *s, int len)
 {
 	struct stream_parser *p = ud;
 	struct frame *f;
-	struct xnode *n;
-	size_t need;
+	size_t cap;
 	int size;
 
 	if (p->failed || len <= 0)
@@ -574,26 +487,12 @@ static void on_text(void *ud, const XML_Char *s, int len)
 	if (p->skipping)
 		return;
 	f = &p->stack[p->depth - 2];
-	n = f->node;
-	need = n->text_len + (size_t)len + 1;
-	if (need > f->text_cap) {
-		size_t cap = f->text_cap ? f->text_cap : 32;
-		char *t;
-
-		while (cap < need)
-			cap *= 2;
-		t = realloc(n->text, cap);
-		if (!t) {
-			fail(p, "out of memory");
-			return;
-		}
-		n->text = t;
-		tree_add(p, cap - f->text_cap);
-		f->text_cap = cap;
+	cap = f->text_cap;
+	if (xnode_append_text(f->node, &f->text_cap, s, (size_t)len) < 0) {
+		fail(p, "out of memory");
+		return;
 	}
-	memcpy(n->text + n->text_len, s, (size_t)len);
-	n->text_len += (size_t)len;
-	n->text[n->text_len] = '\0';
+	tree_add(p, f->text_cap - cap);
 }
 
 /* Comments and processing instructions carry nothing for us. Between

@@ -17,30 +17,10 @@
 #define XPUSH_STREAM_H
 
 #include <stddef.h>
+#include "xnode.h"
 
 #define STREAM_NS "http://etherx.jabber.org/streams"
 #define COMPONENT_NS "jabber:component:accept"
-
-/* One element. Names are local names; ns is the namespace URI ("" if none).
- * attrs is a NULL-terminated array of name,value pairs (names local; an
- * attribute with a namespace prefix is kept as "nsuri name"). text holds the
- * concatenated character data directly inside this element. */
-struct xnode {
-	char *name;
-	char *ns;
-	char **attrs;
-	char *text;
-	size_t text_len;
-	struct xnode *children;  /* first child */
-	struct xnode *next;      /* next sibling */
-};
-
-/* Borrowed results; NULL if absent. ns NULL matches any namespace. */
-const char *xnode_attr(const struct xnode *n, const char *name);
-const struct xnode *xnode_child(const struct xnode *n, const char *name, const char *ns);
-/* Text of child `name` (any ns), or NULL. */
-const char *xnode_child_text(const struct xnode *n, const char *name);
-void xnode_free(struct xnode *n);  /* frees the whole tree; NULL is fine */
 
 struct stream_limits {
 	size_t max_stanza_bytes;  /* bytes of one top-level stanza; 0 = 65536 */
