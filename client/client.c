@@ -458,6 +458,16 @@ void xpush_client_network_changed(xpush_client *c)
 		atomic_store(&c->netchg_flag, 1);
 }
 
+int xpush_client_set_network(xpush_client *c, const char *key)
+{
+	if (!c)
+		return XPUSH_EINVAL;
+	if (key && *key && hbnet_set_pending(c, key) != XPUSH_OK)
+		return XPUSH_EINVAL;
+	xpush_client_network_changed(c);
+	return XPUSH_OK;
+}
+
 enum xpush_state xpush_client_state(const xpush_client *c)
 {
 	return c ? c->state : XPUSH_STATE_FAILED;

@@ -164,22 +164,16 @@ int hbnet_take_pending(struct xpush_client *c)
 	return 1;
 }
 
-int xpush_client_set_network(xpush_client *c, const char *key)
+int hbnet_set_pending(struct xpush_client *c, const char *key)
 {
-	struct hbnet *h;
+	struct hbnet *h = &c->hbn;
 
-	if (!c)
+	if (!cfg_text_ok(key, HBSTORE_KEY_MAX))
 		return XPUSH_EINVAL;
-	if (key && *key) {
-		h = &c->hbn;
-		if (!cfg_text_ok(key, HBSTORE_KEY_MAX))
-			return XPUSH_EINVAL;
-		pthread_mutex_lock(&h->mu);
-		snprintf(h->pending, sizeof h->pending, "%s", key);
-		pthread_mutex_unlock(&h->mu);
-		atomic_store(&h->has_pending, 1);
-	}
-	xpush_client_network_changed(c);
+	pthread_mutex_lock(&h->mu);
+	snprintf(h->pending, sizeof h->pending, "%s", key);
+	pthread_mutex_unlock(&h->mu);
+	atomic_store(&h->has_pending, 1);
 	return XPUSH_OK;
 }
 

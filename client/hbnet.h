@@ -4,7 +4,8 @@
  * xpush_client_set_network()), the learned table in the state directory
  * (hbstore.c), the log lines, and the socket options that back the
  * heartbeat up (TCP_USER_TIMEOUT, TCP keepalive). Loop thread only, except
- * xpush_client_set_network(), which only hands a key over under a mutex. */
+ * hbnet_set_pending() (from xpush_client_set_network() in client.c), which
+ * only hands a key over under a mutex. */
 #ifndef XPUSH_HBNET_H
 #define XPUSH_HBNET_H
 
@@ -47,8 +48,13 @@ void hbnet_pong(struct xpush_client *c, uint64_t now);
 /* The ping went unanswered (HB_DEAD): learn from it before the link is torn down. */
 void hbnet_dead(struct xpush_client *c);
 
-/* Apply a key handed over by xpush_client_set_network(); returns 1 if the
- * network key changed. */
+/* Hand a network key over from any thread (xpush_client_set_network()):
+ * taken by hbnet_take_pending() on the loop thread. XPUSH_OK, or
+ * XPUSH_EINVAL (not a valid key; nothing changed). */
+int hbnet_set_pending(struct xpush_client *c, const char *key);
+
+/* Apply a key handed over by hbnet_set_pending(); returns 1 if the network
+ * key changed. */
 int hbnet_take_pending(struct xpush_client *c);
 
 /* Socket options for a new connection's socket (libstrophe's sockopt hook). */

@@ -18,6 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xbuf.h"
+#include "xmem.h"
+
 /* Expat reports "uri<SEP>local" for namespaced names. A space cannot occur
  * in an XML local name, and expat >= 2.4.5 refuses namespace URIs that
  * contain the separator, so splitting at the last space is unambiguous. */
@@ -65,10 +68,10 @@ struct stream_parser {
 	char skip_reason[96];
 	char *head_name, *head_ns, *head_from, *head_to, *head_id, *head_type;
 
-	char *hold;                /* bytes held back from expat (HOLD_MIN) */
-	size_t hold_cap;
+	struct xbuf hold;          /* bytes held back from expat (HOLD_MIN) */
 
-	struct stream_mem mem;
+	struct stream_mem mem;     /* but expat's bytes: */
+	struct xmem_count expat_mem;
 
 	int failed;
 	int closed;                /* </stream:stream> seen: ignore the rest */
@@ -100,70 +103,6 @@ static void fail(struct stream_parser *p, const char *fmt, ...)
 }
 
 /* --- memory accounting ---------------------------------------------------- */
-
-/* Expat's memory goes through these so that what it holds is known (tests
- * and the bounds in stream.h rely on it). Its suite has no user pointer: the
- * parser calling expat is set around each call, and every block records its
- * owner so a free credits the right parser. */
-struct mm_hdr {
-	struct stream_parser *owner;
-	size_t size;
-};
-#define MM_ALIGN _Alignof(max_align_t)
-#define MM_HDR ((sizeof(struct mm_hdr) + MM_ALIGN - 1) / MM_ALIGN * MM_ALIGN)
-
-static __thread struct stream_parser *mm_owner;
-
-static void mm_account(struct stream_parser *p, size_t add, size_t sub)
-{
-	if (!p)
-		return;
-	p->mem.expat = p->mem.expat + add - sub;
-	if (p->mem.expat > p->mem.expat_peak)
-		p->mem.expat_peak = p->mem.expat;
-}
-
-static void *mm_malloc(size_t size)
-{
-	struct mm_hdr *h = malloc(MM_HDR + size);
-
-	if (!h)
-		return NULL;
-	h->owner = mm_owner;
-	h->size = size;
-	mm_account(h->owner, size, 0);
-	return (char *)h + MM_HDR;
-}
-
-static void mm_free(void *ptr)
-{
-	struct mm_hdr *h;
-
-	if (!ptr)
-		return;
-	h = (struct mm_hdr *)(void *)((char *)ptr - MM_HDR);
-	mm_account(h->owner, 0, h->size);
-	free(h);
-}
-
-static void *mm_realloc(void *ptr, size_t size)
-{
-	struct mm_hdr *h, *n;
-	size_t old;
-
-	if (!ptr)
-		return mm_malloc(size);
-	h = (struct mm_hdr *)(void *)((char *)ptr - MM_HDR);
-	old = h->size;
-	n = realloc(h, MM_HDR + size);
-	if (!n)
-		return NULL;
-	n->size = size;
-	mm_account(n->owner, size, old);
-	return (char *)n + MM_HDR;
-}
-
-static const XML_Memory_Handling_Suite mm_suite = { mm_malloc, mm_realloc, mm_free };
 
 /* Bytes of the stanza tree being built. */
 static void tree_add(struct stream_parser *p, size_t n)
@@ -562,12 +501,11 @@ struct stream_parser *stream_parser_new(const struct stream_limits *lim,
 	/* Forcing UTF-8 overrides any encoding declaration: RFC 6120 allows
 	 * only UTF-8, and it keeps the escaper's byte-exactness promise. */
 	{
-		struct stream_parser *prev = mm_owner;
 		static const XML_Char sep[] = { NS_SEP, '\0' };
+		struct xmem_count *prev = xmem_charge(&p->expat_mem);
 
-		mm_owner = p;
-		p->xp = XML_ParserCreate_MM("UTF-8", &mm_suite, sep);
-		mm_owner = prev;
+		p->xp = XML_ParserCreate_MM("UTF-8", &xmem_suite, sep);
+		xmem_charge(prev);
 	}
 	if (!p->stack || !p->xp) {
 		stream_parser_free(p);
@@ -595,14 +533,13 @@ static void destroy(struct stream_parser *p)
 	if (p->stack)
 		xnode_free(p->stack[0].node);
 	free(p->stack);
-	free(p->hold);
+	xbuf_free(&p->hold);
 	head_clear(p);
 	if (p->xp) {
-		struct stream_parser *prev = mm_owner;
+		struct xmem_count *prev = xmem_charge(&p->expat_mem);
 
-		mm_owner = p;
 		XML_ParserFree(p->xp);
-		mm_owner = prev;
+		xmem_charge(prev);
 	}
 	free(p);
 }
@@ -689,19 +626,8 @@ static int hold_back(struct stream_parser *p, const char *buf, size_t n)
 	if (p->depth == 0 || pending <= HOLD_MIN || need >= pending || memchr(buf, '>', n)
 	    || used + need > pending_bound(p))
 		return 0;
-	if (need > p->hold_cap) {
-		size_t cap = p->hold_cap ? p->hold_cap : FEED_SLICE;
-		char *h;
-
-		while (cap < need)
-			cap *= 2;
-		h = realloc(p->hold, cap);
-		if (!h)
-			return 0;  /* parse it now: slower, not wrong */
-		p->hold = h;
-		p->hold_cap = cap;
-	}
-	memcpy(p->hold + p->mem.held, buf, n);
+	if (xbuf_append(&p->hold, buf, n) < 0)
+		return 0;  /* parse it now: slower, not wrong */
 	p->mem.held = need;
 	if (need > p->mem.held_peak)
 		p->mem.held_peak = need;
@@ -710,7 +636,7 @@ static int hold_back(struct stream_parser *p, const char *buf, size_t n)
 
 int stream_parser_feed(struct stream_parser *p, const char *buf, size_t n)
 {
-	struct stream_parser *prev;
+	struct xmem_count *prev;
 
 	if (p->failed)
 		return -1;
@@ -723,16 +649,16 @@ int stream_parser_feed(struct stream_parser *p, const char *buf, size_t n)
 	if (n == 0 || hold_back(p, buf, n))
 		return 0;
 	p->feeding = 1;
-	prev = mm_owner;
-	mm_owner = p;
+	prev = xmem_charge(&p->expat_mem);
 	if (p->mem.held) {
 		size_t held = p->mem.held;
 
 		p->mem.held = 0;
-		feed_slices(p, p->hold, held);
+		feed_slices(p, p->hold.data, held);
+		xbuf_reset(&p->hold);
 	}
 	feed_slices(p, buf, n);
-	mm_owner = prev;
+	xmem_charge(prev);
 	p->feeding = 0;
 	if (p->free_pending) {
 		destroy(p);
@@ -749,6 +675,8 @@ const char *stream_parser_error(const struct stream_parser *p)
 void stream_parser_mem(const struct stream_parser *p, struct stream_mem *out)
 {
 	*out = p->mem;
+	out->expat = p->expat_mem.now;
+	out->expat_peak = p->expat_mem.peak;
 }
 
 void stream_parser_free(struct stream_parser *p)
