@@ -12,12 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "client_impl.h"
+#include "jitter.h"
 #include "xjid.h"
 
 #define RUN_SLICE_MS 500
@@ -27,15 +27,6 @@ static pthread_once_t strophe_once = PTHREAD_ONCE_INIT;
 static void strophe_init(void)
 {
 	xmpp_initialize();
-}
-
-uint32_t client_random(struct xpush_client *c)
-{
-	uint32_t r;
-
-	if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
-		r = (uint32_t)monotime_ms() * 2654435761u ^ (uint32_t)(uintptr_t)c;
-	return r;
 }
 
 static const char *const state_names[] = {
@@ -176,7 +167,7 @@ void client_seen_maintain(struct xpush_client *c)
 
 static void schedule_reconnect(struct xpush_client *c, uint64_t now)
 {
-	uint32_t delay = backoff_next(&c->backoff, client_random(c));
+	uint32_t delay = backoff_next(&c->backoff, jitter_random(c));
 
 	if (c->reconnect_now) {
 		/* the network changed: the old path is gone, the new one is untried */

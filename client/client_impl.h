@@ -137,7 +137,6 @@ void client_fail_after_close(struct xpush_client *c, int error, const char *reas
 const char *client_jid(const struct xpush_client *c);
 /* Compact the seen store when due; log failures and evictions. */
 void client_seen_maintain(struct xpush_client *c);
-uint32_t client_random(struct xpush_client *c);
 
 /* conn.c */
 int conn_setup(struct xpush_client *c);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "client_impl.h"
+#include "jitter.h"
 #include "xstanza.h"
 
 #define NS_PING "urn:xmpp:ping"
@@ -157,7 +158,7 @@ static void on_register_reply(struct xpush_client *c, xmpp_stanza_t *iq, const c
 			return;
 		}
 		/* typically service-unavailable: the component is down; retry on this stream */
-		uint32_t delay = backoff_next(&c->reg_backoff, client_random(c));
+		uint32_t delay = backoff_next(&c->reg_backoff, jitter_random(c));
 		c->register_retry_ms = now + delay;
 		clog_printf(&c->log, XPUSH_LOG_WARN,
 			    "topic=session msg=register_failed reason=%s retry_ms=%u",
