@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xbuf.h"
 #include "xmem.h"
 
 /* Expat reports "uri<SEP>local" for namespaced names. A space cannot occur
@@ -67,8 +68,7 @@ struct stream_parser {
 	char skip_reason[96];
 	char *head_name, *head_ns, *head_from, *head_to, *head_id, *head_type;
 
-	char *hold;                /* bytes held back from expat (HOLD_MIN) */
-	size_t hold_cap;
+	struct xbuf hold;          /* bytes held back from expat (HOLD_MIN) */
 
 	struct stream_mem mem;     /* but expat's bytes: */
 	struct xmem_count expat_mem;
@@ -533,7 +533,7 @@ static void destroy(struct stream_parser *p)
 	if (p->stack)
 		xnode_free(p->stack[0].node);
 	free(p->stack);
-	free(p->hold);
+	xbuf_free(&p->hold);
 	head_clear(p);
 	if (p->xp) {
 		struct xmem_count *prev = xmem_charge(&p->expat_mem);
@@ -626,19 +626,8 @@ static int hold_back(struct stream_parser *p, const char *buf, size_t n)
 	if (p->depth == 0 || pending <= HOLD_MIN || need >= pending || memchr(buf, '>', n)
 	    || used + need > pending_bound(p))
 		return 0;
-	if (need > p->hold_cap) {
-		size_t cap = p->hold_cap ? p->hold_cap : FEED_SLICE;
-		char *h;
-
-		while (cap < need)
-			cap *= 2;
-		h = realloc(p->hold, cap);
-		if (!h)
-			return 0;  /* parse it now: slower, not wrong */
-		p->hold = h;
-		p->hold_cap = cap;
-	}
-	memcpy(p->hold + p->mem.held, buf, n);
+	if (xbuf_append(&p->hold, buf, n) < 0)
+		return 0;  /* parse it now: slower, not wrong */
 	p->mem.held = need;
 	if (need > p->mem.held_peak)
 		p->mem.held_peak = need;
@@ -665,7 +654,8 @@ int stream_parser_feed(struct stream_parser *p, const char *buf, size_t n)
 		size_t held = p->mem.held;
 
 		p->mem.held = 0;
-		feed_slices(p, p->hold, held);
+		feed_slices(p, p->hold.data, held);
+		xbuf_reset(&p->hold);
 	}
 	feed_slices(p, buf, n);
 	xmem_charge(prev);
