@@ -18,6 +18,7 @@
 
 #include "client_impl.h"
 #include "jitter.h"
+#include "notify.h"
 #include "xjid.h"
 
 #define RUN_SLICE_MS 500
@@ -77,24 +78,10 @@ static int terminal(const struct xpush_client *c)
 	return c->state == XPUSH_STATE_STOPPED || c->state == XPUSH_STATE_FAILED;
 }
 
-const char *client_jid(const struct xpush_client *c)
-{
-	return c->bound_jid ? c->bound_jid : c->cfg.jid;
-}
-
-void client_emit(struct xpush_client *c, struct xpush_event *ev)
-{
-	if (!ev->jid)
-		ev->jid = client_jid(c);
-	if (c->cfg.event_cb)
-		c->cfg.event_cb(c->cfg.userdata, ev);
-}
-
 void client_enter_state(struct xpush_client *c, enum xpush_state to, int error,
                         const char *reason, uint32_t delay_ms)
 {
 	enum xpush_state from = c->state;
-	struct xpush_event ev;
 	char q[CLIENT_REASON_MAX + 16];
 
 	if (!(allowed[from] & B(to))) {
@@ -114,14 +101,7 @@ void client_enter_state(struct xpush_client *c, enum xpush_state to, int error,
 	clog_printf(&c->log, XPUSH_LOG_DEBUG, "topic=state from=%s to=%s error=%d reason=%s",
 		    xpush_state_name(from), xpush_state_name(to), error,
 		    clog_quote(q, sizeof q, reason));
-	memset(&ev, 0, sizeof ev);
-	ev.type = XPUSH_EVENT_STATE;
-	ev.state = to;
-	ev.old_state = from;
-	ev.error = error;
-	ev.reason = reason;
-	ev.delay_ms = delay_ms;
-	client_emit(c, &ev);
+	cevent_state(c, from, to, error, reason, delay_ms);
 }
 
 /* Start a connection attempt now. */
@@ -138,31 +118,6 @@ void client_start_connect(struct xpush_client *c, uint64_t now)
 			    clog_quote(q, sizeof q, c->reason));
 		client_connection_lost(c, CLOSE_TRANSIENT, c->reason);
 	}
-}
-
-void client_seen_maintain(struct xpush_client *c)
-{
-	struct seen_stats st;
-	char err[512], q[600];
-
-	if (!seen_needs_compact(c->seen))
-		return;
-	if (seen_compact(c->seen, (int64_t)time(NULL), err, sizeof err) != XPUSH_OK) {
-		clog_printf(&c->log, XPUSH_LOG_WARN, "topic=seen msg=compact_failed reason=%s",
-			    clog_quote(q, sizeof q, err));
-		return;
-	}
-	seen_stats(c->seen, &st);
-	clog_printf(&c->log, XPUSH_LOG_DEBUG,
-		    "topic=seen msg=compacted live=%zu expired=%zu server_clock=%lld",
-		    st.live, st.last_dropped, (long long)st.clock);
-	if (st.last_evicted)
-		clog_printf(&c->log, XPUSH_LOG_WARN,
-			    "topic=seen msg=evicted count=%zu seen_max_ids=%u latest_expiry=%lld "
-			    "server_clock=%lld (ids evicted before their expiry: a redelivery of one "
-			    "would be shown again)",
-			    st.last_evicted, (unsigned)c->cfg.seen_max_ids,
-			    (long long)st.last_evicted_exp, (long long)st.clock);
 }
 
 static void schedule_reconnect(struct xpush_client *c, uint64_t now)
@@ -542,7 +497,7 @@ int xpush_client_new(const xpush_config *cfg, xpush_client **out)
 	if ((rc = seen_open(c->cfg.state_dir, c->cfg.component, &so, (int64_t)time(NULL),
 			    &c->seen, err, sizeof err)) != XPUSH_OK)
 		goto fail;
-	client_seen_maintain(c);
+	notify_seen_maintain(c);
 	if ((rc = hbnet_open(c)) != XPUSH_OK)
 		goto fail;
 	if (wd_init(&c->wd, &c->stop_flag) != 0) { /* eventfd or thread: resources */

@@ -125,7 +125,6 @@ struct xpush_client {
  * emits the XPUSH_EVENT_STATE event. reason may be NULL. */
 void client_enter_state(struct xpush_client *c, enum xpush_state to, int error,
                         const char *reason, uint32_t delay_ms);
-void client_emit(struct xpush_client *c, struct xpush_event *ev);
 /* Start a connection attempt now (enters CONNECTING). */
 void client_start_connect(struct xpush_client *c, uint64_t now);
 /* The connection ended with cause; decide what is next (loop thread). */
@@ -134,9 +133,6 @@ void client_connection_lost(struct xpush_client *c, enum close_cause cause, cons
 void client_close(struct xpush_client *c, const char *reason);
 /* Close the stream and then fail with error for good. */
 void client_fail_after_close(struct xpush_client *c, int error, const char *reason);
-const char *client_jid(const struct xpush_client *c);
-/* Compact the seen store when due; log failures and evictions. */
-void client_seen_maintain(struct xpush_client *c);
 
 /* conn.c */
 int conn_setup(struct xpush_client *c);
@@ -182,6 +178,14 @@ void session_on_disconnect(struct xpush_client *c);
 void session_tick(struct xpush_client *c, uint64_t now);
 uint64_t session_next_wake(const struct xpush_client *c);
 void session_send_unavailable(struct xpush_client *c);
+
+/* cevent.c: the application's event callback */
+/* A state change from -> to (reason may be NULL; delay_ms for WAITING). */
+void cevent_state(struct xpush_client *c, enum xpush_state from, enum xpush_state to, int error,
+                  const char *reason, uint32_t delay_ms);
+/* A delivery event (ACKED, DUPLICATE, REFUSED, RETRACT_ACKED) for id. */
+void cevent_delivery(struct xpush_client *c, enum xpush_event_type t, const char *id,
+                     const char *from, int dup, int retracted);
 
 /* notify.c */
 void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n);

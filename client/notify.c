@@ -82,20 +82,29 @@ void notify_send_ack(struct xpush_client *c, const char *to, const char *iq_id)
 	xstanza_send_result(c->conn, to, iq_id);
 }
 
-void notify_emit(struct xpush_client *c, enum xpush_event_type t, const char *id,
-                 const char *from, int dup, int retracted)
+void notify_seen_maintain(struct xpush_client *c)
 {
-	struct xpush_event ev;
+	struct seen_stats st;
+	char err[512], q[600];
 
-	memset(&ev, 0, sizeof ev);
-	ev.type = t;
-	ev.state = c->state;
-	ev.old_state = c->state;
-	ev.id = id;
-	ev.from = from;
-	ev.duplicate = dup;
-	ev.retracted = retracted;
-	client_emit(c, &ev);
+	if (!seen_needs_compact(c->seen))
+		return;
+	if (seen_compact(c->seen, (int64_t)time(NULL), err, sizeof err) != XPUSH_OK) {
+		clog_printf(&c->log, XPUSH_LOG_WARN, "topic=seen msg=compact_failed reason=%s",
+			    clog_quote(q, sizeof q, err));
+		return;
+	}
+	seen_stats(c->seen, &st);
+	clog_printf(&c->log, XPUSH_LOG_DEBUG,
+		    "topic=seen msg=compacted live=%zu expired=%zu server_clock=%lld",
+		    st.live, st.last_dropped, (long long)st.clock);
+	if (st.last_evicted)
+		clog_printf(&c->log, XPUSH_LOG_WARN,
+			    "topic=seen msg=evicted count=%zu seen_max_ids=%u latest_expiry=%lld "
+			    "server_clock=%lld (ids evicted before their expiry: a redelivery of one "
+			    "would be shown again)",
+			    st.last_evicted, (unsigned)c->cfg.seen_max_ids,
+			    (long long)st.last_evicted_exp, (long long)st.clock);
 }
 
 void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
@@ -117,7 +126,7 @@ void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
 			    "topic=notify msg=refused reason=\"sender is not the component\" from=%s",
 			    clog_quote(qf, sizeof qf, from));
 		xstanza_send_error(c->conn, iq, "cancel", "service-unavailable", NULL);
-		notify_emit(c, XPUSH_EVENT_REFUSED, nid && seen_id_valid(nid) ? nid : NULL,
+		cevent_delivery(c, XPUSH_EVENT_REFUSED, nid && seen_id_valid(nid) ? nid : NULL,
 			    from ? from : "", 0, 0);
 		return;
 	}
@@ -141,9 +150,9 @@ void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
 				    "topic=notify msg=late_copy_after_retract id=%s (acked, not displayed)",
 				    f.id);
 		seen_observe(c->seen, created);
-		notify_emit(c, XPUSH_EVENT_DUPLICATE, f.id, from, 1, late);
+		cevent_delivery(c, XPUSH_EVENT_DUPLICATE, f.id, from, 1, late);
 		notify_send_ack(c, from, iq_id);
-		notify_emit(c, XPUSH_EVENT_ACKED, f.id, from, 1, 0);
+		cevent_delivery(c, XPUSH_EVENT_ACKED, f.id, from, 1, 0);
 		notify_fields_free(&f);
 		return;
 	}
@@ -163,7 +172,7 @@ void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
 		client_close(c, "cannot record notification ids in the state directory");
 		return;
 	}
-	client_seen_maintain(c);
+	notify_seen_maintain(c);
 	DEVFAULT_CRASH(c, "after_record");
 
 	memset(&pub, 0, sizeof pub);
@@ -196,6 +205,6 @@ void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
 			    f.id, clog_quote(q, sizeof q, err));
 	DEVFAULT_CRASH(c, "after_display");
 	notify_send_ack(c, from, iq_id);
-	notify_emit(c, XPUSH_EVENT_ACKED, f.id, from, 0, 0);
+	cevent_delivery(c, XPUSH_EVENT_ACKED, f.id, from, 0, 0);
 	notify_fields_free(&f);
 }

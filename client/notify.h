@@ -1,7 +1,8 @@
 /* notify: decoding of <notification xmlns='urn:xpush:0'/> (protocol.md),
  * separate from the delivery path so it can be tested on stanzas built from
- * strings, without a connection; plus the ack and event helpers that the
- * notification path (notify.c) and the retract path (retract.c) share. */
+ * strings, without a connection; plus the ack and the seen-store upkeep
+ * that the notification path (notify.c) and the retract path (retract.c)
+ * share. */
 #ifndef XPUSH_NOTIFY_H
 #define XPUSH_NOTIFY_H
 
@@ -25,8 +26,8 @@ void notify_fields_free(struct notify_fields *f);
 struct xpush_client;
 /* The ack of a notification or retract: <iq type='result'/> to `to`. */
 void notify_send_ack(struct xpush_client *c, const char *to, const char *iq_id);
-/* Emit a delivery event (ACKED, DUPLICATE, REFUSED, RETRACT_ACKED). */
-void notify_emit(struct xpush_client *c, enum xpush_event_type t, const char *id,
-                 const char *from, int dup, int retracted);
+/* Compact the seen store when it is due; log a failure and any evictions
+ * (after a record, and once when the client is created). */
+void notify_seen_maintain(struct xpush_client *c);
 
 #endif

@@ -35,7 +35,7 @@ void retract_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *r)
 			    "topic=retract msg=refused reason=\"sender is not the component\" from=%s",
 			    clog_quote(qf, sizeof qf, from));
 		xstanza_send_error(c->conn, iq, "cancel", "service-unavailable", NULL);
-		notify_emit(c, XPUSH_EVENT_REFUSED, id && seen_id_valid(id) ? id : NULL,
+		cevent_delivery(c, XPUSH_EVENT_REFUSED, id && seen_id_valid(id) ? id : NULL,
 			    from ? from : "", 0, 0);
 		return;
 	}
@@ -51,7 +51,7 @@ void retract_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *r)
 	if (known & SEEN_RETRACTED) {
 		clog_printf(&c->log, XPUSH_LOG_DEBUG, "topic=retract msg=duplicate id=%s", id);
 		notify_send_ack(c, from, iq_id);
-		notify_emit(c, XPUSH_EVENT_RETRACT_ACKED, id, from, 1, 0);
+		cevent_delivery(c, XPUSH_EVENT_RETRACT_ACKED, id, from, 1, 0);
 		return;
 	}
 	memset(&pub, 0, sizeof pub);
@@ -72,7 +72,7 @@ void retract_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *r)
 		client_close(c, "cannot record retracted ids in the state directory");
 		return;
 	}
-	client_seen_maintain(c);
+	notify_seen_maintain(c);
 	notify_send_ack(c, from, iq_id);
-	notify_emit(c, XPUSH_EVENT_RETRACT_ACKED, id, from, 0, 0);
+	cevent_delivery(c, XPUSH_EVENT_RETRACT_ACKED, id, from, 0, 0);
 }
