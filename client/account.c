@@ -3,10 +3,11 @@
  * failure: a separate "raw" libstrophe connection does STARTTLS by hand, or
  * with direct_tls starts TLS itself before the stream opens (libstrophe skips
  * direct TLS on raw conns), with the same CA policy and certificate check
- * as the login, then sends
- * jabber:iq:register with the JID's node and the password. Created or
- * <conflict/> (it exists) -> log in again at once; refused -> final
- * authentication failure; network trouble -> the normal reconnect path.
+ * as the login, then sends jabber:iq:register with the JID's node and the
+ * password. It only reports how that ended (account_tick); client.c decides
+ * what follows: created or <conflict/> (it exists) -> log in again at once;
+ * refused -> final authentication failure; network trouble -> the normal
+ * reconnect path.
  *
  * libstrophe notes: a conn that was ever connected raw stays raw, hence a
  * conn of its own; user handlers fire on raw conns because libstrophe marks
@@ -22,31 +23,22 @@
 #define NS_REGISTER "jabber:iq:register"
 #define ACCOUNT_IQ_ID "xpacct1"
 
-enum acct_result {
-	ACCT_RUNNING = 0,
-	ACCT_CREATED,
-	ACCT_EXISTS,
-	ACCT_REFUSED,
-	ACCT_TLS,
-	ACCT_TRANSIENT,
-};
-
 static const char *const result_names[] = {
 	"running", "created", "exists", "refused", "tls_failed", "transient",
 };
 
 struct account_reg {
 	xmpp_conn_t *conn;
-	enum acct_result result;
+	enum account_result result;
 	int done;       /* its DISCONNECT arrived */
 	int releasing;  /* ignore callbacks from xmpp_conn_release */
 	uint64_t deadline_ms;
 	char reason[CLIENT_REASON_MAX];
 };
 
-static void finish(struct account_reg *a, enum acct_result r, const char *reason)
+static void finish(struct account_reg *a, enum account_result r, const char *reason)
 {
-	if (a->result != ACCT_RUNNING)
+	if (a->result != ACCOUNT_RUNNING)
 		return;
 	a->result = r;
 	snprintf(a->reason, sizeof a->reason, "%s", reason);
@@ -62,11 +54,11 @@ static int features_cb(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
 	char node[1024];
 	int bad = 0;
 
-	if (!a || a->releasing || a->result != ACCT_RUNNING)
+	if (!a || a->releasing || a->result != ACCOUNT_RUNNING)
 		return 1;
 	if (!xmpp_conn_is_secured(conn)) {
 		if (!xmpp_stanza_get_child_by_name_and_ns(st, "starttls", XMPP_NS_TLS)) {
-			finish(a, ACCT_TLS, "server did not offer STARTTLS (TLS is mandatory)");
+			finish(a, ACCOUNT_TLS, "server did not offer STARTTLS (TLS is mandatory)");
 			return 1;
 		}
 		if (!(e = xmpp_stanza_new(c->ctx)))
@@ -78,7 +70,7 @@ static int features_cb(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
 		return 1;
 	}
 	if (xjid_split(c->cfg.jid, &p) || !p.node || p.node_len >= sizeof node) {
-		finish(a, ACCT_REFUSED, "jid has no node to register");
+		finish(a, ACCOUNT_REFUSED, "jid has no node to register");
 		return 1;
 	}
 	memcpy(node, p.node, p.node_len);
@@ -116,7 +108,7 @@ out:
 	if (bad) {
 		if (iq)
 			xmpp_stanza_release(iq);
-		finish(a, ACCT_TRANSIENT, "out of memory building the registration");
+		finish(a, ACCOUNT_TRANSIENT, "out of memory building the registration");
 		return 1;
 	}
 	clog_printf(&c->log, XPUSH_LOG_INFO, "topic=account msg=registering node=%s domain=%s",
@@ -132,7 +124,7 @@ static int tls_cb(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
 	struct account_reg *a = c->acct;
 	const char *name = xmpp_stanza_get_name(st);
 
-	if (!a || a->releasing || a->result != ACCT_RUNNING || !name)
+	if (!a || a->releasing || a->result != ACCOUNT_RUNNING || !name)
 		return 1;
 	if (strcmp(name, "proceed") == 0) {
 		char reason[CLIENT_REASON_MAX];
@@ -140,13 +132,13 @@ static int tls_cb(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
 		if (xmpp_conn_tls_start(conn) == XMPP_EOK)
 			xmpp_conn_open_stream_default(conn);
 		else if (c->at.cert_failed)
-			finish(a, ACCT_TLS, c->at.tls_reason);
+			finish(a, ACCOUNT_TLS, c->at.tls_reason);
 		else if (conn_tls_start_cause(c, reason, sizeof reason) == CLOSE_TLS)
-			finish(a, ACCT_TLS, reason);
+			finish(a, ACCOUNT_TLS, reason);
 		else
-			finish(a, ACCT_TRANSIENT, reason);
+			finish(a, ACCOUNT_TRANSIENT, reason);
 	} else if (strcmp(name, "failure") == 0) {
-		finish(a, ACCT_TLS, "server refused STARTTLS");
+		finish(a, ACCOUNT_TLS, "server refused STARTTLS");
 	}
 	return 1;
 }
@@ -163,7 +155,7 @@ static int iq_cb(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
 	if (!a || a->releasing || !id || !type || strcmp(id, ACCOUNT_IQ_ID) != 0)
 		return 1;
 	if (strcmp(type, "result") == 0) {
-		finish(a, ACCT_CREATED, "account created");
+		finish(a, ACCOUNT_CREATED, "account created");
 		return 1;
 	}
 	if (strcmp(type, "error") != 0)
@@ -176,11 +168,11 @@ static int iq_cb(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
 				break;
 			}
 	if (strcmp(cond, "conflict") == 0) {
-		finish(a, ACCT_EXISTS, "account exists");
+		finish(a, ACCOUNT_EXISTS, "account exists");
 		return 1;
 	}
 	snprintf(reason, sizeof reason, "authentication failed; in-band registration refused: %s", cond);
-	finish(a, ACCT_REFUSED, reason);
+	finish(a, ACCOUNT_REFUSED, reason);
 	return 1;
 }
 
@@ -199,25 +191,25 @@ static void acct_conn_cb(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
 		if (!c->cfg.direct_tls || xmpp_conn_tls_start(conn) == XMPP_EOK)
 			xmpp_conn_open_stream_default(conn);
 		else if (c->at.cert_failed)
-			finish(a, ACCT_TLS, c->at.tls_reason);
+			finish(a, ACCOUNT_TLS, c->at.tls_reason);
 		else if (conn_tls_start_cause(c, reason, sizeof reason) == CLOSE_TLS)
-			finish(a, ACCT_TLS, reason);
+			finish(a, ACCOUNT_TLS, reason);
 		else
-			finish(a, ACCT_TRANSIENT, reason);
+			finish(a, ACCOUNT_TRANSIENT, reason);
 		return;
 	}
 	if (ev == XMPP_CONN_CONNECT)
 		return; /* a stream (re)opened: wait for its features */
 	wd_disarm(&c->wd); /* libstrophe closed its descriptor: drop ours */
-	if (a->result == ACCT_RUNNING) {
+	if (a->result == ACCOUNT_RUNNING) {
 		if (c->at.cert_failed) {
-			a->result = ACCT_TLS;
+			a->result = ACCOUNT_TLS;
 			snprintf(a->reason, sizeof a->reason, "%s", c->at.tls_reason);
 		} else if (wd_fired(&c->wd)) {
-			a->result = ACCT_TRANSIENT;
+			a->result = ACCOUNT_TRANSIENT;
 			(void)conn_watchdog_cause(c, a->reason, sizeof a->reason);
 		} else {
-			a->result = ACCT_TRANSIENT;
+			a->result = ACCOUNT_TRANSIENT;
 			snprintf(a->reason, sizeof a->reason,
 				 "connection closed during account registration");
 		}
@@ -245,7 +237,7 @@ int account_start(struct xpush_client *c)
 	xmpp_handler_add(a->conn, iq_cb, NULL, "iq", NULL, c);
 	if (xmpp_connect_raw(a->conn, c->cfg.host, (unsigned short)cfg_port(&c->cfg), acct_conn_cb, c) !=
 	    XMPP_EOK) {
-		a->result = ACCT_TRANSIENT;
+		a->result = ACCOUNT_TRANSIENT;
 		snprintf(a->reason, sizeof a->reason, "could not connect for account registration");
 		a->done = 1;
 	}
@@ -265,62 +257,37 @@ void account_release(struct xpush_client *c)
 	free(a);
 }
 
-void account_tick(struct xpush_client *c, uint64_t now)
+enum account_result account_tick(struct xpush_client *c, uint64_t now, char *reason, size_t len)
 {
-	struct account_reg *a;
-	enum acct_result r;
-	char reason[CLIENT_REASON_MAX], q[CLIENT_REASON_MAX + 16];
+	struct account_reg *a = c->acct;
+	enum account_result r;
+	char q[CLIENT_REASON_MAX + 16];
 
-	if (c->account_pending) {
-		c->account_pending = 0;
-		if (account_start(c) != XPUSH_OK) {
-			client_connection_lost(c, CLOSE_TRANSIENT, "out of memory");
-			return;
-		}
-	}
-	if (!(a = c->acct))
-		return;
+	if (!a)
+		return ACCOUNT_RUNNING;
 	if (!a->done && now >= a->deadline_ms) {
-		if (a->result == ACCT_RUNNING)
-			finish(a, ACCT_TRANSIENT, "account registration timed out");
+		if (a->result == ACCOUNT_RUNNING)
+			finish(a, ACCOUNT_TRANSIENT, "account registration timed out");
 		/* give the close DISCONNECT_TIMEOUT (2 s) and then drop it */
 		if (now >= a->deadline_ms + 3000)
 			a->done = 1;
 	}
 	if (!a->done)
-		return;
+		return ACCOUNT_RUNNING;
 	r = a->result;
-	snprintf(reason, sizeof reason, "%s", a->reason);
+	snprintf(reason, len, "%s", a->reason);
 	account_release(c);
-	clog_printf(&c->log, r == ACCT_CREATED || r == ACCT_EXISTS ? XPUSH_LOG_INFO : XPUSH_LOG_WARN,
+	clog_printf(&c->log, r == ACCOUNT_CREATED || r == ACCOUNT_EXISTS ? XPUSH_LOG_INFO : XPUSH_LOG_WARN,
 		    "topic=account msg=finished result=%s reason=%s", result_names[r],
 		    clog_quote(q, sizeof q, reason));
-	switch (r) {
-	case ACCT_CREATED:
-	case ACCT_EXISTS:
-		c->account_tried = 1;
-		client_start_connect(c, now);
-		break;
-	case ACCT_REFUSED:
-		c->account_tried = 1;
-		client_enter_state(c, XPUSH_STATE_FAILED, XPUSH_EAUTH, reason, 0);
-		break;
-	case ACCT_TLS:
-		client_connection_lost(c, CLOSE_TLS, reason);
-		break;
-	default:
-		client_connection_lost(c, CLOSE_TRANSIENT, reason);
-		break;
-	}
+	return r;
 }
 
 uint64_t account_next_wake(const struct xpush_client *c)
 {
-	if (c->account_pending)
-		return 0;
 	if (!c->acct)
 		return CLIENT_NEVER;
 	if (c->acct->done)
 		return 0;
-	return c->acct->result == ACCT_RUNNING ? c->acct->deadline_ms : c->acct->deadline_ms + 3000;
+	return c->acct->result == ACCOUNT_RUNNING ? c->acct->deadline_ms : c->acct->deadline_ms + 3000;
 }

@@ -192,6 +192,40 @@ void client_fail_after_close(struct xpush_client *c, int error, const char *reas
 	xmpp_disconnect(c->conn);
 }
 
+/* ACCOUNT_SETUP: start the in-band registration, and once it has ended
+ * decide what follows from its result. */
+static void account_step(struct xpush_client *c, uint64_t now)
+{
+	char reason[CLIENT_REASON_MAX];
+
+	if (c->account_pending) {
+		c->account_pending = 0;
+		if (account_start(c) != XPUSH_OK) {
+			client_connection_lost(c, CLOSE_TRANSIENT, "out of memory");
+			return;
+		}
+	}
+	switch (account_tick(c, now, reason, sizeof reason)) {
+	case ACCOUNT_RUNNING:
+		break;
+	case ACCOUNT_CREATED:
+	case ACCOUNT_EXISTS:
+		c->account_tried = 1;
+		client_start_connect(c, now);
+		break;
+	case ACCOUNT_REFUSED:
+		c->account_tried = 1;
+		client_enter_state(c, XPUSH_STATE_FAILED, XPUSH_EAUTH, reason, 0);
+		break;
+	case ACCOUNT_TLS:
+		client_connection_lost(c, CLOSE_TLS, reason);
+		break;
+	default:
+		client_connection_lost(c, CLOSE_TRANSIENT, reason);
+		break;
+	}
+}
+
 static void begin_stop(struct xpush_client *c, uint64_t now)
 {
 	c->stop_deadline_ms = now + c->cfg.stop_timeout_ms;
@@ -285,7 +319,7 @@ static void tick(struct xpush_client *c, uint64_t now)
 		}
 		break;
 	case XPUSH_STATE_ACCOUNT_SETUP:
-		account_tick(c, now);
+		account_step(c, now);
 		break;
 	case XPUSH_STATE_CONNECTED:
 	case XPUSH_STATE_REGISTERED:
@@ -323,7 +357,7 @@ static uint64_t next_wake(const struct xpush_client *c)
 		w = c->at.connect_deadline_ms;
 		break;
 	case XPUSH_STATE_ACCOUNT_SETUP:
-		w = account_next_wake(c);
+		w = c->account_pending ? 0 : account_next_wake(c);
 		break;
 	case XPUSH_STATE_CONNECTED:
 	case XPUSH_STATE_REGISTERED:

@@ -95,7 +95,6 @@ struct xpush_client {
 	int reconnect_now;       /* network changed: the next attempt without delay */
 	int account_tried;       /* in-band registration was answered once */
 	int account_pending;     /* start it from the loop */
-	int account_done;        /* its connection ended: release from the loop */
 
 	/* the current connection attempt (login or in-band registration) */
 	struct attempt at;
@@ -194,8 +193,20 @@ void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n);
 void retract_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *r);
 
 /* account.c */
+/* How an in-band registration ended (ACCOUNT_RUNNING: not yet). */
+enum account_result {
+	ACCOUNT_RUNNING = 0,
+	ACCOUNT_CREATED,   /* the account was created: log in again */
+	ACCOUNT_EXISTS,    /* <conflict/>: it exists, log in again */
+	ACCOUNT_REFUSED,   /* the server refused it: authentication failed for good */
+	ACCOUNT_TLS,       /* a TLS or certificate failure */
+	ACCOUNT_TRANSIENT, /* network trouble or a timeout */
+};
+/* Start the registration on a connection of its own. XPUSH_OK or XPUSH_ENOMEM. */
 int account_start(struct xpush_client *c);
-void account_tick(struct xpush_client *c, uint64_t now);
+/* Drive it: ACCOUNT_RUNNING until it has ended; then its connection is
+ * released, reason says why, and the result is returned (once). */
+enum account_result account_tick(struct xpush_client *c, uint64_t now, char *reason, size_t len);
 uint64_t account_next_wake(const struct xpush_client *c);
 /* Drop the registration connection at once (stop, free). */
 void account_release(struct xpush_client *c);
