@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "utf8.h"
+
 #define DISCO_INFO_NS "http://jabber.org/protocol/disco#info"
 #define PING_NS "urn:xmpp:ping"
 #define STREAMS_ERR_NS "urn:ietf:params:xml:ns:xmpp-streams"
@@ -69,7 +71,7 @@ static int jid_split(const char *jid, size_t *local_len, const char **domain,
 		if (*p == ' ' && (const char *)p < jid + bare)
 			return -1;
 	}
-	if (!xml_text_valid(jid, strlen(jid)))
+	if (!utf8_xml_valid(jid, strlen(jid)))
 		return -1;
 	*bare_len = bare;
 	return 0;
@@ -236,7 +238,7 @@ static int check_field(const char *what, const char *s, size_t len, size_t max,
 		set_err(err, errlen, "%s longer than %zu bytes%s", what, max, key);
 		return -1;
 	}
-	if (strlen(s) != len || !xml_text_valid(s, len)) {
+	if (strlen(s) != len || !utf8_xml_valid(s, len)) {
 		set_err(err, errlen, "%s is not valid UTF-8 XML text", what);
 		return -1;
 	}

@@ -21,13 +21,11 @@ __attribute__((warn_unused_result, format(printf, 2, 3))) int xbuf_printf(struct
 /* Append s (n bytes) escaped for XML character data and attribute values
  * (& < > " ' all escaped). Returns -1 on allocation failure and -2 if s is not
  * valid UTF-8 or holds a character XML 1.0 forbids (NUL, C0 controls other
- * than TAB/LF/CR, U+FFFE/U+FFFF, surrogates); the buffer is then unchanged.
+ * than TAB/LF/CR, U+FFFE/U+FFFF, surrogates: utf8_xml_valid in common/utf8.h);
+ * the buffer is then unchanged.
  * TAB, LF and CR are written as character references so that the text
  * survives attribute-value and line-end normalisation byte-exact. */
 __attribute__((warn_unused_result)) int xbuf_escape(struct xbuf *b, const char *s, size_t n);
-
-/* 1 if s (n bytes) is valid UTF-8 made only of XML 1.0 characters, else 0. */
-int xml_text_valid(const char *s, size_t n);
 
 /* Cut the buffer back to len bytes (no-op if len >= b->len); encoders use
  * it to leave the buffer unchanged when they fail half-way. */

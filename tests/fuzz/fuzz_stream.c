@@ -7,11 +7,12 @@
  *     PRESENCE, and can be sent back in an error reply;
  *   - an ack id that parses re-encodes to the same string;
  *   - any text or attribute the parser produced can be encoded and parses
- *     back byte-exact; xbuf_escape accepts exactly what xml_text_valid does.
+ *     back byte-exact; xbuf_escape accepts exactly what utf8_xml_valid does.
  *
  * The first input byte picks the mode (low 2 bits) and the slice size. */
 #include "stanza.h"
 #include "stream.h"
+#include "utf8.h"
 #include "xbuf.h"
 
 #include <inttypes.h>
@@ -89,7 +90,7 @@ static void round_trip(const char *s, size_t n)
 	no.title = s;
 	no.collapse = s;
 	rc = stanza_encode_notification(&b, &no);
-	ASSERT(rc == (xml_text_valid(s, n) ? 0 : -2));
+	ASSERT(rc == (utf8_xml_valid(s, n) ? 0 : -2));
 	if (rc) {
 		ASSERT(b.len == 0);
 		xbuf_free(&b);
@@ -230,8 +231,8 @@ static void on_refused(void *ud, const struct stanza_head *h, const char *reason
 	must(xbuf_printf(&r->log, "refused %s %s %s %s %s %s %zu %s\n", h->ns, h->name,
 	                 h->from ? h->from : "-", h->to ? h->to : "-", h->id ? h->id : "-",
 	                 h->type ? h->type : "-", h->bytes, reason));
-	if (h->from && h->id && xml_text_valid(h->from, strlen(h->from))
-	    && xml_text_valid(h->id, strlen(h->id)))
+	if (h->from && h->id && utf8_xml_valid(h->from, strlen(h->from))
+	    && utf8_xml_valid(h->id, strlen(h->id)))
 		ASSERT(stanza_encode_iq_error(&b, h->to, h->from, h->id, "modify", "policy-violation",
 		                              reason) == 0);
 	xbuf_free(&b);
@@ -330,7 +331,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case MODE_ESCAPE: {
 		struct xbuf b = XBUF_INIT;
-		int valid = xml_text_valid((const char *)data, size);
+		int valid = utf8_xml_valid((const char *)data, size);
 		int rc;
 
 		must(xbuf_puts(&b, "x"));
