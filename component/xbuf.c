@@ -57,28 +57,20 @@ int xbuf_printf(struct xbuf *b, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	/* First try whatever room is left; most stanza fragments fit. */
 	if (reserve(b, 0) < 0)
 		return -1;
-	va_start(ap, fmt);
-	n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		b->data[b->len] = '\0';
-		return -1;
-	}
-	if ((size_t)n >= b->cap - b->len) {
-		if (reserve(b, (size_t)n) < 0) {
-			b->data[b->len] = '\0';
-			return -1;
-		}
+	/* Whatever room is left first, as most stanza fragments fit; then,
+	 * once, exactly the room the first try said it needs. */
+	for (;;) {
 		va_start(ap, fmt);
 		n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
 		va_end(ap);
-		if (n < 0) {
-			b->data[b->len] = '\0';
-			return -1;
-		}
+		if (n < 0 || (size_t)n < b->cap - b->len || reserve(b, (size_t)n) < 0)
+			break;
+	}
+	if (n < 0 || (size_t)n >= b->cap - b->len) {
+		b->data[b->len] = '\0';
+		return -1;
 	}
 	b->len += (size_t)n;
 	return 0;
