@@ -2,8 +2,11 @@
  *
  * Owns: the lifecycle (new/run/stop/free), the one state transition function,
  * reconnect scheduling with backoff, and the timers that drive everything
- * else (connect deadline, stop deadline, backoff reset). It must not touch
- * stanzas (session.c, notify.c) or libstrophe connection details (conn.c).
+ * else (connect deadline, stop deadline, backoff reset). The files below it
+ * (conn.c, session.c, notify.c, retract.c, account.c) only report what
+ * happened, through c->report or a return value; what follows is decided
+ * here, and only here is the state changed. It must not touch stanzas
+ * (session.c, notify.c) or libstrophe connection details (conn.c).
  * Everything here runs on the loop thread except xpush_client_stop() and
  * xpush_client_network_changed(), which only set atomic flags. */
 #include <errno.h>
@@ -78,8 +81,13 @@ static int terminal(const struct xpush_client *c)
 	return c->state == XPUSH_STATE_STOPPED || c->state == XPUSH_STATE_FAILED;
 }
 
-void client_enter_state(struct xpush_client *c, enum xpush_state to, int error,
-                        const char *reason, uint32_t delay_ms)
+static void client_connection_lost(struct xpush_client *c, enum close_cause cause,
+                                   const char *reason);
+
+/* The one state transition: logs from -> to, refuses impossible moves,
+ * emits the XPUSH_EVENT_STATE event. reason may be NULL. */
+static void client_enter_state(struct xpush_client *c, enum xpush_state to, int error,
+                               const char *reason, uint32_t delay_ms)
 {
 	enum xpush_state from = c->state;
 	char q[CLIENT_REASON_MAX + 16];
@@ -104,8 +112,8 @@ void client_enter_state(struct xpush_client *c, enum xpush_state to, int error,
 	cevent_state(c, from, to, error, reason, delay_ms);
 }
 
-/* Start a connection attempt now. */
-void client_start_connect(struct xpush_client *c, uint64_t now)
+/* Start a connection attempt now (enters CONNECTING). */
+static void client_start_connect(struct xpush_client *c, uint64_t now)
 {
 	char q[CLIENT_REASON_MAX + 16];
 	int rc;
@@ -134,7 +142,9 @@ static void schedule_reconnect(struct xpush_client *c, uint64_t now)
 	client_enter_state(c, XPUSH_STATE_WAITING, XPUSH_ECONN, c->reason, delay);
 }
 
-void client_connection_lost(struct xpush_client *c, enum close_cause cause, const char *reason)
+/* The connection ended with cause: decide what is next. */
+static void client_connection_lost(struct xpush_client *c, enum close_cause cause,
+                                   const char *reason)
 {
 	char buf[CLIENT_REASON_MAX];
 
@@ -175,7 +185,8 @@ void client_connection_lost(struct xpush_client *c, enum close_cause cause, cons
 	schedule_reconnect(c, monotime_ms());
 }
 
-void client_close(struct xpush_client *c, const char *reason)
+/* Close the stream ourselves (timeouts, a store that cannot record). */
+static void client_close(struct xpush_client *c, const char *reason)
 {
 	if (!c->at.we_closed)
 		snprintf(c->at.close_reason, sizeof c->at.close_reason, "%s", reason);
@@ -183,13 +194,52 @@ void client_close(struct xpush_client *c, const char *reason)
 	xmpp_disconnect(c->conn);
 }
 
-void client_fail_after_close(struct xpush_client *c, int error, const char *reason)
+/* Close the stream and then fail with error for good. */
+static void client_fail_after_close(struct xpush_client *c, int error, const char *reason)
 {
 	snprintf(c->at.close_reason, sizeof c->at.close_reason, "%s", reason);
 	c->at.we_closed = 1;
 	c->at.pending_final = error;
 	c->at.close_deadline_ms = monotime_ms() + c->cfg.stop_timeout_ms;
 	xmpp_disconnect(c->conn);
+}
+
+/* The one place that acts on what conn.c, session.c, notify.c and retract.c
+ * report (c->report): what follows, and the next state, is decided here. */
+static void on_report(struct xpush_client *c, const struct client_event *ev)
+{
+	uint64_t now;
+
+	switch (ev->type) {
+	case CLIENT_EV_SESSION_UP:
+		if (c->state != XPUSH_STATE_CONNECTING || c->at.we_closed)
+			return; /* closing already (stop, timeout) */
+		session_bind(c);
+		client_enter_state(c, XPUSH_STATE_CONNECTED, XPUSH_OK, NULL, 0);
+		session_register(c, monotime_ms());
+		break;
+	case CLIENT_EV_LOST:
+		client_connection_lost(c, ev->cause, ev->reason);
+		break;
+	case CLIENT_EV_REGISTERED:
+		now = monotime_ms();
+		client_enter_state(c, XPUSH_STATE_REGISTERED, XPUSH_OK, NULL, 0);
+		session_send_presence(c);
+		client_enter_state(c, XPUSH_STATE_ONLINE, XPUSH_OK, NULL, 0);
+		hbnet_start(c, now);
+		c->stable_at_ms = now + c->cfg.stable_after_ms;
+		break;
+	case CLIENT_EV_REFUSED:
+		client_fail_after_close(c, XPUSH_EREJECTED, ev->reason);
+		break;
+	case CLIENT_EV_REGISTER_TIMEOUT:
+	case CLIENT_EV_STORE_FAILED:
+		client_close(c, ev->reason);
+		break;
+	case CLIENT_EV_DEAD_LINK:
+		conn_abort(c, ev->reason);
+		break;
+	}
 }
 
 /* ACCOUNT_SETUP: start the in-band registration, and once it has ended
@@ -509,6 +559,7 @@ int xpush_client_new(const xpush_config *cfg, xpush_client **out)
 		goto fail;
 	}
 	c->log = early;
+	c->report = on_report;
 	c->state = XPUSH_STATE_IDLE;
 	c->reconnect_at_ms = c->stable_at_ms = c->stop_deadline_ms = CLIENT_NEVER;
 	conn_attempt_reset(c, CLIENT_NEVER);
@@ -548,6 +599,7 @@ int xpush_client_new(const xpush_config *cfg, xpush_client **out)
 	}
 	if ((rc = conn_setup(c)) != XPUSH_OK)
 		goto fail;
+	session_attach(c);
 	{
 		struct seen_stats st;
 		char qs[600];

@@ -1,7 +1,10 @@
 /* client_impl.h: the private state of one xpush_client, shared by the files
- * that make up the client (client.c loop and state machine, conn.c the
- * libstrophe connection, session.c the urn:xpush:0 session, notify.c the
- * notification path, account.c in-band registration). Not installed. */
+ * that make up the client: client.c the loop and the state machine, on top;
+ * below it conn.c the libstrophe connection, session.c the urn:xpush:0
+ * session, notify.c and retract.c the delivery paths, account.c in-band
+ * registration, hbnet.c the heartbeat, cevent.c the application's events.
+ * The files below client.c never call into it: they report through
+ * client_report() (or a return value) and client.c decides. Not installed. */
 #ifndef XPUSH_CLIENT_IMPL_H
 #define XPUSH_CLIENT_IMPL_H
 
@@ -22,7 +25,7 @@
 #define CLIENT_REASON_MAX 256
 #define CLIENT_NEVER UINT64_MAX
 
-/* Why a connection ended, decided by conn_classify(). */
+/* Why a connection ended, decided by conn.c when libstrophe reports it. */
 enum close_cause {
 	CLOSE_TRANSIENT = 0, /* reconnect with backoff */
 	CLOSE_AUTH,          /* authentication failed */
@@ -30,6 +33,25 @@ enum close_cause {
 };
 
 struct account_reg; /* account.c */
+
+/* What the files below client.c report to it. They never move the state
+ * machine themselves: client.c's c->report decides what follows, through
+ * its one transition function. */
+enum client_event_type {
+	CLIENT_EV_SESSION_UP = 1,   /* conn.c: the stream is authenticated and bound */
+	CLIENT_EV_LOST,             /* conn.c: the connection ended (cause, reason) */
+	CLIENT_EV_REGISTERED,       /* session.c: the component confirmed the registration */
+	CLIENT_EV_REFUSED,          /* session.c: the component refused it for good */
+	CLIENT_EV_REGISTER_TIMEOUT, /* session.c: no reply to the registration in time */
+	CLIENT_EV_DEAD_LINK,        /* session.c: a heartbeat went unanswered */
+	CLIENT_EV_STORE_FAILED,     /* notify.c, retract.c: an id could not be recorded */
+};
+
+struct client_event {
+	enum client_event_type type;
+	enum close_cause cause;     /* LOST */
+	const char *reason;         /* borrowed; NULL for SESSION_UP and REGISTERED */
+};
 
 /* watchdog.c: shuts a connection attempt's socket down from another thread
  * when its deadline passes or stop is asked, even while the loop thread is
@@ -111,6 +133,9 @@ struct xpush_client {
 	struct hbnet hbn;        /* per-network interval (hbnet.c) */
 	int hbn_open;
 
+	/* client.c's handler of what the other files report (client_report) */
+	void (*report)(struct xpush_client *c, const struct client_event *ev);
+
 	/* loop */
 	atomic_int stop_flag;
 	atomic_int netchg_flag;
@@ -119,19 +144,14 @@ struct xpush_client {
 	int freeing;
 };
 
-/* client.c */
-/* The one state transition: logs from -> to, refuses impossible moves,
- * emits the XPUSH_EVENT_STATE event. reason may be NULL. */
-void client_enter_state(struct xpush_client *c, enum xpush_state to, int error,
-                        const char *reason, uint32_t delay_ms);
-/* Start a connection attempt now (enters CONNECTING). */
-void client_start_connect(struct xpush_client *c, uint64_t now);
-/* The connection ended with cause; decide what is next (loop thread). */
-void client_connection_lost(struct xpush_client *c, enum close_cause cause, const char *reason);
-/* Close the stream ourselves (heartbeat, timeouts, final errors). */
-void client_close(struct xpush_client *c, const char *reason);
-/* Close the stream and then fail with error for good. */
-void client_fail_after_close(struct xpush_client *c, int error, const char *reason);
+/* Report an event without a close cause to client.c (see enum client_event_type). */
+static inline void client_report(struct xpush_client *c, enum client_event_type type,
+                                 const char *reason)
+{
+	struct client_event ev = { .type = type, .cause = CLOSE_TRANSIENT, .reason = reason };
+
+	c->report(c, &ev);
+}
 
 /* conn.c */
 int conn_setup(struct xpush_client *c);
@@ -171,8 +191,15 @@ void wd_poke(struct watchdog *w);
 void wd_destroy(struct watchdog *w);
 
 /* session.c */
+/* Install the IQ and traffic handlers on c->conn (once, after conn_setup). */
 void session_attach(struct xpush_client *c);
-void session_on_connect(struct xpush_client *c);
+/* The stream is up: remember the JID the server bound (events name it from
+ * now on) and start the registration's backoff afresh. */
+void session_bind(struct xpush_client *c);
+/* Send the device registration (in CONNECTED). */
+void session_register(struct xpush_client *c, uint64_t now);
+/* The directed presence that takes the device online (after REGISTERED). */
+void session_send_presence(struct xpush_client *c);
 void session_on_disconnect(struct xpush_client *c);
 void session_tick(struct xpush_client *c, uint64_t now);
 uint64_t session_next_wake(const struct xpush_client *c);

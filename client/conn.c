@@ -116,7 +116,6 @@ int conn_setup(struct xpush_client *c)
 	conn_apply_tls(c, c->conn);
 	xmpp_conn_set_jid(c->conn, c->cfg.jid);
 	xmpp_conn_set_pass(c->conn, c->cfg.password);
-	session_attach(c);
 	return XPUSH_OK;
 }
 
@@ -257,7 +256,7 @@ static void conn_cb(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
 {
 	struct xpush_client *c = userdata;
 	char reason[CLIENT_REASON_MAX];
-	enum close_cause cause;
+	struct client_event lost;
 
 	if (c->freeing)
 		return;
@@ -268,9 +267,7 @@ static void conn_cb(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
 		wd_disarm(&c->wd); /* session up: from here the loop's own timers bound it */
 		c->at.session_up = 1;
 		c->at.tls_up = xmpp_conn_is_secured(conn);
-		if (c->state != XPUSH_STATE_CONNECTING || c->at.we_closed)
-			return; /* closing already (stop, timeout) */
-		session_on_connect(c);
+		client_report(c, CLIENT_EV_SESSION_UP, NULL);
 		return;
 	case XMPP_CONN_RAW_CONNECT:
 		return;
@@ -279,12 +276,15 @@ static void conn_cb(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
 	default:
 		break;
 	}
-	cause = classify(c, error, se, reason, sizeof reason);
+	lost.type = CLIENT_EV_LOST;
+	lost.cause = classify(c, error, se, reason, sizeof reason);
+	lost.reason = reason;
 	wd_disarm(&c->wd); /* libstrophe closed its descriptor: drop ours, the socket goes */
 	clog_printf(&c->log, XPUSH_LOG_DEBUG,
-		    "topic=conn msg=disconnect error=%d tls_up=%d session=%d we_closed=%d auth_log=%d cause=%d",
-		    error, c->at.tls_up, c->at.session_up, c->at.we_closed, c->at.auth_rejected, (int)cause);
-	client_connection_lost(c, cause, reason);
+		    "topic=conn msg=disconnect error=%d tls_up=%d session=%d we_closed=%d auth_log=%d "
+		    "cause=%d", error, c->at.tls_up, c->at.session_up, c->at.we_closed,
+		    c->at.auth_rejected, (int)lost.cause);
+	c->report(c, &lost);
 }
 
 void conn_attempt_reset(struct xpush_client *c, uint64_t deadline_ms)

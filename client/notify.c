@@ -169,7 +169,8 @@ void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
 		notify_fields_free(&f);
 		/* The component now holds the delivery (and thinks us offline):
 		 * reconnect with backoff, so it is redelivered once the store works. */
-		client_close(c, "cannot record notification ids in the state directory");
+		client_report(c, CLIENT_EV_STORE_FAILED,
+			      "cannot record notification ids in the state directory");
 		return;
 	}
 	notify_seen_maintain(c);

@@ -69,7 +69,8 @@ void retract_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *r)
 			    clog_quote(q, sizeof q, err));
 		xstanza_send_error(c->conn, iq, "wait", "resource-constraint",
 				   "cannot record the id durably");
-		client_close(c, "cannot record retracted ids in the state directory");
+		client_report(c, CLIENT_EV_STORE_FAILED,
+			      "cannot record retracted ids in the state directory");
 		return;
 	}
 	notify_seen_maintain(c);

@@ -4,7 +4,9 @@
  * component, heartbeats (XEP-0199 pings to our server, with a reply deadline),
  * answering pings, and the IQ dispatcher: notifications go to notify.c,
  * retracts to retract.c, any other get/set is answered service-unavailable
- * (RFC 6120 requires a reply).
+ * (RFC 6120 requires a reply). What the session learns (registered, refused,
+ * no reply in time, a dead link) it reports to client.c (client_report),
+ * which decides what follows; it never changes the client's state.
  * Wire format: docs/protocol.md. All of it runs on the loop thread. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +57,7 @@ static void send_register(struct xpush_client *c, uint64_t now)
 	xstanza_send(c->conn, iq);
 }
 
-static void send_presence(struct xpush_client *c)
+void session_send_presence(struct xpush_client *c)
 {
 	xmpp_stanza_t *p = xmpp_presence_new(c->ctx), *dev;
 
@@ -133,11 +135,7 @@ static void on_register_reply(struct xpush_client *c, xmpp_stanza_t *iq, const c
 			clog_printf(&c->log, XPUSH_LOG_WARN,
 				    "topic=session msg=register_result_without_registered_element");
 		backoff_reset(&c->reg_backoff);
-		client_enter_state(c, XPUSH_STATE_REGISTERED, XPUSH_OK, NULL, 0);
-		send_presence(c);
-		client_enter_state(c, XPUSH_STATE_ONLINE, XPUSH_OK, NULL, 0);
-		hbnet_start(c, now);
-		c->stable_at_ms = now + c->cfg.stable_after_ms;
+		client_report(c, CLIENT_EV_REGISTERED, NULL);
 		return;
 	}
 	{
@@ -154,7 +152,7 @@ static void on_register_reply(struct xpush_client *c, xmpp_stanza_t *iq, const c
 			/* our request is wrong (alias too long, not allowed): retrying cannot help */
 			clog_printf(&c->log, XPUSH_LOG_ERROR, "topic=session msg=register_rejected reason=%s",
 				    clog_quote(q, sizeof q, reason));
-			client_fail_after_close(c, XPUSH_EREJECTED, reason);
+			client_report(c, CLIENT_EV_REFUSED, reason);
 			return;
 		}
 		/* typically service-unavailable: the component is down; retry on this stream */
@@ -231,15 +229,18 @@ void session_attach(struct xpush_client *c)
 	xmpp_handler_add(c->conn, traffic_cb, NULL, NULL, NULL, c);
 }
 
-void session_on_connect(struct xpush_client *c)
+void session_bind(struct xpush_client *c)
 {
 	const char *bound = xmpp_conn_get_bound_jid(c->conn);
 
 	free(c->bound_jid);
 	c->bound_jid = bound ? strdup(bound) : NULL;
-	client_enter_state(c, XPUSH_STATE_CONNECTED, XPUSH_OK, NULL, 0);
 	backoff_reset(&c->reg_backoff);
-	send_register(c, monotime_ms());
+}
+
+void session_register(struct xpush_client *c, uint64_t now)
+{
+	send_register(c, now);
 }
 
 void session_on_disconnect(struct xpush_client *c)
@@ -262,7 +263,7 @@ void session_tick(struct xpush_client *c, uint64_t now)
 			c->register_deadline_ms = CLIENT_NEVER;
 			snprintf(r, sizeof r, "no reply to register within register_timeout_ms=%u",
 				 (unsigned)c->cfg.register_timeout_ms);
-			client_close(c, r);
+			client_report(c, CLIENT_EV_REGISTER_TIMEOUT, r);
 		} else if (now >= c->register_retry_ms) {
 			send_register(c, now);
 		}
@@ -282,7 +283,7 @@ void session_tick(struct xpush_client *c, uint64_t now)
 			    (unsigned)c->cfg.heartbeat_timeout_ms, (unsigned)hbnet_interval(c),
 			    (unsigned)hb_dead_tested(&c->hb));
 		hbnet_dead(c);
-		conn_abort(c, r);
+		client_report(c, CLIENT_EV_DEAD_LINK, r);
 		break;
 	default:
 		break;
