@@ -45,6 +45,23 @@ static void finish(struct account_reg *a, enum account_result r, const char *rea
 	xmpp_disconnect(a->conn);
 }
 
+/* TLS on the raw conn (after <proceed/>, or at once with direct TLS), then
+ * the stream; a failed handshake ends the registration, as a TLS failure
+ * (a rejected certificate, a protocol error) or a transient one. */
+static void start_tls(struct xpush_client *c, struct account_reg *a, xmpp_conn_t *conn)
+{
+	char reason[CLIENT_REASON_MAX];
+
+	if (xmpp_conn_tls_start(conn) == XMPP_EOK)
+		xmpp_conn_open_stream_default(conn);
+	else if (c->at.cert_failed)
+		finish(a, ACCOUNT_TLS, c->at.tls_reason);
+	else if (conn_tls_start_cause(c, reason, sizeof reason) == CLOSE_TLS)
+		finish(a, ACCOUNT_TLS, reason);
+	else
+		finish(a, ACCOUNT_TRANSIENT, reason);
+}
+
 static int features_cb(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
 {
 	struct xpush_client *c = userdata;
@@ -127,16 +144,7 @@ static int tls_cb(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
 	if (!a || a->releasing || a->result != ACCOUNT_RUNNING || !name)
 		return 1;
 	if (strcmp(name, "proceed") == 0) {
-		char reason[CLIENT_REASON_MAX];
-
-		if (xmpp_conn_tls_start(conn) == XMPP_EOK)
-			xmpp_conn_open_stream_default(conn);
-		else if (c->at.cert_failed)
-			finish(a, ACCOUNT_TLS, c->at.tls_reason);
-		else if (conn_tls_start_cause(c, reason, sizeof reason) == CLOSE_TLS)
-			finish(a, ACCOUNT_TLS, reason);
-		else
-			finish(a, ACCOUNT_TRANSIENT, reason);
+		start_tls(c, a, conn);
 	} else if (strcmp(name, "failure") == 0) {
 		finish(a, ACCOUNT_TLS, "server refused STARTTLS");
 	}
@@ -185,17 +193,11 @@ static void acct_conn_cb(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
 	if (c->freeing || !a || a->releasing)
 		return;
 	if (ev == XMPP_CONN_RAW_CONNECT) {
-		char reason[CLIENT_REASON_MAX];
-
 		/* direct TLS: libstrophe leaves a raw conn in plaintext */
-		if (!c->cfg.direct_tls || xmpp_conn_tls_start(conn) == XMPP_EOK)
-			xmpp_conn_open_stream_default(conn);
-		else if (c->at.cert_failed)
-			finish(a, ACCOUNT_TLS, c->at.tls_reason);
-		else if (conn_tls_start_cause(c, reason, sizeof reason) == CLOSE_TLS)
-			finish(a, ACCOUNT_TLS, reason);
+		if (c->cfg.direct_tls)
+			start_tls(c, a, conn);
 		else
-			finish(a, ACCOUNT_TRANSIENT, reason);
+			xmpp_conn_open_stream_default(conn);
 		return;
 	}
 	if (ev == XMPP_CONN_CONNECT)
