@@ -107,6 +107,24 @@ void notify_seen_maintain(struct xpush_client *c)
 			    (long long)st.last_evicted_exp, (long long)st.clock);
 }
 
+int notify_from_component(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *payload,
+                          const char *topic)
+{
+	const char *from = xmpp_stanza_get_from(iq), *id;
+	char qf[300];
+
+	if (xjid_is_component(from, c->cfg.component))
+		return 1;
+	id = xmpp_stanza_get_attribute(payload, "id");
+	clog_printf(&c->log, XPUSH_LOG_WARN,
+		    "topic=%s msg=refused reason=\"sender is not the component\" from=%s", topic,
+		    clog_quote(qf, sizeof qf, from));
+	xstanza_send_error(c->conn, iq, "cancel", "service-unavailable", NULL);
+	cevent_delivery(c, XPUSH_EVENT_REFUSED, id && seen_id_valid(id) ? id : NULL,
+			from ? from : "", 0, 0);
+	return 0;
+}
+
 void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
 {
 	const char *from = xmpp_stanza_get_from(iq), *iq_id = xmpp_stanza_get_id(iq);
@@ -120,16 +138,8 @@ void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
 
 	if (!iq_id)
 		return; /* malformed IQ: cannot even answer it */
-	if (!xjid_is_component(from, c->cfg.component)) {
-		const char *nid = xmpp_stanza_get_attribute(n, "id");
-		clog_printf(&c->log, XPUSH_LOG_WARN,
-			    "topic=notify msg=refused reason=\"sender is not the component\" from=%s",
-			    clog_quote(qf, sizeof qf, from));
-		xstanza_send_error(c->conn, iq, "cancel", "service-unavailable", NULL);
-		cevent_delivery(c, XPUSH_EVENT_REFUSED, nid && seen_id_valid(nid) ? nid : NULL,
-			    from ? from : "", 0, 0);
+	if (!notify_from_component(c, iq, n, "notify"))
 		return;
-	}
 	if (notify_parse(n, &f, &perr)) {
 		clog_printf(&c->log, XPUSH_LOG_WARN, "topic=notify msg=bad_notification iq=%s reason=%s",
 			    clog_quote(qf, sizeof qf, iq_id), clog_quote(q, sizeof q, perr));

@@ -26,6 +26,11 @@ void notify_fields_free(struct notify_fields *f);
 struct xpush_client;
 /* The ack of a notification or retract: <iq type='result'/> to `to`. */
 void notify_send_ack(struct xpush_client *c, const char *to, const char *iq_id);
+/* 1 if iq comes from the component. Otherwise refuse it (service-unavailable,
+ * a warning with topic, the REFUSED event naming payload's id) and return 0:
+ * only the component may notify or retract. */
+int notify_from_component(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *payload,
+                          const char *topic);
 /* Compact the seen store when it is due; log a failure and any evictions
  * (after a record, and once when the client is created). */
 void notify_seen_maintain(struct xpush_client *c);

@@ -17,7 +17,6 @@
 
 #include "client_impl.h"
 #include "notify.h"
-#include "xjid.h"
 #include "xstanza.h"
 
 void retract_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *r)
@@ -30,15 +29,8 @@ void retract_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *r)
 
 	if (!iq_id)
 		return; /* malformed IQ: cannot even answer it */
-	if (!xjid_is_component(from, c->cfg.component)) {
-		clog_printf(&c->log, XPUSH_LOG_WARN,
-			    "topic=retract msg=refused reason=\"sender is not the component\" from=%s",
-			    clog_quote(qf, sizeof qf, from));
-		xstanza_send_error(c->conn, iq, "cancel", "service-unavailable", NULL);
-		cevent_delivery(c, XPUSH_EVENT_REFUSED, id && seen_id_valid(id) ? id : NULL,
-			    from ? from : "", 0, 0);
+	if (!notify_from_component(c, iq, r, "retract"))
 		return;
-	}
 	if (!seen_id_valid(id)) {
 		const char *why = id ? "retract id must be 1..128 printable ASCII bytes without spaces"
 				     : "retract without id";
