@@ -74,6 +74,13 @@ static const struct cfg_key keys[] = {
 
 #define NKEYS (sizeof keys / sizeof keys[0])
 
+/* A key whose value is an owned string (char * at off), not a number or the tags. */
+static int is_string(const struct cfg_key *k)
+{
+	return k->type != CFG_TAG && k->type != CFG_U32 && k->type != CFG_BOOL &&
+	       k->type != CFG_LEVEL;
+}
+
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
 __attribute__((format(printf, 2, 3)))
@@ -348,8 +355,7 @@ void cfg_clear(struct xpush_config *c)
 	if (!c)
 		return;
 	for (size_t i = 0; i < NKEYS; i++) {
-		if (keys[i].type == CFG_TAG || keys[i].type == CFG_U32 ||
-		    keys[i].type == CFG_BOOL || keys[i].type == CFG_LEVEL)
+		if (!is_string(&keys[i]))
 			continue;
 		char **slot = (char **)(void *)(base + keys[i].off);
 		if (keys[i].type == CFG_SECRET)
@@ -370,13 +376,11 @@ int cfg_copy(struct xpush_config *dst, const struct xpush_config *src)
 	memcpy(dst, src, sizeof *dst);
 	/* detach every pointer first so a failure can free what was copied */
 	for (size_t i = 0; i < NKEYS; i++)
-		if (keys[i].type != CFG_TAG && keys[i].type != CFG_U32 &&
-		    keys[i].type != CFG_BOOL && keys[i].type != CFG_LEVEL)
+		if (is_string(&keys[i]))
 			*(char **)(void *)(dbase + keys[i].off) = NULL;
 	dst->ntags = 0;
 	for (size_t i = 0; i < NKEYS; i++) {
-		if (keys[i].type == CFG_TAG || keys[i].type == CFG_U32 ||
-		    keys[i].type == CFG_BOOL || keys[i].type == CFG_LEVEL)
+		if (!is_string(&keys[i]))
 			continue;
 		const char *v = *(char *const *)(const void *)((const char *)src + keys[i].off);
 		if (v && !(*(char **)(void *)(dbase + keys[i].off) = strdup(v)))
@@ -469,32 +473,16 @@ const char *xpush_config_last_error(const xpush_config *cfg)
 	return cfg ? cfg->last_error : "";
 }
 
-void xpush_config_set_log_cb(xpush_config *cfg, xpush_log_cb cb)
-{
-	if (cfg)
-		cfg->log_cb = cb;
-}
+/* The callback setters: each stores one borrowed value; cfg may be NULL. */
+#define CFG_SETTER(fn, type, field)                 \
+	void fn(xpush_config *cfg, type value)      \
+	{                                           \
+		if (cfg)                            \
+			cfg->field = value;         \
+	}
 
-void xpush_config_set_notify_cb(xpush_config *cfg, xpush_notify_cb cb)
-{
-	if (cfg)
-		cfg->notify_cb = cb;
-}
-
-void xpush_config_set_retract_cb(xpush_config *cfg, xpush_retract_cb cb)
-{
-	if (cfg)
-		cfg->retract_cb = cb;
-}
-
-void xpush_config_set_event_cb(xpush_config *cfg, xpush_event_cb cb)
-{
-	if (cfg)
-		cfg->event_cb = cb;
-}
-
-void xpush_config_set_userdata(xpush_config *cfg, void *userdata)
-{
-	if (cfg)
-		cfg->userdata = userdata;
-}
+CFG_SETTER(xpush_config_set_log_cb, xpush_log_cb, log_cb)
+CFG_SETTER(xpush_config_set_notify_cb, xpush_notify_cb, notify_cb)
+CFG_SETTER(xpush_config_set_retract_cb, xpush_retract_cb, retract_cb)
+CFG_SETTER(xpush_config_set_event_cb, xpush_event_cb, event_cb)
+CFG_SETTER(xpush_config_set_userdata, void *, userdata)
