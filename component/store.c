@@ -1,10 +1,10 @@
 /* store: the asynchronous libpq connection of xpushd. Owns the connection,
- * its socket registration in the loop, the FIFO of requests (one in flight),
- * prepared statements, LISTEN, and reconnect with backoff. Converts every
- * PGresult into the typed callbacks of store.h; nothing else sees libpq. */
+ * its socket registration in the loop, the session's state, the FIFO of
+ * requests (one in flight), prepared statements, the session's set-up and
+ * reconnect with backoff. Each result goes to the decoder of its statement's
+ * kind (store_result.c); nothing outside the store sees libpq. */
 #include "store.h"
 
-#include <errno.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,25 +12,33 @@
 
 #include "fault.h"
 #include "log.h"
+#include "pgtext.h"
 #include "redial.h"
+#include "store_result.h"
 #include "store_sql.h"
 
-#define MAX_PARAMS 8
+/* REQ_SESSION_SETUP: the statement that ends the session's set-up, after its
+ * PREPAREs (store_sql_session_setup: LISTEN on the main session, its name
+ * on the acks one); the session is ready when it completes. */
+enum req_kind { REQ_PREPARE, REQ_SESSION_SETUP, REQ_STMT };
 
-enum req_kind { REQ_PREPARE, REQ_LISTEN, REQ_STMT };
+/* DOWN -> CONNECTING -> SETUP (preparing) -> READY; any -> DOWN. */
 enum st_state { ST_DOWN, ST_CONNECTING, ST_SETUP, ST_READY };
+static const char *const st_names[] = { "down", "connecting", "setup", "ready" };
+static const unsigned st_next[] = {
+	[ST_DOWN] = 1u << ST_CONNECTING,
+	[ST_CONNECTING] = 1u << ST_SETUP | 1u << ST_DOWN,
+	[ST_SETUP] = 1u << ST_READY | 1u << ST_DOWN,
+	[ST_READY] = 1u << ST_DOWN,
+};
 
 struct req {
 	struct req *next;
 	enum req_kind kind;
 	enum stmt_id stmt;
 	int nparams;
-	char *params[MAX_PARAMS];  /* owned; NULL = SQL NULL */
-	store_count_fn count_cb;
-	store_claim_fn claim_cb;
-	store_nums_fn nums_cb;
-	store_rows_fn rows_cb;
-	store_fanout_fn fan_cb;
+	char *params[STORE_SQL_MAX_PARAMS];  /* owned; NULL = SQL NULL */
+	union store_cb cb;                   /* REQ_STMT: as its statement's kind says */
 	void *ud;
 };
 
@@ -59,6 +67,27 @@ struct store {
 static void store_drop(struct store *st, const char *why);
 static void store_pump(struct store *st);
 
+static const char *session_name(const struct store *st)
+{
+	return st->acks ? "acks" : "main";
+}
+
+/* The one place the session's state changes. An impossible move is a bug:
+ * refused, and logged as an error. */
+static void set_state(struct store *st, enum st_state to)
+{
+	if (st->state == to)
+		return;
+	if (!(st_next[st->state] & 1u << to)) {
+		log_error("postgres state change refused", "from=%s to=%s session=%s",
+		          st_names[st->state], st_names[to], session_name(st));
+		return;
+	}
+	log_debug("postgres state", "from=%s to=%s session=%s", st_names[st->state], st_names[to],
+	          session_name(st));
+	st->state = to;
+}
+
 int store_is_ready(const struct store *st) { return st->state == ST_READY; }
 size_t store_queue_len(const struct store *st) { return st->qlen; }
 
@@ -71,16 +100,7 @@ static void req_free(struct req *r)
 
 static void req_fail(struct req *r)
 {
-	if (r->count_cb)
-		r->count_cb(r->ud, -1, 0);
-	else if (r->claim_cb)
-		r->claim_cb(r->ud, -1, NULL, 0);
-	else if (r->nums_cb)
-		r->nums_cb(r->ud, -1, NULL, 0);
-	else if (r->rows_cb)
-		r->rows_cb(r->ud, -1, NULL, 0, 0);
-	else if (r->fan_cb)
-		r->fan_cb(r->ud, -1, 0, NULL, 0);
+	store_result_fail(store_sql_stmts[r->stmt].kind, r->cb, r->ud);
 }
 
 static void queue_push(struct store *st, struct req *r, int front)
@@ -130,52 +150,25 @@ static void watch(struct store *st, uint32_t events)
 	}
 }
 
-/* Parse the text form of a Postgres bigint[] ("{1,2,3}", "{}"). *out is
- * malloc'd (NULL when empty). -1 on malformed text or OOM. */
-static int pg_int_array_parse(const char *s, int64_t **out, size_t *n)
+static const char *req_name(const struct store *st, const struct req *r)
 {
-	size_t cap = 1;
-	int64_t *v;
-
-	*out = NULL;
-	*n = 0;
-	if (*s++ != '{')
-		return -1;
-	if (*s == '}')
-		return 0;
-	for (const char *p = s; *p; p++)
-		cap += *p == ',';
-	v = malloc(cap * sizeof *v);
-	if (!v)
-		return -1;
-	for (;;) {
-		char *end;
-		errno = 0;
-		long long x = strtoll(s, &end, 10);
-		if (end == s || errno || *n == cap) {
-			free(v);
-			return -1;
-		}
-		v[(*n)++] = x;
-		if (*end == '}')
-			break;
-		if (*end != ',') {
-			free(v);
-			return -1;
-		}
-		s = end + 1;
-	}
-	*out = v;
-	return 0;
+	return r->kind == REQ_SESSION_SETUP ? store_sql_session_setup[st->acks]
+	                                    : store_sql_stmts[r->stmt].name;
 }
 
-static int claim_row_cmp(const void *a, const void *b)
+/* A statement's result (NULL: it failed) to its callback, through the
+ * decoder of the statement's kind. */
+static void finish_stmt(struct req *r, const PGresult *res)
 {
-	const struct claim_row *x = a, *y = b;
+	const struct stmt_def *d = &store_sql_stmts[r->stmt];
 
-	if (x->notif_id != y->notif_id)
-		return x->notif_id < y->notif_id ? -1 : 1;
-	return (x->device_row > y->device_row) - (x->device_row < y->device_row);
+	if (res && PQnfields(res) != d->ncols) {
+		log_error("query result of an unexpected shape", "stmt=%s columns=%d expected=%d",
+		          d->name, PQnfields(res), d->ncols);
+		res = NULL;
+	}
+	if (!res || store_result_deliver(d->kind, res, r->cb, r->ud) < 0)
+		req_fail(r);
 }
 
 static void complete(struct store *st, PGresult *res)
@@ -187,106 +180,21 @@ static void complete(struct store *st, PGresult *res)
 	st->inflight = 0;
 	if (!r)
 		return;
-	if (!ok) {
-		const char *what = r->kind == REQ_STMT || r->kind == REQ_PREPARE ?
-		                   stmts[r->stmt].name : "listen";
-		log_error("query failed", "stmt=%s error=%s", what,
+	if (!ok)
+		log_error("query failed", "stmt=%s error=%s", log_q(req_name(st, r)),
 		          log_q(res ? PQresultErrorMessage(res) : "no result"));
-	}
-	if (r->kind == REQ_LISTEN && ok) {
-		st->state = ST_READY;
-		log_info("postgres ready", "session=%s", st->acks ? "acks" : "main");
-		if (st->ev.on_ready)
-			st->ev.on_ready(st->ud);
-	} else if (r->kind == REQ_STMT && !ok) {
-		req_fail(r);
-	} else if (r->kind == REQ_STMT && r->claim_cb) {
-		int n = PQntuples(res);
-		struct claim_row *rows = n ? calloc((size_t)n, sizeof *rows) : NULL;
-		if (n && !rows) {
-			req_fail(r);
-		} else {
-			for (int i = 0; i < n; i++) {
-				struct claim_row *c = &rows[i];
-#define V(col) (PQgetisnull(res, i, col) ? NULL : PQgetvalue(res, i, col))
-				c->notif_id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-				c->device_row = strtoll(PQgetvalue(res, i, 1), NULL, 10);
-				c->full_jid = V(2);
-				if (r->stmt == S_CLAIM_RETRACT || r->stmt == S_PROBE) {
-					c->token = strtoll(PQgetvalue(res, i, 3), NULL, 10);
-					continue;
-				}
-				c->app = V(3);
-				c->priority = V(4);
-				c->created = V(5);
-				c->title = V(6);
-				c->body = V(7);
-				c->uri = V(8);
-				c->payload = V(9);
-				c->attempts = (int)strtol(PQgetvalue(res, i, 10), NULL, 10);
-				c->token = strtoll(PQgetvalue(res, i, 11), NULL, 10);
-				c->collapse = V(12);
-				c->expires = V(13);
-#undef V
-			}
-			/* RETURNING has no order: per device, send by notification id. */
-			if (n > 1)  /* qsort(NULL, 0, ...) is undefined (UBSan: nonnull) */
-				qsort(rows, (size_t)n, sizeof *rows, claim_row_cmp);
-			r->claim_cb(r->ud, 0, rows, (size_t)n);
-			free(rows);
-		}
-	} else if (r->kind == REQ_STMT && r->fan_cb) {
-		long touched = PQntuples(res) > 0 ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : 0;
-		const char *arr = PQntuples(res) > 0 && !PQgetisnull(res, 0, 1) ? PQgetvalue(res, 0, 1) : "{}";
-		int64_t *devs = NULL;
-		size_t ndev = 0;
-		if (pg_int_array_parse(arr, &devs, &ndev) < 0)
-			req_fail(r);
-		else
-			r->fan_cb(r->ud, 0, touched, devs, ndev);
-		free(devs);
-	} else if (r->kind == REQ_STMT && r->rows_cb) {
-		size_t nr = (size_t)PQntuples(res), nc = (size_t)PQnfields(res);
-		int64_t *v = nr && nc ? calloc(nr * nc, sizeof *v) : NULL;
-		if (nr && nc && !v) {
-			req_fail(r);
-		} else {
-			for (size_t i = 0; i < nr; i++)
-				for (size_t j = 0; j < nc; j++)
-					v[i * nc + j] = PQgetisnull(res, (int)i, (int)j) ? -1 :
-					                strtoll(PQgetvalue(res, (int)i, (int)j), NULL, 10);
-			r->rows_cb(r->ud, 0, v, nr, nc);
-			free(v);
-		}
-	} else if (r->kind == REQ_STMT && r->nums_cb) {
-		int64_t v[16];
-		int n = PQntuples(res) > 0 ? PQnfields(res) : 0;
-		if (n > 16)
-			n = 16;
-		for (int i = 0; i < n; i++)
-			v[i] = PQgetisnull(res, 0, i) ? -1 : strtoll(PQgetvalue(res, 0, i), NULL, 10);
-		r->nums_cb(r->ud, 0, v, (size_t)n);
-	} else if (r->kind == REQ_STMT && r->count_cb) {
-		long n = 0;
-		switch (stmts[r->stmt].mode) {
-		case RES_ROWS:
-			n = PQntuples(res);
-			break;
-		case RES_FIRST:
-			n = PQntuples(res) > 0 ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : -1;
-			break;
-		case RES_CMD:
-			n = strtol(PQcmdTuples(res), NULL, 10);
-			break;
-		case RES_NUMS:
-			break;
-		}
-		r->count_cb(r->ud, 0, n);
+	if (r->kind == REQ_STMT) {
+		finish_stmt(r, ok ? res : NULL);
 	} else if (!ok) {
-		/* A failed PREPARE or LISTEN leaves the session unusable. */
+		/* A failed PREPARE or set-up leaves the session unusable. */
 		req_free(r);
 		store_drop(st, "session setup failed");
 		return;
+	} else if (r->kind == REQ_SESSION_SETUP) {
+		set_state(st, ST_READY);
+		log_info("postgres ready", "session=%s", session_name(st));
+		if (st->ev.on_ready)
+			st->ev.on_ready(st->ud);
 	}
 	req_free(r);
 }
@@ -322,21 +230,20 @@ static void store_pump(struct store *st)
 {
 	int rc = 1;
 	struct req *r;
+	const struct stmt_def *d;
 
 	if (!st->conn || st->inflight || st->state < ST_SETUP || !(r = st->head))
 		goto flush;
+	d = &store_sql_stmts[r->stmt];
 	switch (r->kind) {
 	case REQ_PREPARE:
-		rc = PQsendPrepare(st->conn, stmts[r->stmt].name, stmts[r->stmt].sql,
-		                   stmts[r->stmt].nparams, NULL);
+		rc = PQsendPrepare(st->conn, d->name, d->sql, d->nparams, NULL);
 		break;
-	case REQ_LISTEN:
-		/* The last step of the session's set-up: ready when it completes. */
-		rc = PQsendQuery(st->conn, st->acks ? "SET application_name = 'xpushd-acks'"
-		                                    : "LISTEN xpush");
+	case REQ_SESSION_SETUP:
+		rc = PQsendQuery(st->conn, store_sql_session_setup[st->acks]);
 		break;
 	case REQ_STMT:
-		rc = PQsendQueryPrepared(st->conn, stmts[r->stmt].name, r->nparams,
+		rc = PQsendQueryPrepared(st->conn, d->name, r->nparams,
 		                         (const char *const *)r->params, NULL, NULL, 0);
 		/* Test build: the connection breaks while an ack batch is handed over. */
 		if (rc && r->stmt == S_ACK_BATCH && FAULT_FIRES("ack_send_fails"))
@@ -361,14 +268,14 @@ flush:
 
 static void setup_session(struct store *st)
 {
-	struct req *listen = calloc(1, sizeof *listen);
+	struct req *last = calloc(1, sizeof *last);
 
-	if (!listen) {
+	if (!last) {
 		store_drop(st, "out of memory");
 		return;
 	}
-	listen->kind = REQ_LISTEN;
-	queue_push(st, listen, 1);
+	last->kind = REQ_SESSION_SETUP;
+	queue_push(st, last, 1);
 	for (int i = S_COUNT - 1; i >= 0; i--) {
 		struct req *p = calloc(1, sizeof *p);
 		if (!p) {
@@ -379,7 +286,7 @@ static void setup_session(struct store *st)
 		p->stmt = (enum stmt_id)i;
 		queue_push(st, p, 1);
 	}
-	st->state = ST_SETUP;
+	set_state(st, ST_SETUP);
 	store_pump(st);
 }
 
@@ -443,7 +350,7 @@ static void start_connect(struct store *st)
 		store_drop(st, PQerrorMessage(st->conn));
 		return;
 	}
-	st->state = ST_CONNECTING;
+	set_state(st, ST_CONNECTING);
 	watch(st, EPOLLOUT);
 }
 
@@ -493,10 +400,10 @@ static void store_drop(struct store *st, const char *why)
 		PQfinish(st->conn);
 		st->conn = NULL;
 	}
-	st->state = ST_DOWN;
+	set_state(st, ST_DOWN);
 	delay = redial_schedule(&st->redial);
 	log_warn("postgres connection lost", "error=%s retry_ms=%u session=%s", log_q(why), delay,
-	         st->acks ? "acks" : "main");
+	         session_name(st));
 	while (list) {
 		struct req *r = list;
 		list = r->next;
@@ -515,7 +422,7 @@ struct store *store_new(struct loop *l, const struct store_opts *o,
 
 	if (!st)
 		return NULL;
-	st->acks = o->acks_session;
+	st->acks = o->acks_session != 0;
 	st->conninfo = strdup(o->conninfo ? o->conninfo : "");
 	if (!st->conninfo) {
 		free(st);
@@ -548,53 +455,44 @@ void store_free(struct store *st)
 	free(st);
 }
 
-/* Queue a statement. Parameters are copied; NULL stays SQL NULL. */
-static int submit_any(struct store *st, enum stmt_id s, const char *const *params,
-                      store_count_fn ccb, store_claim_fn kcb, store_nums_fn ncb,
-                      store_rows_fn rcb, store_fanout_fn fcb, void *ud)
+/* Queue a statement. Parameters are copied; NULL stays SQL NULL. cb's member
+ * is the one the statement's kind names (CB below). */
+static int submit(struct store *st, enum stmt_id s, const char *const *params,
+                  union store_cb cb, void *ud)
 {
 	struct req *r;
 
 	if (st->state != ST_READY)
-		return -1;
+		return STORE_NOT_QUEUED;
 	r = calloc(1, sizeof *r);
 	if (!r)
-		return -1;
+		return STORE_NOT_QUEUED;
 	r->kind = REQ_STMT;
 	r->stmt = s;
-	r->nparams = stmts[s].nparams;
+	r->nparams = store_sql_stmts[s].nparams;
 	for (int i = 0; i < r->nparams; i++) {
 		if (params[i] && !(r->params[i] = strdup(params[i]))) {
 			req_free(r);
-			return -1;
+			return STORE_NOT_QUEUED;
 		}
 	}
-	r->count_cb = ccb;
-	r->claim_cb = kcb;
-	r->nums_cb = ncb;
-	r->rows_cb = rcb;
-	r->fan_cb = fcb;
+	r->cb = cb;
 	r->ud = ud;
 	queue_push(st, r, 0);
 	st->submitting = 1;
 	store_pump(st);
 	st->submitting = 0;
-	return 0;
+	return STORE_QUEUED;
 }
 
-static int submit(struct store *st, enum stmt_id s, const char *const *params,
-                  store_count_fn ccb, store_claim_fn kcb, void *ud)
-{
-	return submit_any(st, s, params, ccb, kcb, NULL, NULL, NULL, ud);
-}
-
+#define CB(member, fn) ((union store_cb){ .member = (fn) })
 #define I64(buf, v) (snprintf(buf, sizeof buf, "%lld", (long long)(v)), buf)
 
 int store_fanout(struct store *st, long limit, long chunk, store_fanout_fn cb, void *ud)
 {
 	char a[24], b[24];
 	const char *p[] = { I64(a, limit), I64(b, chunk) };
-	return submit_any(st, S_FANOUT, p, NULL, NULL, NULL, NULL, cb, ud);
+	return submit(st, S_FANOUT, p, CB(fanout, cb), ud);
 }
 
 int store_claim(struct store *st, const char *instance, long limit, uint32_t lease_ms,
@@ -602,7 +500,7 @@ int store_claim(struct store *st, const char *instance, long limit, uint32_t lea
 {
 	char a[24], b[24], d[24];
 	const char *p[] = { instance, I64(a, limit), I64(b, lease_ms), I64(d, window) };
-	return submit(st, S_CLAIM, p, NULL, cb, ud);
+	return submit(st, S_CLAIM, p, CB(claim, cb), ud);
 }
 
 int store_claim_retracts(struct store *st, const char *instance, long limit, uint32_t lease_ms,
@@ -610,13 +508,13 @@ int store_claim_retracts(struct store *st, const char *instance, long limit, uin
 {
 	char a[24], b[24];
 	const char *p[] = { instance, I64(a, limit), I64(b, lease_ms) };
-	return submit(st, S_CLAIM_RETRACT, p, NULL, cb, ud);
+	return submit(st, S_CLAIM_RETRACT, p, CB(claim, cb), ud);
 }
 
 int store_reclaim(struct store *st, const char *instance, store_count_fn cb, void *ud)
 {
 	const char *p[] = { instance };
-	return submit(st, S_RECLAIM, p, cb, NULL, ud);
+	return submit(st, S_RECLAIM, p, CB(count, cb), ud);
 }
 
 int store_ack(struct store *st, int64_t notif, int64_t device_row, const char *bare_jid,
@@ -624,7 +522,7 @@ int store_ack(struct store *st, int64_t notif, int64_t device_row, const char *b
 {
 	char a[24], b[24];
 	const char *p[] = { I64(a, notif), I64(b, device_row), bare_jid };
-	return submit(st, retract ? S_RETRACT_ACK : S_ACK, p, cb, NULL, ud);
+	return submit(st, retract ? S_RETRACT_ACK : S_ACK, p, CB(count, cb), ud);
 }
 
 int store_nack(struct store *st, int64_t notif, int64_t device_row, int64_t token,
@@ -633,14 +531,14 @@ int store_nack(struct store *st, int64_t notif, int64_t device_row, int64_t toke
 {
 	char a[24], b[24], c[24];
 	const char *p[] = { I64(a, notif), I64(b, device_row), full_jid, reason, I64(c, token) };
-	return submit(st, retract ? S_RETRACT_NACK : S_NACK, p, cb, NULL, ud);
+	return submit(st, retract ? S_RETRACT_NACK : S_NACK, p, CB(count, cb), ud);
 }
 
 int store_sweep(struct store *st, uint32_t probe_ms, store_nums_fn cb, void *ud)
 {
 	char a[24];
 	const char *p[] = { I64(a, probe_ms) };
-	return submit_any(st, S_SWEEP, p, NULL, NULL, cb, NULL, NULL, ud);
+	return submit(st, S_SWEEP, p, CB(nums, cb), ud);
 }
 
 int store_probe(struct store *st, const char *instance, long limit, uint32_t timeout_ms,
@@ -648,7 +546,7 @@ int store_probe(struct store *st, const char *instance, long limit, uint32_t tim
 {
 	char a[24], b[24];
 	const char *p[] = { instance, I64(a, limit), I64(b, timeout_ms) };
-	return submit(st, S_PROBE, p, NULL, cb, ud);
+	return submit(st, S_PROBE, p, CB(claim, cb), ud);
 }
 
 int store_probe_alive(struct store *st, int64_t device_row, const char *full_jid, int64_t token,
@@ -656,7 +554,7 @@ int store_probe_alive(struct store *st, int64_t device_row, const char *full_jid
 {
 	char a[24], b[24], c[24];
 	const char *p[] = { I64(a, device_row), full_jid, I64(b, token), I64(c, max_strikes) };
-	return submit_any(st, S_PROBE_ALIVE, p, NULL, NULL, cb, NULL, NULL, ud);
+	return submit(st, S_PROBE_ALIVE, p, CB(nums, cb), ud);
 }
 
 int store_probe_gone(struct store *st, int64_t device_row, const char *full_jid, int64_t token,
@@ -664,80 +562,36 @@ int store_probe_gone(struct store *st, int64_t device_row, const char *full_jid,
 {
 	char a[24], b[24];
 	const char *p[] = { I64(a, device_row), full_jid, I64(b, token), reason };
-	return submit(st, S_PROBE_GONE, p, cb, NULL, ud);
+	return submit(st, S_PROBE_GONE, p, CB(count, cb), ud);
 }
 
 int store_health(struct store *st, store_nums_fn cb, void *ud)
 {
-	return submit_any(st, S_HEALTH, NULL, NULL, NULL, cb, NULL, NULL, ud);
+	return submit(st, S_HEALTH, NULL, CB(nums, cb), ud);
 }
 
 int store_wake(struct store *st, int listening, uint32_t lease_ms, store_count_fn cb, void *ud)
 {
 	char a[24];
 	const char *p[] = { listening ? "true" : "false", I64(a, lease_ms) };
-	return submit(st, S_WAKE, p, cb, NULL, ud);
+	return submit(st, S_WAKE, p, CB(count, cb), ud);
 }
 
 int store_next_due(struct store *st, store_count_fn cb, void *ud)
 {
-	return submit(st, S_NEXT_DUE, NULL, cb, NULL, ud);
-}
-
-/* Text form of a Postgres text[]: {"a","b\"c"}; every element quoted. */
-static char *pg_text_array(const char *const *v, size_t n)
-{
-	size_t cap = 3;
-	char *out, *o;
-
-	for (size_t i = 0; i < n; i++)
-		cap += 2 * strlen(v[i]) + 3;
-	out = o = malloc(cap);
-	if (!out)
-		return NULL;
-	*o++ = '{';
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			*o++ = ',';
-		*o++ = '"';
-		for (const char *s = v[i]; *s; s++) {
-			if (*s == '"' || *s == '\\')
-				*o++ = '\\';
-			*o++ = *s;
-		}
-		*o++ = '"';
-	}
-	*o++ = '}';
-	*o = '\0';
-	return out;
-}
-
-/* Text form of a Postgres bigint[]: {1,2,3}. */
-static char *pg_int_array(const int64_t *v, size_t n)
-{
-	size_t cap = 3 + n * 21, len = 1;
-	char *out = malloc(cap);
-
-	if (!out)
-		return NULL;
-	out[0] = '{';
-	for (size_t i = 0; i < n; i++)
-		len += (size_t)snprintf(out + len, cap - len, "%s%lld", i ? "," : "", (long long)v[i]);
-	out[len++] = '}';
-	out[len] = '\0';
-	return out;
+	return submit(st, S_NEXT_DUE, NULL, CB(count, cb), ud);
 }
 
 int store_claim_devices(struct store *st, const char *instance, long limit, uint32_t lease_ms,
                         long window, const int64_t *devices, size_t n,
                         store_claim_fn cb, void *ud)
 {
-	char a[24], b[24], d[24], *ids = pg_int_array(devices, n);
-	int rc = -1;
+	char a[24], b[24], d[24], *ids = pgtext_int_array(devices, n);
+	int rc = STORE_NOT_QUEUED;
 
 	if (ids) {
 		const char *p[] = { instance, I64(a, limit), I64(b, lease_ms), I64(d, window), ids };
-		rc = submit(st, S_CLAIM_DEVICES, p, NULL, cb, ud);
+		rc = submit(st, S_CLAIM_DEVICES, p, CB(claim, cb), ud);
 	}
 	free(ids);
 	return rc;
@@ -746,13 +600,13 @@ int store_claim_devices(struct store *st, const char *instance, long limit, uint
 int store_ack_batch(struct store *st, const int64_t *notif, const int64_t *device_row,
                     const char *const *bare_jid, size_t n, store_rows_fn cb, void *ud)
 {
-	char *a = pg_int_array(notif, n), *b = pg_int_array(device_row, n);
-	char *c = pg_text_array(bare_jid, n);
-	int rc = -1;
+	char *a = pgtext_int_array(notif, n), *b = pgtext_int_array(device_row, n);
+	char *c = pgtext_text_array(bare_jid, n);
+	int rc = STORE_NOT_QUEUED;
 
 	if (a && b && c) {
 		const char *p[] = { a, b, c };
-		rc = submit_any(st, S_ACK_BATCH, p, NULL, NULL, NULL, cb, NULL, ud);
+		rc = submit(st, S_ACK_BATCH, p, CB(rows, cb), ud);
 	}
 	free(a);
 	free(b);
@@ -762,15 +616,15 @@ int store_ack_batch(struct store *st, const int64_t *notif, const int64_t *devic
 
 int store_register(struct store *st, const struct device_reg *r, store_count_fn cb, void *ud)
 {
-	char *tags = pg_text_array(r->tags, r->ntags);
+	char *tags = pgtext_text_array(r->tags, r->ntags);
 	int rc;
 
 	if (!tags)
-		return -1;
+		return STORE_NOT_QUEUED;
 	char m[24];
 	const char *p[] = { r->jid, r->app, r->device, r->alias, tags, r->platform, r->full_jid,
 	                    I64(m, r->max_devices) };
-	rc = submit(st, S_REGISTER, p, cb, NULL, ud);
+	rc = submit(st, S_REGISTER, p, CB(count, cb), ud);
 	free(tags);
 	return rc;
 }
@@ -779,7 +633,7 @@ int store_unregister(struct store *st, const char *jid, const char *app, const c
                      store_count_fn cb, void *ud)
 {
 	const char *p[] = { jid, app, device };
-	return submit(st, S_UNREGISTER, p, cb, NULL, ud);
+	return submit(st, S_UNREGISTER, p, CB(count, cb), ud);
 }
 
 int store_presence(struct store *st, const char *jid, const char *full_jid, const char *app,
@@ -787,16 +641,16 @@ int store_presence(struct store *st, const char *jid, const char *full_jid, cons
 {
 	if (app && device) {
 		const char *p[] = { jid, full_jid, app, device };
-		return submit(st, S_PRESENCE_DEV, p, cb, NULL, ud);
+		return submit(st, S_PRESENCE_DEV, p, CB(count, cb), ud);
 	}
 	const char *p[] = { jid, full_jid };
-	return submit(st, S_PRESENCE_JID, p, cb, NULL, ud);
+	return submit(st, S_PRESENCE_JID, p, CB(count, cb), ud);
 }
 
 int store_unavailable(struct store *st, const char *full_jid, store_count_fn cb, void *ud)
 {
 	const char *p[] = { full_jid };
-	return submit(st, S_UNAVAILABLE, p, cb, NULL, ud);
+	return submit(st, S_UNAVAILABLE, p, CB(count, cb), ud);
 }
 
 int store_fail(struct store *st, int64_t notif, int64_t device_row, int64_t token,
@@ -804,5 +658,5 @@ int store_fail(struct store *st, int64_t notif, int64_t device_row, int64_t toke
 {
 	char a[24], b[24], c[24];
 	const char *p[] = { I64(a, notif), I64(b, device_row), reason, I64(c, token) };
-	return submit(st, S_FAIL, p, cb, NULL, ud);
+	return submit(st, S_FAIL, p, CB(count, cb), ud);
 }
