@@ -11,14 +11,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jid.h"
 #include "utf8.h"
 
 #define DISCO_INFO_NS "http://jabber.org/protocol/disco#info"
 #define PING_NS "urn:xmpp:ping"
 #define STREAMS_ERR_NS "urn:ietf:params:xml:ns:xmpp-streams"
-
-/* RFC 7622 section 3: each JID part is at most 1023 bytes. */
-#define JID_PART_MAX 1023
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -32,78 +30,6 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-}
-
-/* --- JIDs ---------------------------------------------------------------- */
-
-/* Split jid into its parts without copying; -1 if malformed. Only the
- * structure is checked (RFC 7622 section 3.1 order: first '/' ends the bare
- * JID, then one '@' at most), plus bytes no JID may hold; full stringprep
- * is the server's job, and it has already done it for every `from`. */
-static int jid_split(const char *jid, size_t *local_len, const char **domain,
-                     size_t *domain_len, size_t *bare_len)
-{
-	const char *slash, *at;
-	size_t bare;
-
-	if (!jid || !*jid)
-		return -1;
-	slash = strchr(jid, '/');
-	bare = slash ? (size_t)(slash - jid) : strlen(jid);
-	if (slash && slash[1] == '\0')
-		return -1;  /* a resource, if present, is non-empty */
-	if (slash && strlen(slash + 1) > JID_PART_MAX)
-		return -1;
-	at = memchr(jid, '@', bare);
-	if (at && memchr(at + 1, '@', bare - (size_t)(at - jid) - 1))
-		return -1;
-	*local_len = at ? (size_t)(at - jid) : 0;
-	*domain = at ? at + 1 : jid;
-	*domain_len = bare - (at ? *local_len + 1 : 0);
-	if ((at && *local_len == 0) || *domain_len == 0)
-		return -1;
-	if (*local_len > JID_PART_MAX || *domain_len > JID_PART_MAX)
-		return -1;
-	for (const unsigned char *p = (const unsigned char *)jid; *p; p++) {
-		/* Controls anywhere; space only outside the resource. */
-		if (*p < 0x20 || *p == 0x7f)
-			return -1;
-		if (*p == ' ' && (const char *)p < jid + bare)
-			return -1;
-	}
-	if (!utf8_xml_valid(jid, strlen(jid)))
-		return -1;
-	*bare_len = bare;
-	return 0;
-}
-
-static int copy_out(const char *s, size_t n, char *out, size_t outlen)
-{
-	if (!out || n >= outlen)
-		return -1;
-	memcpy(out, s, n);
-	out[n] = '\0';
-	return 0;
-}
-
-int jid_bare(const char *jid, char *out, size_t outlen)
-{
-	size_t local_len, domain_len, bare_len;
-	const char *domain;
-
-	if (jid_split(jid, &local_len, &domain, &domain_len, &bare_len) < 0)
-		return -1;
-	return copy_out(jid, bare_len, out, outlen);
-}
-
-int jid_domain(const char *jid, char *out, size_t outlen)
-{
-	size_t local_len, domain_len, bare_len;
-	const char *domain;
-
-	if (jid_split(jid, &local_len, &domain, &domain_len, &bare_len) < 0)
-		return -1;
-	return copy_out(domain, domain_len, out, outlen);
 }
 
 /* --- decode -------------------------------------------------------------- */
@@ -268,13 +194,13 @@ static int check_text(const char *what, const struct xnode *n, size_t max,
  * there is nobody to register. */
 static int check_from(const char *from, char *err, size_t errlen)
 {
-	char bare[2 * JID_PART_MAX + 2];
+	struct jid_parts parts;
 
 	if (!from) {
 		set_err(err, errlen, "missing from");
 		return -1;
 	}
-	if (jid_bare(from, bare, sizeof bare) < 0) {
+	if (jid_split(from, &parts) < 0) {
 		set_err(err, errlen, "from is not a valid JID");
 		return -1;
 	}

@@ -8,6 +8,9 @@
 #include <stdint.h>
 #include "stream.h"
 #include "xbuf.h"
+/* Temporary, for daemon.c's jid_bare and jid_domain until it includes jid.h
+ * itself: remove then. */
+#include "jid.h"
 
 #define XPUSH_NS "urn:xpush:0"
 #define STANZAS_NS "urn:ietf:params:xml:ns:xmpp-stanzas"
@@ -126,11 +129,5 @@ int stanza_encode_disco_info(struct xbuf *b, const char *from, const char *to, c
 __attribute__((warn_unused_result))
 int stanza_encode_iq_error(struct xbuf *b, const char *from, const char *to, const char *id,
                            const char *etype, const char *condition, const char *text);
-
-/* Bare JID of a full JID into out (truncates nothing: -1 if it does not fit
- * or jid is malformed/empty). */
-int jid_bare(const char *jid, char *out, size_t outlen);
-/* Domain part of a JID into out; -1 if it does not fit or is malformed. */
-int jid_domain(const char *jid, char *out, size_t outlen);
 
 #endif

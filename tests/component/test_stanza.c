@@ -515,76 +515,6 @@ static void test_encode_retract(void)
 	xbuf_free(&b);
 }
 
-/* --- JIDs ---------------------------------------------------------------- */
-
-static void test_jid(void)
-{
-	static const struct { const char *jid, *bare, *domain; } cases[] = {
-		{ "alice@example.org/phone", "alice@example.org", "example.org" },
-		{ "alice@example.org", "alice@example.org", "example.org" },
-		{ "example.org", "example.org", "example.org" },
-		{ "push.example.org/res", "push.example.org", "push.example.org" },
-		{ "a@b/c/d", "a@b", "b" },
-		{ "a@b/c@d", "a@b", "b" },
-		{ "a@b/with space", "a@b", "b" },
-		{ "\xc3\xbc@\xe6\x97\xa5.example/\xf0\x9f\x98\x80", "\xc3\xbc@\xe6\x97\xa5.example",
-		  "\xe6\x97\xa5.example" },
-		/* malformed: NULL expected */
-		{ "", NULL, NULL },
-		{ "@example.org", NULL, NULL },
-		{ "alice@", NULL, NULL },
-		{ "alice@/r", NULL, NULL },
-		{ "/r", NULL, NULL },
-		{ "a@b/", NULL, NULL },
-		{ "a@b@c", NULL, NULL },
-		{ "a b@c", NULL, NULL },
-		{ "a@b\n/r", NULL, NULL },
-		{ "a@b/r\x01", NULL, NULL },
-		{ "a@\xff", NULL, NULL },
-	};
-
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		char out[64];
-		int rb = jid_bare(cases[i].jid, out, sizeof out);
-
-		if (cases[i].bare) {
-			CHECK_INT(rb, 0);
-			CHECK_STR(out, cases[i].bare);
-			CHECK_INT(jid_domain(cases[i].jid, out, sizeof out), 0);
-			CHECK_STR(out, cases[i].domain);
-		} else {
-			CHECK_INT(rb, -1);
-			CHECK_INT(jid_domain(cases[i].jid, out, sizeof out), -1);
-		}
-		if ((rb == 0) != (cases[i].bare != NULL))
-			fprintf(stderr, "  case \"%s\"\n", cases[i].jid);
-	}
-}
-
-static void test_jid_sizes(void)
-{
-	char out[18], big[2100];
-
-	CHECK_INT(jid_bare(NULL, out, sizeof out), -1);
-	/* "alice@example.org" is 17 bytes: needs 18 with the NUL. */
-	CHECK_INT(jid_bare("alice@example.org/r", out, 18), 0);
-	CHECK_INT(jid_bare("alice@example.org/r", out, 17), -1);
-	CHECK_INT(jid_domain("alice@example.org/r", out, 12), 0);
-	CHECK_INT(jid_domain("alice@example.org/r", out, 11), -1);
-	CHECK_INT(jid_bare("a@b", out, 0), -1);
-	CHECK_INT(jid_bare("a@b", NULL, 10), -1);
-	/* RFC 7622: a part longer than 1023 bytes is no JID. */
-	memset(big, 'x', sizeof big);
-	big[1024] = '\0';
-	CHECK_INT(jid_domain(big, NULL, 0), -1);
-	{
-		char dom[1100];
-
-		big[1023] = '\0';
-		CHECK_INT(jid_domain(big, dom, sizeof dom), 0);
-	}
-}
-
 /* --- encoders ------------------------------------------------------------ */
 
 static void test_encode_exact(void)
@@ -759,8 +689,6 @@ TEST_MAIN(
 	T(test_decode_violations),
 	T(test_decode_default_limits),
 	T(test_ack_id_parse),
-	T(test_jid),
-	T(test_jid_sizes),
 	T(test_encode_exact),
 	T(test_encode_refuses),
 	T(test_notification_round_trip),

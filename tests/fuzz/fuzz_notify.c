@@ -2,7 +2,8 @@
  * reach in libxpush when a notification arrives: libstrophe's stanza parser
  * (uninstrumented, from the system), client/notify.c's notify_parse (the
  * decoder; it takes an xmpp_stanza_t, so there is no entry point below
- * libstrophe), the sender check (client/xjid.c) and xpush-client's output
+ * libstrophe), the sender check (client/xjid.c on common/jid.c) and
+ * xpush-client's output
  * formats (cli/cli_format.c), which put producer text on a terminal.
  * Besides crashes, leaks and sanitizer reports it traps on broken properties:
  *   - a decoded notification has an id that seen_id_valid() accepts (it is
@@ -12,7 +13,9 @@
  *     no raw control byte (no terminal escape sequence, no forged second
  *     line; DEL is allowed raw in JSON only); the JSON line is an object;
  *   - xjid_is_component() accepts only the component JID itself (no
- *     resource, node byte-exact, domain ASCII case-insensitive);
+ *     resource, localpart byte-exact, domain ASCII case-insensitive);
+ *   - jid_split() parts lie inside the JID, the bare JID and the domain
+ *     agree with them;
  *   - xjid_sanitise() output is file-name safe.
  *
  * Input: the stanza text (an <iq> holding <notification xmlns='urn:xpush:0'>,
@@ -87,24 +90,32 @@ static void check_output(const struct notify_fields *f)
 
 static void check_jid(const char *jid)
 {
-	struct xjid_parts p;
-	char dom[2048], safe[4096];
+	struct jid_parts p;
+	char dom[2048], bare[2048], safe[4096];
 
 	if (!jid)
 		return;
 	if (xjid_is_component(jid, COMPONENT)) {
 		ASSERT(strlen(jid) == strlen(COMPONENT) && strcasecmp(jid, COMPONENT) == 0);
 	}
-	/* The node part is byte-exact: a different node never passes. */
+	/* The localpart is byte-exact: a different one never passes. */
 	ASSERT(!xjid_is_component(jid, "node@" COMPONENT) || strncmp(jid, "node@", 5) == 0);
-	if (xjid_split(jid, &p) == 0) {
-		ASSERT(p.domain && p.domain_len > 0);
-		ASSERT(!p.resource || p.resource_len > 0);
+	if (jid_split(jid, &p) == 0) {
+		ASSERT(p.domain && p.domain_len > 0 && p.domain_len <= JID_PART_MAX);
+		ASSERT(!p.resource || (p.resource_len > 0 && p.resource_len <= JID_PART_MAX));
+		ASSERT(!p.local || (p.local_len > 0 && p.local_len <= JID_PART_MAX));
+		ASSERT(p.domain + p.domain_len + (p.resource ? 1 + p.resource_len : 0)
+		       == jid + strlen(jid));
 		if (p.domain_len < sizeof dom) {
-			ASSERT(xjid_domain(jid, dom, sizeof dom) == 0);
+			ASSERT(jid_domain(jid, dom, sizeof dom) == 0);
 			ASSERT(strlen(dom) == p.domain_len && memcmp(dom, p.domain, p.domain_len) == 0);
 		}
+		if ((size_t)(p.domain - jid) + p.domain_len < sizeof bare) {
+			ASSERT(jid_bare(jid, bare, sizeof bare) == 0);
+			ASSERT(strncmp(jid, bare, strlen(bare)) == 0 && !strchr(bare, '/'));
+		}
 	} else {
+		ASSERT(jid_domain(jid, dom, sizeof dom) == -1);
 		ASSERT(!xjid_is_component(jid, COMPONENT));
 	}
 	if (xjid_sanitise(jid, safe, sizeof safe) == 0) {

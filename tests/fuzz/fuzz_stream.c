@@ -10,6 +10,7 @@
  *     back byte-exact; xbuf_escape accepts exactly what utf8_xml_valid does.
  *
  * The first input byte picks the mode (low 2 bits) and the slice size. */
+#include "jid.h"
 #include "stanza.h"
 #include "stream.h"
 #include "utf8.h"

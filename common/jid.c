@@ -1,0 +1,80 @@
+/* jid: the shape of a JID (jid.h). One set of rules for the daemon's view
+ * of a sender and the device's view of the component; it must not compare
+ * JIDs (what "the same" means is each caller's decision) or allocate. */
+#include "jid.h"
+
+#include <string.h>
+
+#include "utf8.h"
+
+static int part_ok(size_t len)
+{
+	return len >= 1 && len <= JID_PART_MAX;
+}
+
+int jid_split(const char *jid, struct jid_parts *p)
+{
+	const char *slash, *at;
+	size_t len, bare;
+
+	memset(p, 0, sizeof *p);
+	if (!jid)
+		return -1;
+	len = strlen(jid);
+	if (!utf8_xml_valid(jid, len))
+		return -1;
+	slash = memchr(jid, '/', len);
+	bare = slash ? (size_t)(slash - jid) : len;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)jid[i];
+
+		/* XML allows TAB, LF and CR; no JID holds them. A space only
+		 * in the resource. */
+		if (c < 0x20 || c == 0x7f || (c == ' ' && i < bare))
+			return -1;
+	}
+	at = memchr(jid, '@', bare);
+	if (at) {
+		p->local = jid;
+		p->local_len = (size_t)(at - jid);
+	}
+	p->domain = at ? at + 1 : jid;
+	p->domain_len = bare - (size_t)(p->domain - jid);
+	if (slash) {
+		p->resource = slash + 1;
+		p->resource_len = len - bare - 1;
+	}
+	if ((at && !part_ok(p->local_len)) || !part_ok(p->domain_len)
+	    || memchr(p->domain, '@', p->domain_len) || (slash && !part_ok(p->resource_len))) {
+		memset(p, 0, sizeof *p);
+		return -1;
+	}
+	return 0;
+}
+
+static int copy_out(const char *s, size_t n, char *out, size_t outlen)
+{
+	if (!out || n >= outlen)
+		return -1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return 0;
+}
+
+int jid_bare(const char *jid, char *out, size_t outlen)
+{
+	struct jid_parts p;
+
+	if (jid_split(jid, &p) < 0)
+		return -1;
+	return copy_out(jid, (size_t)(p.domain - jid) + p.domain_len, out, outlen);
+}
+
+int jid_domain(const char *jid, char *out, size_t outlen)
+{
+	struct jid_parts p;
+
+	if (jid_split(jid, &p) < 0)
+		return -1;
+	return copy_out(p.domain, p.domain_len, out, outlen);
+}
