@@ -503,12 +503,20 @@ int store_claim(struct store *st, const char *instance, long limit, uint32_t lea
 	return submit(st, S_CLAIM, p, CB(claim, cb), ud);
 }
 
+/* Statements that take up to `limit` rows for this instance for ms: retracts
+ * to send (a lease), devices to probe (the answer's deadline). */
+static int claim_for(struct store *st, enum stmt_id s, const char *instance, long limit,
+                     uint32_t ms, store_claim_fn cb, void *ud)
+{
+	char a[24], b[24];
+	const char *p[] = { instance, I64(a, limit), I64(b, ms) };
+	return submit(st, s, p, CB(claim, cb), ud);
+}
+
 int store_claim_retracts(struct store *st, const char *instance, long limit, uint32_t lease_ms,
                          store_claim_fn cb, void *ud)
 {
-	char a[24], b[24];
-	const char *p[] = { instance, I64(a, limit), I64(b, lease_ms) };
-	return submit(st, S_CLAIM_RETRACT, p, CB(claim, cb), ud);
+	return claim_for(st, S_CLAIM_RETRACT, instance, limit, lease_ms, cb, ud);
 }
 
 int store_reclaim(struct store *st, const char *instance, store_count_fn cb, void *ud)
@@ -544,9 +552,7 @@ int store_sweep(struct store *st, uint32_t probe_ms, store_nums_fn cb, void *ud)
 int store_probe(struct store *st, const char *instance, long limit, uint32_t timeout_ms,
                 store_claim_fn cb, void *ud)
 {
-	char a[24], b[24];
-	const char *p[] = { instance, I64(a, limit), I64(b, timeout_ms) };
-	return submit(st, S_PROBE, p, CB(claim, cb), ud);
+	return claim_for(st, S_PROBE, instance, limit, timeout_ms, cb, ud);
 }
 
 int store_probe_alive(struct store *st, int64_t device_row, const char *full_jid, int64_t token,

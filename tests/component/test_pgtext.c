@@ -5,30 +5,27 @@
 #include "pgtext.h"
 #include "test.h"
 
+/* got is an encoder's result: checked, then freed. */
+static void expect(char *got, const char *want)
+{
+	CHECK_STR(got, want);
+	free(got);
+}
+
 static void int_array(void)
 {
 	const int64_t v[] = { 1, -2, INT64_MAX, INT64_MIN };
-	char *s;
 
-	s = pgtext_int_array(v, 0);
-	CHECK_STR(s, "{}");
-	free(s);
-	s = pgtext_int_array(v, 4);
-	CHECK_STR(s, "{1,-2,9223372036854775807,-9223372036854775808}");
-	free(s);
+	expect(pgtext_int_array(v, 0), "{}");
+	expect(pgtext_int_array(v, 4), "{1,-2,9223372036854775807,-9223372036854775808}");
 }
 
 static void text_array(void)
 {
 	const char *const v[] = { "a", "b\"c", "d\\e", "", "x,y" };
-	char *s;
 
-	s = pgtext_text_array(v, 0);
-	CHECK_STR(s, "{}");
-	free(s);
-	s = pgtext_text_array(v, 5);
-	CHECK_STR(s, "{\"a\",\"b\\\"c\",\"d\\\\e\",\"\",\"x,y\"}");
-	free(s);
+	expect(pgtext_text_array(v, 0), "{}");
+	expect(pgtext_text_array(v, 5), "{\"a\",\"b\\\"c\",\"d\\\\e\",\"\",\"x,y\"}");
 }
 
 static void parse_int_array(void)
