@@ -145,7 +145,8 @@ static void on_claim(void *ud, int err, const struct claim_row *rows, size_t n)
 	seen.nrows = n;
 	for (size_t i = 0; i < n && i < 4; i++) {
 		seen.rows[i] = rows[i];
-		snprintf(seen.titles[i], sizeof seen.titles[i], "%s", rows[i].title ? rows[i].title : "-");
+		snprintf(seen.titles[i], sizeof seen.titles[i], "%s",
+		         rows[i].title ? rows[i].title : "-");
 	}
 }
 
