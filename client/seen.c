@@ -1,8 +1,9 @@
 /* seen: durable de-duplication of notification ids (see seen.h for the file
  * format and the guarantees). Owns the files seen-<jid>.log/.lock/.tmp in
- * the state directory and nothing else. The in-memory set is an open
- * addressing hash table keyed by id (with the SEEN_* bits and the server-time
- * expiry of each); ids are short, so it stays small.
+ * the state directory and nothing else; their line format and the I/O
+ * under it are seen_file.c's. The in-memory set is an open addressing hash
+ * table keyed by id (with the SEEN_* bits and the server-time expiry of
+ * each); ids are short, so it stays small.
  *
  * Retention runs on the SERVER's clock, never the device's: the store keeps
  * the newest `created` stamp of the notifications it recorded (clock) and
@@ -12,7 +13,6 @@
  * 1970 or years ahead changes nothing. */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "seen.h"
+#include "seen_file.h"
 #include "xjid.h"
 #include "xpush.h"
 
@@ -29,14 +30,6 @@ struct seen_entry {
 	int64_t ts;     /* device clock of its newest record (diagnostics only) */
 	int64_t exp;    /* server time after which it cannot be resent; 0 = not known yet */
 	unsigned flags; /* SEEN_* */
-};
-
-/* One parsed line. */
-struct rec {
-	int is_clock;  /* an "S <srv>" line */
-	int64_t ts, exp, srv;
-	char *id;
-	unsigned flags;
 };
 
 struct seen {
@@ -216,20 +209,6 @@ int seen_contains(const struct seen *s, const char *id)
 	return seen_flags(s, id) != 0;
 }
 
-/* The flag field of a line: one letter per bit. */
-static void flag_letters(unsigned flags, char out[4])
-{
-	size_t n = 0;
-
-	if (flags & SEEN_NOTIFIED)
-		out[n++] = 'n';
-	if (flags & SEEN_PENDING)
-		out[n++] = 'p';
-	if (flags & SEEN_RETRACTED)
-		out[n++] = 'r';
-	out[n] = '\0';
-}
-
 /* Compaction is due past max_lines lines (or twice the live ids, so a big
  * live set does not compact on every add), or once the live ids exceed
  * max_ids by an eighth (compaction then evicts down to max_ids). */
@@ -245,97 +224,11 @@ int seen_needs_compact(const struct seen *s)
 	return s->lines > s->threshold || s->live > s->o.max_ids + s->o.max_ids / 8;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
+/* Mark in keep[] the ids the server can still resend, giving an unknown
+ * expiry one once the clock is known. Returns how many were marked. */
+static size_t mark_live(struct seen *s, unsigned char *keep)
 {
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* 1..18 decimal digits. 0 ok, -1 not a number. */
-static int parse_num(const char *f, int64_t *v)
-{
-	int64_t x = 0;
-	size_t i = 0;
-
-	for (; f[i]; i++) {
-		if (f[i] < '0' || f[i] > '9' || i >= 18)
-			return -1;
-		x = x * 10 + (f[i] - '0');
-	}
-	if (i == 0)
-		return -1;
-	*v = x;
-	return 0;
-}
-
-static int parse_flags(const char *f, unsigned *flags)
-{
-	*flags = 0;
-	for (; *f; f++) {
-		if (*f == 'n')
-			*flags |= SEEN_NOTIFIED;
-		else if (*f == 'p')
-			*flags |= SEEN_PENDING;
-		else if (*f == 'r')
-			*flags |= SEEN_RETRACTED;
-		else
-			return -1;
-	}
-	return *flags ? 0 : -1;
-}
-
-/* Parse one line (no newline; line[len] is writable) in any of the formats
- * of seen.h: "<ts> <id>", "<ts> <id> <flags>" (the first version),
- * "<ts> <id> <flags> <exp> <srv>" and "S <srv>". 0 ok, -1 corrupt. */
-static int parse_line(char *line, size_t len, struct rec *r)
-{
-	char *f[6], *p = line, *sp;
-	size_t n = 0;
-
-	line[len] = '\0';
-	memset(r, 0, sizeof *r);
-	for (;;) {
-		if (n == 6)
-			return -1;
-		f[n++] = p;
-		if (!(sp = strchr(p, ' ')))
-			break;
-		*sp = '\0';
-		p = sp + 1;
-	}
-	if (n == 2 && strcmp(f[0], "S") == 0) {
-		r->is_clock = 1;
-		return parse_num(f[1], &r->srv);
-	}
-	if ((n != 2 && n != 3 && n != 5) || parse_num(f[0], &r->ts))
-		return -1;
-	r->flags = SEEN_NOTIFIED;
-	if (n >= 3 && parse_flags(f[2], &r->flags))
-		return -1;
-	if (n == 5 && (parse_num(f[3], &r->exp) || parse_num(f[4], &r->srv)))
-		return -1;
-	if (!seen_id_valid(f[1]))
-		return -1;
-	r->id = f[1];
-	return 0;
-}
-
-/* Rebuild the table with the entries keep[] marks (all when keep is NULL)
- * minus those the server clock has passed; unknown expiries get one once
- * the clock is known. Frees the others. Counts drops in *dropped. */
-static int rebuild(struct seen *s, const unsigned char *keep, size_t *dropped)
-{
-	struct seen_entry *nt;
-	size_t ncap = 64, kept = 0;
+	size_t kept = 0;
 
 	for (size_t i = 0; i < s->cap; i++) {
 		struct seen_entry *e = &s->tab[i];
@@ -343,9 +236,18 @@ static int rebuild(struct seen *s, const unsigned char *keep, size_t *dropped)
 			continue;
 		if (!e->exp)
 			e->exp = default_exp(s, 0);
-		if ((!keep || keep[i]) && !gone(s, e))
-			kept++;
+		keep[i] = !gone(s, e);
+		kept += keep[i];
 	}
+	return kept;
+}
+
+/* Rebuild the table with the kept entries keep[] marks; free the others. */
+static int rebuild(struct seen *s, const unsigned char *keep, size_t kept)
+{
+	struct seen_entry *nt;
+	size_t ncap = 64;
+
 	while ((kept + 1) * 10 >= ncap * 7)
 		ncap *= 2;
 	if (!(nt = calloc(ncap, sizeof *nt)))
@@ -354,13 +256,10 @@ static int rebuild(struct seen *s, const unsigned char *keep, size_t *dropped)
 		struct seen_entry *e = &s->tab[i];
 		if (!e->id)
 			continue;
-		if ((!keep || keep[i]) && !gone(s, e)) {
+		if (keep[i])
 			*slot_for(nt, ncap, e->id) = *e;
-		} else {
-			if (dropped && (!keep || keep[i]))
-				(*dropped)++;
+		else
 			free(e->id);
-		}
 	}
 	free(s->tab);
 	s->tab = nt;
@@ -369,33 +268,19 @@ static int rebuild(struct seen *s, const unsigned char *keep, size_t *dropped)
 	return 0;
 }
 
-static int load(struct seen *s, int64_t now_s, char *err, size_t errlen)
+/* Read the file into the table: every record first (an id's lines merge,
+ * the clock is the newest server time of any line), then what the clock
+ * has passed goes. */
+static int load(struct seen *s, char *err, size_t errlen)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0, end;
-	int rc = XPUSH_EIO;
+	unsigned char *keep = NULL;
+	char *buf;
+	size_t len, end, kept;
+	int rc;
 
-	if (fstat(s->fd, &st) < 0) {
-		snprintf(err, errlen, "stat %s: %s", s->path, strerror(errno));
-		return XPUSH_EIO;
-	}
-	if (st.st_size > 0) {
-		if (!(buf = malloc((size_t)st.st_size + 1)))
-			return XPUSH_ENOMEM;
-		while (len < (size_t)st.st_size) {
-			ssize_t n = pread(s->fd, buf + len, (size_t)st.st_size - len, (off_t)len);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0) {
-				snprintf(err, errlen, "read %s: %s", s->path, strerror(errno));
-				goto out;
-			}
-			if (n == 0)
-				break;
-			len += (size_t)n;
-		}
-	}
+	if ((rc = seen_file_read(s->fd, s->path, &buf, &len, err, errlen)) != XPUSH_OK)
+		return rc;
+	rc = XPUSH_EIO;
 	/* a torn last line: cut it off so the next append starts clean */
 	end = len;
 	while (end > 0 && buf[end - 1] != '\n')
@@ -408,15 +293,13 @@ static int load(struct seen *s, int64_t now_s, char *err, size_t errlen)
 		}
 	}
 	s->size = (off_t)end;
-	/* every record first (an id's lines merge, the clock is the newest
-	 * server time of any line), then what the clock has passed goes */
 	for (size_t pos = 0; pos < end;) {
 		char *nl = memchr(buf + pos, '\n', end - pos);
 		size_t ll = (size_t)(nl - (buf + pos));
-		struct rec r;
+		struct seen_rec r;
 
 		s->lines++;
-		if (parse_line(buf + pos, ll, &r)) {
+		if (seen_file_parse(buf + pos, ll, &r) || (!r.is_clock && !seen_id_valid(r.id))) {
 			s->corrupt++;
 		} else {
 			clock_advance(s, r.srv);
@@ -433,57 +316,22 @@ static int load(struct seen *s, int64_t now_s, char *err, size_t errlen)
 		}
 		pos += ll + 1;
 	}
-	(void)now_s; /* the device clock plays no part in what is kept */
-	if (rebuild(s, NULL, &s->expired)) {
+	if (!(keep = calloc(s->cap ? s->cap : 1, 1))) {
+		rc = XPUSH_ENOMEM;
+		goto out;
+	}
+	kept = mark_live(s, keep);
+	s->expired = s->live - kept;
+	if (rebuild(s, keep, kept)) {
 		rc = XPUSH_ENOMEM;
 		goto out;
 	}
 	update_threshold(s);
 	rc = XPUSH_OK;
 out:
+	free(keep);
 	free(buf);
 	return rc;
-}
-
-static void fsync_parent(const char *dir)
-{
-	char *copy = strdup(dir), *slash;
-	size_t n;
-	int fd;
-
-	if (!copy)
-		return;
-	n = strlen(copy);
-	while (n > 1 && copy[n - 1] == '/')
-		copy[--n] = '\0';
-	slash = strrchr(copy, '/');
-	if (slash == copy) {
-		slash[1] = '\0';
-	} else if (slash) {
-		*slash = '\0';
-	} else {
-		copy[0] = '.';
-		copy[1] = '\0';
-	}
-	fd = open(copy, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
-	free(copy);
-}
-
-static char *concat3(const char *a, const char *b, const char *c)
-{
-	size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
-	char *r = malloc(la + lb + lc + 1);
-
-	if (r) {
-		memcpy(r, a, la);
-		memcpy(r + la, b, lb);
-		memcpy(r + la + lb, c, lc + 1);
-	}
-	return r;
 }
 
 int seen_open(const char *dir, const char *component_jid, const struct seen_opts *o,
@@ -508,16 +356,16 @@ int seen_open(const char *dir, const char *component_jid, const struct seen_opts
 	if (s->o.max_ids < 16)
 		s->o.max_ids = 16;
 	s->dir = strdup(dir);
-	s->name = concat3("seen-", san, ".log");
-	s->tmp_name = concat3("seen-", san, ".tmp");
-	lock_name = concat3("seen-", san, ".lock");
+	s->name = seen_file_join("seen-", san, ".log");
+	s->tmp_name = seen_file_join("seen-", san, ".tmp");
+	lock_name = seen_file_join("seen-", san, ".lock");
 	if (!s->dir || !s->name || !s->tmp_name || !lock_name ||
-	    !(s->path = concat3(dir, "/", s->name))) {
+	    !(s->path = seen_file_join(dir, "/", s->name))) {
 		rc = XPUSH_ENOMEM;
 		goto fail;
 	}
 	if (mkdir(dir, 0700) == 0) {
-		fsync_parent(dir); /* the new directory must survive a crash */
+		seen_file_fsync_parent(dir); /* the new directory must survive a crash */
 	} else if (errno != EEXIST) {
 		snprintf(err, errlen, "create state dir %s: %s", dir, strerror(errno));
 		goto fail;
@@ -555,7 +403,8 @@ int seen_open(const char *dir, const char *component_jid, const struct seen_opts
 	}
 	/* left over by a compaction that crashed before its rename */
 	(void)unlinkat(s->dir_fd, s->tmp_name, 0);
-	if ((rc = load(s, now_s, err, errlen)) != XPUSH_OK)
+	(void)now_s; /* the device clock plays no part in what is kept */
+	if ((rc = load(s, err, errlen)) != XPUSH_OK)
 		goto fail;
 	free(lock_name);
 	*out = s;
@@ -587,7 +436,7 @@ void seen_observe(struct seen *s, int64_t created)
 int seen_mark_at(struct seen *s, const char *id, unsigned flags, int64_t now_s, int64_t created,
                  int64_t expires, char *err, size_t errlen)
 {
-	char line[SEEN_ID_MAX + 80], letters[4];
+	char line[SEEN_FILE_LINE_MAX];
 	char *copy;
 	int64_t exp;
 	int n;
@@ -611,10 +460,8 @@ int seen_mark_at(struct seen *s, const char *id, unsigned flags, int64_t now_s, 
 	exp = expires > 0 ? expires : default_exp(s, created);
 	if (now_s < 0 || now_s > SEEN_TIME_MAX)
 		now_s = 0; /* diagnostics only: never let a wild clock corrupt the line */
-	flag_letters(flags, letters);
-	n = snprintf(line, sizeof line, "%" PRId64 " %s %s %" PRId64 " %" PRId64 "\n", now_s, id,
-		     letters, exp, created);
-	if (write_all(s->fd, line, (size_t)n) < 0 || fdatasync(s->fd) < 0) {
+	n = seen_file_record(line, sizeof line, now_s, id, flags, exp, created);
+	if (seen_file_write_all(s->fd, line, (size_t)n) < 0 || fdatasync(s->fd) < 0) {
 		int e = errno;
 		/* drop a partial line so the file stays line-aligned */
 		if (ftruncate(s->fd, s->size) == 0)
@@ -654,19 +501,8 @@ int seen_compact(struct seen *s, int64_t now_s, char *err, size_t errlen)
 		rc = XPUSH_ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < s->cap; i++) {
-		struct seen_entry *e = &s->tab[i];
-		if (!e->id)
-			continue;
-		if (!e->exp)
-			e->exp = default_exp(s, 0);
-		if (!gone(s, e)) {
-			keep[i] = 1;
-			kept++;
-		} else {
-			dropped++;
-		}
-	}
+	kept = mark_live(s, keep);
+	dropped = s->live - kept;
 	if (kept > s->o.max_ids) {
 		/* the hard cap: forget the ids the server stops resending first */
 		size_t k = 0;
@@ -690,22 +526,20 @@ int seen_compact(struct seen *s, int64_t now_s, char *err, size_t errlen)
 		goto out;
 	}
 	if (s->clock > 0) /* the clock outlives the records that brought it */
-		len += (size_t)snprintf(buf + len, bufcap - len, "S %" PRId64 "\n", s->clock);
+		len += (size_t)seen_file_clock(buf + len, bufcap - len, s->clock);
 	for (size_t i = 0; i < s->cap; i++) {
-		char letters[4];
 		unsigned f = s->tab[i].flags;
 
 		if (!keep[i])
 			continue;
 		if (f & SEEN_NOTIFIED)
 			f &= ~SEEN_PENDING; /* displayed: pending says nothing more */
-		flag_letters(f, letters);
-		len += (size_t)snprintf(buf + len, bufcap - len, "%" PRId64 " %s %s %" PRId64 " 0\n",
-					s->tab[i].ts, s->tab[i].id, letters, s->tab[i].exp);
+		len += (size_t)seen_file_record(buf + len, bufcap - len, s->tab[i].ts, s->tab[i].id, f,
+						s->tab[i].exp, 0);
 	}
 	/* opened for appending: after the rename this descriptor is the store */
 	tfd = openat(s->dir_fd, s->tmp_name, O_RDWR | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (tfd < 0 || write_all(tfd, buf, len) < 0 || fsync(tfd) < 0) {
+	if (tfd < 0 || seen_file_write_all(tfd, buf, len) < 0 || fsync(tfd) < 0) {
 		snprintf(err, errlen, "write %s/%s: %s", s->dir, s->tmp_name, strerror(errno));
 		goto out;
 	}
@@ -722,7 +556,7 @@ int seen_compact(struct seen *s, int64_t now_s, char *err, size_t errlen)
 	for (size_t i = 0; i < s->cap; i++)
 		if (keep[i] && (s->tab[i].flags & SEEN_NOTIFIED))
 			s->tab[i].flags &= ~SEEN_PENDING; /* as written */
-	if (rebuild(s, keep, NULL)) {
+	if (rebuild(s, keep, kept)) {
 		/* the file is right; memory keeps the old table (a superset) */
 		rc = XPUSH_OK;
 		goto out;
