@@ -53,19 +53,10 @@ public final class XPushClient {
 		 */
 		public final boolean maybeShown;
 
+		/** f holds the fields in the order they are declared above (xpush_jni.c). */
 		Notification(String[] f, boolean maybeShown) {
-			id = f[0];
-			app = f[1];
-			priority = f[2];
-			collapse = f[3];
-			expires = f[4];
-			created = f[5];
-			title = f[6];
-			body = f[7];
-			uri = f[8];
-			payload = f[9];
-			from = f[10];
-			iqId = f[11];
+			id = f[0]; app = f[1]; priority = f[2]; collapse = f[3]; expires = f[4]; created = f[5];
+			title = f[6]; body = f[7]; uri = f[8]; payload = f[9]; from = f[10]; iqId = f[11];
 			this.maybeShown = maybeShown;
 		}
 	}
