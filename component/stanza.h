@@ -1,19 +1,22 @@
-/* stanza: the urn:xpush:0 wire protocol, decode and encode. Pure: xnode in,
- * plain struct out; plain struct in, bytes (xbuf) out. See docs/protocol.md.
- * No SQL, no sockets; the daemon decides what to do with a decoded stanza. */
+/* stanza: the urn:xpush:0 wire protocol, decode (stanza_decode.c: xnode in,
+ * plain struct out) and encode (stanza_encode.c: plain struct in, bytes in
+ * an xbuf out). Pure. See docs/protocol.md. No SQL, no sockets; the daemon
+ * decides what to do with a decoded stanza. */
 #ifndef XPUSH_STANZA_H
 #define XPUSH_STANZA_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include "stream.h"
 #include "xbuf.h"
+#include "xnode.h"
 /* Temporary, for daemon.c's jid_bare and jid_domain until it includes jid.h
  * itself: remove then. */
 #include "jid.h"
 
 #define XPUSH_NS "urn:xpush:0"
 #define STANZAS_NS "urn:ietf:params:xml:ns:xmpp-stanzas"
+#define PING_NS "urn:xmpp:ping"
+#define DISCO_INFO_NS "http://jabber.org/protocol/disco#info"
 
 enum stanza_kind {
 	STANZA_OTHER = 0,     /* anything else: ignore (or error reply if iq get/set) */

@@ -2,6 +2,7 @@
  * by the stream parser (never hand-built trees), decoded, and checked; the
  * encoders are checked byte-exact and round-tripped through the parser. */
 #include "stanza.h"
+#include "stream.h"
 #include "test.h"
 
 #include <inttypes.h>

@@ -1,21 +1,19 @@
-/* stanza: the urn:xpush:0 wire protocol (docs/protocol.md). It owns what a
- * well-formed request is: which stanza means what, the limits on every
- * device-supplied string, and the exact bytes of every reply and
- * notification. It must not touch SQL, sockets or the clock, and it never
- * trusts a payload field for identity: that comes from the server-stamped
- * `from` alone. */
+/* stanza_decode: the urn:xpush:0 wire protocol read (docs/protocol.md). It
+ * owns what a well-formed request is: which stanza means what, and the
+ * limits on every device-supplied string. It reads trees through xnode.h
+ * only; it must not touch SQL, sockets or the clock, and it never trusts a
+ * payload field for identity: that comes from the server-stamped `from`
+ * alone. Encoding: stanza_encode.c. */
 #include "stanza.h"
 
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "jid.h"
+#include "stream.h"  /* the stream's namespaces */
 #include "utf8.h"
 
-#define DISCO_INFO_NS "http://jabber.org/protocol/disco#info"
-#define PING_NS "urn:xmpp:ping"
 #define STREAMS_ERR_NS "urn:ietf:params:xml:ns:xmpp-streams"
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -31,8 +29,6 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 }
-
-/* --- decode -------------------------------------------------------------- */
 
 /* The ack id is ours ("xp.N.D"), so accept only the canonical form we write:
  * decimal digits, no sign, no leading zero, no overflow. Anything else is
@@ -333,28 +329,22 @@ static int decode_iq(const struct xnode *st, const struct limits *l,
                      struct stanza_in *out, char *err, size_t errlen)
 {
 	const struct xnode *q = st->children;
-
 	struct iq_ref ref;
 
-	if (streq(out->type, "result")) {
-		if (stanza_iq_ref_parse(out->id, &ref) == 0) {
-			out->kind = ref.probe ? STANZA_PROBE_ALIVE : STANZA_ACK;
-			out->notif_id = ref.notif_id;
-			out->device_row = ref.device_row;
-			out->token = ref.token;
-			out->retract = ref.retract;
-		}
-		return 0;
-	}
-	if (streq(out->type, "error")) {
-		if (stanza_iq_ref_parse(out->id, &ref) == 0) {
-			out->kind = ref.probe ? STANZA_PROBE_GONE : STANZA_NACK;
-			out->notif_id = ref.notif_id;
-			out->device_row = ref.device_row;
-			out->token = ref.token;
-			out->retract = ref.retract;
+	/* An answer to one of our IQs, if its id is ours. */
+	if (streq(out->type, "result") || streq(out->type, "error")) {
+		int error = streq(out->type, "error");
+
+		if (stanza_iq_ref_parse(out->id, &ref) < 0)
+			return 0;
+		out->kind = ref.probe ? (error ? STANZA_PROBE_GONE : STANZA_PROBE_ALIVE)
+		                      : (error ? STANZA_NACK : STANZA_ACK);
+		out->notif_id = ref.notif_id;
+		out->device_row = ref.device_row;
+		out->token = ref.token;
+		out->retract = ref.retract;
+		if (error)
 			decode_error(xnode_child(st, "error", NULL), STANZAS_NS, out);
-		}
 		return 0;
 	}
 	if (!streq(out->type, "get") && !streq(out->type, "set"))
@@ -452,209 +442,5 @@ int stanza_decode(const struct xnode *st, const struct stanza_limits *lim,
 		out->id = id;
 		out->type = type;
 	}
-	return rc;
-}
-
-/* --- encode -------------------------------------------------------------- */
-
-#define TRY(x) do { rc = (x); if (rc) goto out; } while (0)
-
-/* ` name='value'`, or nothing when value is NULL. */
-static int put_attr(struct xbuf *b, const char *name, const char *value)
-{
-	int rc;
-
-	if (!value)
-		return 0;
-	TRY(xbuf_puts(b, " "));
-	TRY(xbuf_puts(b, name));
-	TRY(xbuf_puts(b, "='"));
-	TRY(xbuf_escape(b, value, strlen(value)));
-	TRY(xbuf_puts(b, "'"));
-out:
-	return rc;
-}
-
-/* <name>text</name>, or nothing when text is NULL. */
-static int put_elem(struct xbuf *b, const char *name, const char *text)
-{
-	int rc;
-
-	if (!text)
-		return 0;
-	TRY(xbuf_printf(b, "<%s>", name));
-	TRY(xbuf_escape(b, text, strlen(text)));
-	TRY(xbuf_printf(b, "</%s>", name));
-out:
-	return rc;
-}
-
-/* <iq type= from= to= id= ; the caller closes the tag. */
-static int put_iq_open(struct xbuf *b, const char *type, const char *from, const char *to,
-                       const char *id)
-{
-	int rc;
-
-	TRY(xbuf_puts(b, "<iq"));
-	TRY(put_attr(b, "type", type));
-	TRY(put_attr(b, "from", from));
-	TRY(put_attr(b, "to", to));
-	TRY(put_attr(b, "id", id));
-out:
-	return rc;
-}
-
-int stanza_encode_notification(struct xbuf *b, const struct notif_out *n)
-{
-	size_t orig = b->len;
-	char iq_id[64], nid[24];
-	int rc;
-
-	if (n->token)
-		snprintf(iq_id, sizeof iq_id, "xp.%" PRId64 ".%" PRId64 ".%" PRId64, n->notif_id,
-		         n->device_row, n->token);
-	else
-		snprintf(iq_id, sizeof iq_id, "xp.%" PRId64 ".%" PRId64, n->notif_id, n->device_row);
-	snprintf(nid, sizeof nid, "%" PRId64, n->notif_id);
-	TRY(put_iq_open(b, "set", n->from, n->to, iq_id));
-	TRY(xbuf_puts(b, "><notification xmlns='" XPUSH_NS "'"));
-	TRY(put_attr(b, "id", nid));
-	TRY(put_attr(b, "app", n->app));
-	TRY(put_attr(b, "priority", n->priority));
-	TRY(put_attr(b, "collapse", n->collapse));
-	TRY(put_attr(b, "created", n->created));
-	TRY(put_attr(b, "expires", n->expires));
-	TRY(xbuf_puts(b, ">"));
-	TRY(put_elem(b, "title", n->title));
-	TRY(put_elem(b, "body", n->body));
-	TRY(put_elem(b, "uri", n->uri));
-	TRY(put_elem(b, "payload", n->payload));
-	TRY(xbuf_puts(b, "</notification></iq>"));
-out:
-	if (rc)
-		xbuf_truncate(b, orig);
-	return rc;
-}
-
-int stanza_encode_retract(struct xbuf *b, const char *from, const char *to, int64_t notif_id,
-                          int64_t device_row, int64_t token)
-{
-	size_t orig = b->len;
-	char iq_id[80], nid[24];
-	int rc;
-
-	snprintf(iq_id, sizeof iq_id, "xr.%" PRId64 ".%" PRId64 ".%" PRId64, notif_id, device_row,
-	         token);
-	snprintf(nid, sizeof nid, "%" PRId64, notif_id);
-	TRY(put_iq_open(b, "set", from, to, iq_id));
-	TRY(xbuf_puts(b, "><retract xmlns='" XPUSH_NS "'"));
-	TRY(put_attr(b, "id", nid));
-	TRY(xbuf_puts(b, "/></iq>"));
-out:
-	if (rc)
-		xbuf_truncate(b, orig);
-	return rc;
-}
-
-int stanza_encode_probe(struct xbuf *b, const char *from, const char *to, int64_t device_row,
-                        int64_t token)
-{
-	size_t orig = b->len;
-	char iq_id[64];
-	int rc;
-
-	snprintf(iq_id, sizeof iq_id, "xq.%" PRId64 ".%" PRId64, device_row, token);
-	TRY(put_iq_open(b, "get", from, to, iq_id));
-	TRY(xbuf_puts(b, "><ping xmlns='" PING_NS "'/></iq>"));
-out:
-	if (rc)
-		xbuf_truncate(b, orig);
-	return rc;
-}
-
-int stanza_encode_registered(struct xbuf *b, const char *from, const char *to, const char *id,
-                             const char *app, const char *device, int unregistered)
-{
-	size_t orig = b->len;
-	int rc;
-
-	TRY(put_iq_open(b, "result", from, to, id));
-	TRY(xbuf_puts(b, unregistered ? "><unregistered" : "><registered"));
-	TRY(xbuf_puts(b, " xmlns='" XPUSH_NS "'"));
-	TRY(put_attr(b, "app", app));
-	TRY(put_attr(b, "device", device));
-	TRY(xbuf_puts(b, "/></iq>"));
-out:
-	if (rc)
-		xbuf_truncate(b, orig);
-	return rc;
-}
-
-int stanza_encode_iq_result(struct xbuf *b, const char *from, const char *to, const char *id)
-{
-	size_t orig = b->len;
-	int rc;
-
-	TRY(put_iq_open(b, "result", from, to, id));
-	TRY(xbuf_puts(b, "/>"));
-out:
-	if (rc)
-		xbuf_truncate(b, orig);
-	return rc;
-}
-
-int stanza_encode_disco_info(struct xbuf *b, const char *from, const char *to, const char *id)
-{
-	size_t orig = b->len;
-	int rc;
-
-	TRY(put_iq_open(b, "result", from, to, id));
-	TRY(xbuf_puts(b, "><query xmlns='" DISCO_INFO_NS "'>"
-	              "<identity category='component' type='generic' name='xpush'/>"
-	              "<feature var='" DISCO_INFO_NS "'/>"
-	              "<feature var='" PING_NS "'/>"
-	              "<feature var='" XPUSH_NS "'/>"
-	              "</query></iq>"));
-out:
-	if (rc)
-		xbuf_truncate(b, orig);
-	return rc;
-}
-
-/* The condition becomes an element name, so it must be one of the
- * lowercase-and-hyphen names RFC 6120 defines, not arbitrary text. */
-static int condition_ok(const char *c)
-{
-	size_t n = 0;
-
-	if (!c || !*c)
-		return 0;
-	for (; c[n]; n++)
-		if (!((c[n] >= 'a' && c[n] <= 'z') || c[n] == '-') || n >= 64)
-			return 0;
-	return 1;
-}
-
-int stanza_encode_iq_error(struct xbuf *b, const char *from, const char *to, const char *id,
-                           const char *etype, const char *condition, const char *text)
-{
-	size_t orig = b->len;
-	int rc;
-
-	if (!condition_ok(condition))
-		return -2;
-	TRY(put_iq_open(b, "error", from, to, id));
-	TRY(xbuf_puts(b, "><error"));
-	TRY(put_attr(b, "type", etype ? etype : "cancel"));
-	TRY(xbuf_printf(b, "><%s xmlns='" STANZAS_NS "'/>", condition));
-	if (text) {
-		TRY(xbuf_puts(b, "<text xmlns='" STANZAS_NS "'>"));
-		TRY(xbuf_escape(b, text, strlen(text)));
-		TRY(xbuf_puts(b, "</text>"));
-	}
-	TRY(xbuf_puts(b, "</error></iq>"));
-out:
-	if (rc)
-		xbuf_truncate(b, orig);
 	return rc;
 }
