@@ -73,6 +73,14 @@ __attribute__((warn_unused_result))
 int stanza_decode(const struct xnode *st, const struct stanza_limits *lim,
                   struct stanza_in *out, char *err, size_t errlen);
 
+/* The server's <stream:error/>: 1 if st is one, with *condition its defined
+ * condition (the name of its first child in the xmpp-streams namespace other
+ * than <text/>; NULL if it names none) and *text its <text/> ("" if empty,
+ * NULL if absent); 0 otherwise (outputs NULL). Both borrow from st; either
+ * output pointer may be NULL. stanza_decode reads a stream error the same
+ * way (STANZA_STREAM_ERROR). */
+int stanza_stream_error(const struct xnode *st, const char **condition, const char **text);
+
 /* What an xpush IQ id names: "xp.<notif>.<device row>[.<lease token>]" for a
  * notification, "xr.<notif>.<device row>[.<lease token>]" for a retract,
  * "xq.<device row>.<probe token>" for a probe of a device's session (a ping;

@@ -306,9 +306,11 @@ static int decode_device_attrs(const struct xnode *n, const struct limits *l,
 	return 0;
 }
 
-/* The defined condition of an <error/>: its first child in cond_ns that is
- * not <text/>. */
-static void decode_error(const struct xnode *e, const char *cond_ns, struct stanza_in *out)
+/* An <error/> (a stanza's or the stream's): its defined condition, the
+ * first child in cond_ns that is not <text/>, and its <text/>. What e lacks
+ * is left as it was. */
+static void decode_error(const struct xnode *e, const char *cond_ns, const char **condition,
+                         const char **text)
 {
 	const struct xnode *t;
 
@@ -316,13 +318,28 @@ static void decode_error(const struct xnode *e, const char *cond_ns, struct stan
 		return;
 	for (const struct xnode *c = e->children; c; c = c->next) {
 		if (strcmp(c->ns, cond_ns) == 0 && strcmp(c->name, "text") != 0) {
-			out->error_condition = c->name;
+			*condition = c->name;
 			break;
 		}
 	}
 	t = xnode_child(e, "text", cond_ns);
 	if (t)
-		out->error_text = t->text ? t->text : "";
+		*text = t->text ? t->text : "";
+}
+
+int stanza_stream_error(const struct xnode *st, const char **condition, const char **text)
+{
+	const char *c = NULL, *t = NULL;
+	int is = st && st->name && st->ns && strcmp(st->ns, STREAM_NS) == 0
+	         && strcmp(st->name, "error") == 0;
+
+	if (is)
+		decode_error(st, STREAMS_ERR_NS, &c, &t);
+	if (condition)
+		*condition = c;
+	if (text)
+		*text = t;
+	return is;
 }
 
 static int decode_iq(const struct xnode *st, const struct limits *l,
@@ -344,7 +361,8 @@ static int decode_iq(const struct xnode *st, const struct limits *l,
 		out->token = ref.token;
 		out->retract = ref.retract;
 		if (error)
-			decode_error(xnode_child(st, "error", NULL), STANZAS_NS, out);
+			decode_error(xnode_child(st, "error", NULL), STANZAS_NS, &out->error_condition,
+			             &out->error_text);
 		return 0;
 	}
 	if (!streq(out->type, "get") && !streq(out->type, "set"))
@@ -415,11 +433,8 @@ int stanza_decode(const struct xnode *st, const struct stanza_limits *lim,
 	out->id = xnode_attr(st, "id");
 	out->type = xnode_attr(st, "type");
 
-	if (strcmp(st->ns, STREAM_NS) == 0) {
-		if (strcmp(st->name, "error") == 0) {
-			out->kind = STANZA_STREAM_ERROR;
-			decode_error(st, STREAMS_ERR_NS, out);
-		}
+	if (stanza_stream_error(st, &out->error_condition, &out->error_text)) {
+		out->kind = STANZA_STREAM_ERROR;
 		return 0;
 	}
 	if (!stanza_ns_ok(st->ns))

@@ -253,6 +253,50 @@ static void test_decode_nack_and_stream_error(void)
 	xnode_free(st);
 }
 
+#define STREAMS_ERR "xmlns='urn:ietf:params:xml:ns:xmpp-streams'"
+
+/* The one reading of the server's <stream:error/>: the component's
+ * connection (final or not) and stanza_decode both go through it. */
+static void test_stream_error(void)
+{
+	static const struct { const char *xml; int is; const char *cond, *text; } cases[] = {
+		{ "<stream:error><text " STREAMS_ERR ">t</text><not-authorized " STREAMS_ERR "/>"
+		  "</stream:error>", 1, "not-authorized", "t" },
+		{ "<stream:error><host-unknown xmlns='urn:other'/><host-unknown " STREAMS_ERR "/>"
+		  "<conflict " STREAMS_ERR "/></stream:error>", 1, "host-unknown", NULL },
+		{ "<stream:error><text " STREAMS_ERR "/></stream:error>", 1, NULL, "" },
+		{ "<stream:error><text>t</text><x/></stream:error>", 1, NULL, NULL },
+		{ "<stream:error/>", 1, NULL, NULL },
+		{ "<stream:features/>", 0, NULL, NULL },
+		{ "<error/>", 0, NULL, NULL },  /* jabber:component:accept */
+		{ "<error xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>", 0, NULL, NULL },
+		{ "<iq type='error' id='x'><error type='cancel'><conflict " STREAMS_ERR "/></error>"
+		  "</iq>", 0, NULL, NULL },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct xnode *st = parse(cases[i].xml);
+		const char *cond = "x", *text = "x";
+		struct stanza_in in;
+		int is = stanza_stream_error(st, &cond, &text);
+
+		if (is != cases[i].is)
+			fprintf(stderr, "  case %zu\n", i);
+		CHECK_INT(is, cases[i].is);
+		CHECK(cases[i].cond ? cond && strcmp(cond, cases[i].cond) == 0 : cond == NULL);
+		CHECK(cases[i].text ? text && strcmp(text, cases[i].text) == 0 : text == NULL);
+		CHECK_INT(stanza_stream_error(st, NULL, NULL), is);
+		CHECK_INT(stanza_decode(st, NULL, &in, NULL, 0), 0);
+		CHECK_INT(in.kind == STANZA_STREAM_ERROR, is);
+		if (is) {
+			CHECK(in.error_condition == cond);
+			CHECK(in.error_text == text);
+		}
+		xnode_free(st);
+	}
+	CHECK_INT(stanza_stream_error(NULL, NULL, NULL), 0);
+}
+
 /* --- decode: protocol and limit violations ------------------------------- */
 
 static const char alias129[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -687,6 +731,7 @@ TEST_MAIN(
 	T(test_decode_register),
 	T(test_decode_unregister_and_presence),
 	T(test_decode_nack_and_stream_error),
+	T(test_stream_error),
 	T(test_decode_violations),
 	T(test_decode_default_limits),
 	T(test_ack_id_parse),
