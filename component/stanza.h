@@ -79,7 +79,7 @@ int stanza_decode(const struct xnode *st, const struct stanza_limits *lim,
  * NULL if absent); 0 otherwise (outputs NULL). Both borrow from st; either
  * output pointer may be NULL. stanza_decode reads a stream error the same
  * way (STANZA_STREAM_ERROR). */
-int stanza_stream_error(const struct xnode *st, const char **condition, const char **text);
+int stanza_decode_stream_error(const struct xnode *st, const char **condition, const char **text);
 
 /* What an xpush IQ id names: "xp.<notif>.<device row>[.<lease token>]" for a
  * notification, "xr.<notif>.<device row>[.<lease token>]" for a retract,
@@ -92,9 +92,9 @@ struct iq_ref {
 };
 /* 0, or -1 unless iq_id is exactly one of those forms with every number in
  * canonical decimal (no sign, no leading zero, within int64). */
-int stanza_iq_ref_parse(const char *iq_id, struct iq_ref *out);
+int stanza_decode_iq_ref(const char *iq_id, struct iq_ref *out);
 /* The notification form only (token ignored). The outputs may be NULL. */
-int stanza_ack_id_parse(const char *iq_id, int64_t *notif_id, int64_t *device_row);
+int stanza_decode_ack_id(const char *iq_id, int64_t *notif_id, int64_t *device_row);
 
 struct notif_out {
 	const char *from;        /* component JID */

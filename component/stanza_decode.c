@@ -54,7 +54,7 @@ static int parse_i64(const char *s, const char **end, int64_t *v)
 	return 0;
 }
 
-int stanza_iq_ref_parse(const char *iq_id, struct iq_ref *out)
+int stanza_decode_iq_ref(const char *iq_id, struct iq_ref *out)
 {
 	const char *p;
 	int64_t n, d, t = 0;
@@ -90,11 +90,11 @@ int stanza_iq_ref_parse(const char *iq_id, struct iq_ref *out)
 	return 0;
 }
 
-int stanza_ack_id_parse(const char *iq_id, int64_t *notif_id, int64_t *device_row)
+int stanza_decode_ack_id(const char *iq_id, int64_t *notif_id, int64_t *device_row)
 {
 	struct iq_ref r;
 
-	if (stanza_iq_ref_parse(iq_id, &r) < 0 || r.retract || r.probe)
+	if (stanza_decode_iq_ref(iq_id, &r) < 0 || r.retract || r.probe)
 		return -1;
 	if (notif_id)
 		*notif_id = r.notif_id;
@@ -327,7 +327,7 @@ static void decode_error(const struct xnode *e, const char *cond_ns, const char 
 		*text = t->text ? t->text : "";
 }
 
-int stanza_stream_error(const struct xnode *st, const char **condition, const char **text)
+int stanza_decode_stream_error(const struct xnode *st, const char **condition, const char **text)
 {
 	const char *c = NULL, *t = NULL;
 	int is = st && st->name && st->ns && strcmp(st->ns, STREAM_NS) == 0
@@ -352,7 +352,7 @@ static int decode_iq(const struct xnode *st, const struct limits *l,
 	if (streq(out->type, "result") || streq(out->type, "error")) {
 		int error = streq(out->type, "error");
 
-		if (stanza_iq_ref_parse(out->id, &ref) < 0)
+		if (stanza_decode_iq_ref(out->id, &ref) < 0)
 			return 0;
 		out->kind = ref.probe ? (error ? STANZA_PROBE_GONE : STANZA_PROBE_ALIVE)
 		                      : (error ? STANZA_NACK : STANZA_ACK);
@@ -361,8 +361,8 @@ static int decode_iq(const struct xnode *st, const struct limits *l,
 		out->token = ref.token;
 		out->retract = ref.retract;
 		if (error)
-			decode_error(xnode_child(st, "error", NULL), STANZAS_NS, &out->error_condition,
-			             &out->error_text);
+			decode_error(xnode_child(st, "error", NULL), STANZAS_NS,
+			             &out->error_condition, &out->error_text);
 		return 0;
 	}
 	if (!streq(out->type, "get") && !streq(out->type, "set"))
@@ -433,7 +433,7 @@ int stanza_decode(const struct xnode *st, const struct stanza_limits *lim,
 	out->id = xnode_attr(st, "id");
 	out->type = xnode_attr(st, "type");
 
-	if (stanza_stream_error(st, &out->error_condition, &out->error_text)) {
+	if (stanza_decode_stream_error(st, &out->error_condition, &out->error_text)) {
 		out->kind = STANZA_STREAM_ERROR;
 		return 0;
 	}

@@ -278,14 +278,14 @@ static void test_stream_error(void)
 		struct xnode *st = parse(cases[i].xml);
 		const char *cond = "x", *text = "x";
 		struct stanza_in in;
-		int is = stanza_stream_error(st, &cond, &text);
+		int is = stanza_decode_stream_error(st, &cond, &text);
 
 		if (is != cases[i].is)
 			fprintf(stderr, "  case %zu\n", i);
 		CHECK_INT(is, cases[i].is);
 		CHECK(cases[i].cond ? cond && strcmp(cond, cases[i].cond) == 0 : cond == NULL);
 		CHECK(cases[i].text ? text && strcmp(text, cases[i].text) == 0 : text == NULL);
-		CHECK_INT(stanza_stream_error(st, NULL, NULL), is);
+		CHECK_INT(stanza_decode_stream_error(st, NULL, NULL), is);
 		CHECK_INT(stanza_decode(st, NULL, &in, NULL, 0), 0);
 		CHECK_INT(in.kind == STANZA_STREAM_ERROR, is);
 		if (is) {
@@ -294,7 +294,7 @@ static void test_stream_error(void)
 		}
 		xnode_free(st);
 	}
-	CHECK_INT(stanza_stream_error(NULL, NULL, NULL), 0);
+	CHECK_INT(stanza_decode_stream_error(NULL, NULL, NULL), 0);
 }
 
 /* --- decode: protocol and limit violations ------------------------------- */
@@ -507,7 +507,7 @@ static void test_ack_id_parse(void)
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		int64_t n = -5, d = -5;
-		int rc = stanza_ack_id_parse(cases[i].id, &n, &d);
+		int rc = stanza_decode_ack_id(cases[i].id, &n, &d);
 
 		CHECK_INT(rc, cases[i].rc);
 		if (rc != cases[i].rc)
@@ -519,23 +519,23 @@ static void test_ack_id_parse(void)
 			CHECK(n == -5 && d == -5);  /* outputs untouched on failure */
 		}
 	}
-	CHECK_INT(stanza_ack_id_parse(NULL, NULL, NULL), -1);
-	CHECK_INT(stanza_ack_id_parse("xp.3.4", NULL, NULL), 0);
+	CHECK_INT(stanza_decode_ack_id(NULL, NULL, NULL), -1);
+	CHECK_INT(stanza_decode_ack_id("xp.3.4", NULL, NULL), 0);
 }
 
 static void test_iq_ref_parse(void)
 {
 	struct iq_ref r;
 
-	CHECK_INT(stanza_iq_ref_parse("xr.5.6.7", &r), 0);
+	CHECK_INT(stanza_decode_iq_ref("xr.5.6.7", &r), 0);
 	CHECK(r.retract == 1 && r.notif_id == 5 && r.device_row == 6 && r.token == 7);
-	CHECK_INT(stanza_iq_ref_parse("xp.5.6", &r), 0);
+	CHECK_INT(stanza_decode_iq_ref("xp.5.6", &r), 0);
 	CHECK(r.retract == 0 && r.token == 0);
-	CHECK_INT(stanza_iq_ref_parse("xp.5.6.9223372036854775807", &r), 0);
+	CHECK_INT(stanza_decode_iq_ref("xp.5.6.9223372036854775807", &r), 0);
 	CHECK(r.token == INT64_MAX);
-	CHECK_INT(stanza_iq_ref_parse("xr.5.6.9223372036854775808", &r), -1);
-	CHECK_INT(stanza_iq_ref_parse("xs.5.6.7", &r), -1);
-	CHECK_INT(stanza_iq_ref_parse(NULL, &r), -1);
+	CHECK_INT(stanza_decode_iq_ref("xr.5.6.9223372036854775808", &r), -1);
+	CHECK_INT(stanza_decode_iq_ref("xs.5.6.7", &r), -1);
+	CHECK_INT(stanza_decode_iq_ref(NULL, &r), -1);
 }
 
 /* A retract IQ carries the token in its id and the notification id inside. */
