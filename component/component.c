@@ -1,7 +1,8 @@
 /* component: socket, XEP-0114 handshake and reconnect for xpushd.
  * States: DOWN -> CONNECTING -> OPENING (header sent) -> HANDSHAKING
  * (<handshake/> sent) -> READY. Every transition goes through set_state(),
- * which logs it. Parsing stays in stream.c; this file does I/O only. */
+ * which logs it. Parsing stays in stream.c, reading a stream error in
+ * stanza_decode.c; this file does I/O only. */
 #include "component.h"
 
 #include <errno.h>
@@ -17,13 +18,13 @@
 #include "handshake.h"
 #include "log.h"
 #include "redial.h"
+#include "stanza.h"
 #include "xbuf.h"
 
 /* Reads per wakeup: a server that streams without pause must not starve the
  * loop's other sockets (Postgres, /metrics). */
 #define READS_PER_WAKEUP 16
 #define READ_BUF_BYTES 65536
-#define STREAM_ERRORS_NS "urn:ietf:params:xml:ns:xmpp-streams"
 
 /* Stream errors that retrying will not fix: a refused secret, an unknown
  * component name. Reconnecting would only hammer the server. */
@@ -148,19 +149,16 @@ static void on_open(void *ud, const char *id, const char *from)
 static void on_stanza(void *ud, struct xnode *st)
 {
 	struct component *c = ud;
+	const char *condition;
 
 	if (c->state == C_DOWN) {
 		/* Dropped earlier in this same read: the rest is moot. */
 		xnode_free(st);
 		return;
 	}
-	if (strcmp(st->name, "error") == 0 && strcmp(st->ns, STREAM_NS) == 0) {
-		const struct xnode *k;
-		for (k = st->children; k; k = k->next)
-			if (strcmp(k->ns, STREAM_ERRORS_NS) == 0 &&
-			    strcmp(k->name, "text") != 0)
-				break;
-		snprintf(c->err_condition, sizeof c->err_condition, "%s", k ? k->name : "undefined-condition");
+	if (stanza_decode_stream_error(st, &condition, NULL)) {
+		snprintf(c->err_condition, sizeof c->err_condition, "%s",
+		         condition ? condition : "undefined-condition");
 		if (c->state == C_HANDSHAKING || c->state == C_OPENING)
 			c->final = is_final(c->err_condition);
 		xnode_free(st);
