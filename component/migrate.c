@@ -2,7 +2,7 @@
  * connection. Each migration runs in its own transaction under an advisory
  * lock (so two xpushd starting together do not race) and is recorded in
  * push.schema_version; an applied migration is never run again. */
-#include "store.h"
+#include "migrate.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -75,15 +75,15 @@ static int record_version(PGconn *c, const struct migration *m, char *err, size_
 	return ok ? 0 : -1;
 }
 
-int store_migrate(const char *conninfo, int *applied, char *err, size_t errlen)
+int migrate_apply(const char *conninfo, int *applied, char *err, size_t errlen)
 {
 	PGconn *c = PQconnectdb(conninfo);
-	int rc = -1;
+	int rc = MIGRATE_FAILED;
 
 	*applied = 0;
 	if (PQstatus(c) != CONNECTION_OK) {
 		snprintf(err, errlen, "pg_conninfo: cannot connect: %s", PQerrorMessage(c));
-		rc = -2;
+		rc = MIGRATE_UNREACHABLE;
 		goto out;
 	}
 	if (exec_ok(c, "SET client_min_messages = warning", err, errlen, "session") < 0)
@@ -121,7 +121,7 @@ int store_migrate(const char *conninfo, int *applied, char *err, size_t errlen)
 		if (!done)
 			(*applied)++;
 	}
-	rc = 0;
+	rc = MIGRATE_OK;
 	goto out;
 rollback:
 	PQclear(PQexec(c, "ROLLBACK"));

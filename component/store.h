@@ -188,11 +188,4 @@ int store_presence(struct store *st, const char *jid, const char *full_jid, cons
 STORE_WUR
 int store_unavailable(struct store *st, const char *full_jid, store_count_fn cb, void *ud);
 
-/* Blocking: apply schema migrations (one transaction each, under an advisory
- * lock, recorded in push.schema_version). 0, -2 if the server could not be
- * reached, or -1 if a migration failed; err says why. *applied =
- * number applied now (0 if up to date). For --migrate and start-up. */
-__attribute__((warn_unused_result))
-int store_migrate(const char *conninfo, int *applied, char *err, size_t errlen);
-
 #endif
