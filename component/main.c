@@ -10,7 +10,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
-#include "store.h"
+#include "migrate.h"
 
 #ifndef XPUSH_VERSION
 #define XPUSH_VERSION "0.1.0"
@@ -107,7 +107,7 @@ int main(int argc, char **argv)
 			goto bad;
 	if (migrate_only) {
 		/* Only the database matters here. */
-		if (store_migrate(cfg.pg_conninfo, &applied, err, sizeof err) < 0) {
+		if (migrate_apply(cfg.pg_conninfo, &applied, err, sizeof err) < 0) {
 			fprintf(stderr, "xpushd: error: %s\n", err);
 			rc = XPUSHD_EXIT_RUNTIME;
 			goto out;
@@ -129,10 +129,10 @@ int main(int argc, char **argv)
 	 * default action still ends us here; no state exists yet). A failing
 	 * migration is final: the daemon cannot trust the schema. */
 	for (struct backoff bo = { cfg.reconnect_min_ms, cfg.reconnect_max_ms, 0 };;) {
-		int m = store_migrate(cfg.pg_conninfo, &applied, err, sizeof err);
+		int m = migrate_apply(cfg.pg_conninfo, &applied, err, sizeof err);
 		if (m == 0)
 			break;
-		if (m == -1) {
+		if (m == MIGRATE_FAILED) {
 			log_error("migration failed", "error=%s", log_q(err));
 			rc = XPUSHD_EXIT_RUNTIME;
 			goto out;
