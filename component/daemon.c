@@ -1,7 +1,8 @@
 /* daemon: the decisions of xpushd: stanzas from devices (register, presence,
- * acks written in batches on their own session, probe answers), connection
- * events and the loop. Scanning the ledger (fan-out, claims, sending) is
- * scan.c's: the daemon asks it for work, and it never calls back in. The ledger in Postgres is the only state that matters:
+ * acks, probe answers), connection events and the loop. Scanning the ledger
+ * (fan-out, claims, sending) is scan.c's, writing ack batches acks.c's: the
+ * daemon asks them for work and hears back through callbacks, and neither
+ * calls into it. The ledger in Postgres is the only state that matters:
  * xpushd keeps flags and counters, never a copy of a delivery. */
 #include "daemon.h"
 
@@ -13,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "acks.h"
 #include "component.h"
 #include "fault.h"
 #include "log.h"
@@ -33,29 +35,17 @@
 /* The first refresh of the Postgres gauges of /metrics, soon after start;
  * then every metrics_refresh_ms. */
 #define HEALTH_FIRST_MS 1000
-/* Acks waiting for their batch beyond this are dropped (the pushes are sent
- * again after ack_timeout_ms): device windows bound them far below it. */
-#define ACK_PENDING_MAX 65536
-/* A batch whose write failed (Postgres restarting, the acks session ended)
- * is written again when the session is back, this many times in all: an ack
- * lost here would be sent again and, worse, judged as unacked by a live
- * session (a strike) if its device answers the probe that follows. */
-#define ACK_TRIES 3
 
 struct daemon {
 	const struct config *cfg;
 	struct loop *loop;
 	struct store *store;
-	/* Device acks run on a session of their own: on the main one they waited
-	 * behind fan-out and claims. */
+	/* Device acks run on a session of their own (acks.h). */
 	struct store *ackstore;
 	struct component *comp;
 	struct scan *scan;
+	struct acks *acks;
 	struct loop_timer health;    /* refresh the Postgres gauges of /metrics */
-	struct loop_timer ackflush;  /* write the acks of this loop turn */
-	struct ack_batch *acks;      /* acks waiting for the next batch */
-	struct ack_batch *acks_sent; /* the batch in the store (one at a time) */
-	struct ack_batch *acks_retry; /* a batch whose write failed: written again first */
 	struct metrics *metrics;
 	struct stanza_limits lim;
 	struct ratelimit *rl;
@@ -63,18 +53,6 @@ struct daemon {
 	int exit_code;
 	struct xbuf out;             /* scratch for encoding one reply */
 	struct xp_stats st;
-};
-
-/* Device acks, written to the ledger in one statement and one commit per
- * batch (store_ack_batch) instead of one each: a commit per ack capped
- * throughput at the WAL flush rate. At most one batch is in the store; acks
- * arriving meanwhile form the next one. */
-struct ack_batch {
-	struct daemon *d;
-	int tries;                   /* writes that failed (kept for ACK_TRIES) */
-	size_t n, cap;
-	int64_t *notif, *dev;
-	char **bare;
 };
 
 /* Context of a request whose reply goes back to a device. */
@@ -238,117 +216,17 @@ static void on_ack_done(void *ud, int err, long n)
 	}
 }
 
-static void ack_batch_free(struct ack_batch *b)
+/* What an ack batch found: refused acks are charged to their senders' rate
+ * limits; devices with rows waiting behind the recorded acks are refilled
+ * now, without a scan (a scan probes every online device). */
+static void on_acks_written(void *ud, const struct acks_result *r)
 {
-	if (!b)
-		return;
-	for (size_t i = 0; i < b->n; i++)
-		free(b->bare[i]);
-	free(b->notif);
-	free(b->dev);
-	free(b->bare);
-	free(b);
-}
-
-/* Queue one ack for the next batch; 0, or -1 if it cannot be kept. */
-static int ack_add(struct daemon *d, int64_t notif, int64_t dev, const char *bare)
-{
-	struct ack_batch *b = d->acks;
-
-	if (!b && !(b = d->acks = calloc(1, sizeof *b)))
-		return -1;
-	b->d = d;
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? 2 * b->cap : 64;
-		int64_t *n1, *n2;
-		char **n3;
-		if (b->n >= ACK_PENDING_MAX)
-			return -1;
-		if (!(n1 = realloc(b->notif, cap * sizeof *n1)))
-			return -1;
-		b->notif = n1;
-		if (!(n2 = realloc(b->dev, cap * sizeof *n2)))
-			return -1;
-		b->dev = n2;
-		if (!(n3 = realloc(b->bare, cap * sizeof *n3)))
-			return -1;
-		b->bare = n3;
-		b->cap = cap;
-	}
-	if (!(b->bare[b->n] = strdup(bare)))
-		return -1;
-	b->notif[b->n] = notif;
-	b->dev[b->n] = dev;
-	b->n++;
-	if (!d->acks_sent)
-		loop_timer_arm_min(&d->ackflush, 0);
-	return 0;
-}
-
-static void on_acks_done(void *ud, int err, const int64_t *v, size_t nrows, size_t ncols)
-{
-	struct ack_batch *b = ud;
-	struct daemon *d = b->d;
+	struct daemon *d = ud;
 	uint64_t now = monotime_ms();
-	size_t nacked = 0, nrefill = 0;  /* acks recorded; their devices with queued rows */
 
-	d->acks_sent = NULL;
-	if (err && ++b->tries < ACK_TRIES && !d->acks_retry) {
-		log_warn("acks not recorded: written again when the database answers", "count=%zu try=%d",
-		         b->n, b->tries);
-		d->acks_retry = b;
-		loop_timer_arm_min(&d->ackflush, 100);
-		return;
-	}
-	if (err) {
-		log_warn("acks not recorded: the pushes will be resent", "count=%zu", b->n);
-	} else {
-		for (size_t i = 0; i < b->n; i++) {
-			int64_t ms = i < nrows && ncols ? v[i * ncols] : -1;
-			if (ms >= 0) {
-				d->st.acked++;
-				nacked++;
-				metrics_observe_latency(&d->st, ms);
-				/* The devices to refill: those with rows waiting (an empty
-				 * queue gets new rows from fan-out, which claims for them). */
-				if (ncols < 2 || v[i * ncols + 1] != 0)
-					b->dev[nrefill++] = b->dev[i];
-			} else {
-				d->st.acks_refused++;
-				(void)ratelimit_take(d->rl, b->bare[i], now);
-			}
-		}
-	}
-	if (nacked > 0)
-		FAULT_POINT("after_ack_commit");
-	if (nrefill > 0) {
-		/* Slots in these devices' windows are free: fill them now, without a
-		 * scan (a scan probes every online device). */
-		scan_refill(d->scan, b->dev, nrefill);
-	}
-	ack_batch_free(b);
-	if (d->acks_retry || (d->acks && d->acks->n))
-		loop_timer_arm_min(&d->ackflush, 0);
-}
-
-static void on_ackflush_timer(struct loop_timer *t)
-{
-	struct daemon *d = t->ud;
-	struct ack_batch *b = d->acks_retry ? d->acks_retry : d->acks;
-
-	if (d->acks_sent || !b || !b->n || !store_is_ready(d->ackstore))
-		return;  /* the batch in flight, or on_ackstore_ready, flushes again */
-	if (store_ack_batch(d->ackstore, b->notif, b->dev, (const char *const *)b->bare, b->n,
-	                    on_acks_done, b) < 0) {
-		/* Kept where it was: the next ack or on_ackstore_ready flushes again. */
-		log_warn("acks not written yet: database unavailable", "count=%zu", b->n);
-		return;
-	}
-	if (b == d->acks_retry)
-		d->acks_retry = NULL;
-	else
-		d->acks = NULL;
-	d->acks_sent = b;
+	for (size_t i = 0; i < r->nrefused; i++)
+		(void)ratelimit_take(d->rl, r->refused[i], now);
+	scan_refill(d->scan, r->refill, r->nrefill);
 }
 
 static void on_nack_done(void *ud, int err, long n)
@@ -505,7 +383,7 @@ static void on_stanza(void *ud, const struct xnode *st)
 	case STANZA_ACK:
 		FAULT_POINT("before_ack_commit");  /* device acked; ledger not yet told */
 		if (!in.retract) {
-			if (ack_add(d, in.notif_id, in.device_row, bare) < 0)
+			if (acks_add(d->acks, in.notif_id, in.device_row, bare) < 0)
 				log_warn("ack not recorded: out of memory or too many pending; the push will"
 				         " be resent", "notif=%lld", (long long)in.notif_id);
 			break;
@@ -628,7 +506,7 @@ static void on_store_ready(void *ud)
 
 	d->st.pg_connects++;
 	d->st.pg_up = 1;
-	loop_timer_arm_min(&d->ackflush, 0);  /* acks that waited for the database */
+	acks_store_ready(d->acks);  /* acks that waited for the database */
 	scan_request(d->scan, SCAN_FULL);
 }
 
@@ -636,7 +514,7 @@ static void on_ackstore_ready(void *ud)
 {
 	struct daemon *d = ud;
 
-	loop_timer_arm_min(&d->ackflush, 0);  /* acks that waited for the database */
+	acks_store_ready(d->acks);  /* acks that waited for the database */
 }
 
 static void on_health(void *ud, int err, const int64_t *v, size_t n)
@@ -732,6 +610,7 @@ int daemon_run(const struct config *cfg)
 	};
 	struct component_events ce = { on_comp_ready, on_stanza, on_comp_down, on_refused };
 	struct scan_sink sink = { sink_send, sink_ready, sink_queued, &d };
+	struct acks_owner owner = { on_acks_written, &d };
 
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	d.loop = loop_new(on_signal, &d);
@@ -749,7 +628,6 @@ int daemon_run(const struct config *cfg)
 		loop_free(d.loop);
 		return XPUSHD_EXIT_RUNTIME;
 	}
-	loop_timer_init(d.loop, &d.ackflush, on_ackflush_timer, &d);
 	loop_timer_init(d.loop, &d.health, on_health_timer, &d);
 	if (cfg->metrics_port) {
 		const char *merr = NULL;
@@ -758,7 +636,6 @@ int daemon_run(const struct config *cfg)
 		if (!d.metrics) {
 			log_error("metrics endpoint failed", "error=%s", log_q(merr));
 			loop_timer_remove(d.loop, &d.health);
-			loop_timer_remove(d.loop, &d.ackflush);
 			ratelimit_free(d.rl);
 			loop_free(d.loop);
 			return XPUSHD_EXIT_RUNTIME;
@@ -775,7 +652,8 @@ int daemon_run(const struct config *cfg)
 	d.store = store_new(d.loop, &so, &se, &d);
 	d.ackstore = d.store ? store_new(d.loop, &ao, &ae, &d) : NULL;
 	d.scan = d.ackstore ? scan_new(d.loop, d.store, cfg, &d.st, &sink) : NULL;
-	d.comp = d.scan ? component_new(d.loop, &co, &ce, &d) : NULL;
+	d.acks = d.scan ? acks_new(d.loop, d.ackstore, &d.st, &owner) : NULL;
+	d.comp = d.acks ? component_new(d.loop, &co, &ce, &d) : NULL;
 	if (!d.comp) {
 		log_error("out of memory at start", NULL);
 		d.exit_code = XPUSHD_EXIT_RUNTIME;
@@ -785,17 +663,13 @@ int daemon_run(const struct config *cfg)
 	}
 	metrics_stop(d.metrics);
 	component_free(d.comp);
-	/* Stores first: freed, they never call back into the scan. */
+	/* Stores first: freed, they never call back into the scan or the acks. */
 	store_free(d.store);
 	store_free(d.ackstore);
 	scan_free(d.scan);
+	acks_free(d.acks);
 	loop_timer_remove(d.loop, &d.health);
-	loop_timer_remove(d.loop, &d.ackflush);
 	loop_free(d.loop);
-	/* store_free() does not call back: the batch it held is ours to free. */
-	ack_batch_free(d.acks_sent);
-	ack_batch_free(d.acks_retry);
-	ack_batch_free(d.acks);
 	ratelimit_free(d.rl);
 	xbuf_free(&d.out);
 	return d.exit_code;
