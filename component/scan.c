@@ -114,6 +114,19 @@ static void scan_abort(struct scan *sc)
 	scan_enter(sc, SC_IDLE);
 }
 
+/* The scan a query's callback belongs to, or NULL if the query failed:
+ * the scan is then over. */
+static struct scan *answered(void *ud, int failed)
+{
+	struct scan *sc = ud;
+
+	if (failed) {
+		scan_abort(sc);
+		return NULL;
+	}
+	return sc;
+}
+
 static void scan_finish(struct scan *sc)
 {
 	scan_enter(sc, SC_IDLE);
@@ -215,12 +228,10 @@ void scan_refill(struct scan *sc, const int64_t *devices, size_t n)
 
 static void on_claimed(void *ud, int err, const struct claim_row *rows, size_t n)
 {
-	struct scan *sc = ud;
+	struct scan *sc = answered(ud, err);
 
-	if (err) {
-		scan_abort(sc);
+	if (!sc)
 		return;
-	}
 	/* Claimed rows alone are no reason to scan again: what a partial batch
 	 * left behind is waiting for acks, and each ack batch refills its own
 	 * devices (scan_refill). Rescanning here probed every online device after
@@ -268,20 +279,27 @@ static int send_row_iq(struct scan *sc, const struct claim_row *r, int probe)
 	return 1;
 }
 
+/* send_row_iq() for each row; the number that went on the wire. */
+static uint64_t send_row_iqs(struct scan *sc, const struct claim_row *rows, size_t n, int probe)
+{
+	uint64_t sent = 0;
+
+	for (size_t i = 0; i < n; i++)
+		sent += (uint64_t)send_row_iq(sc, &rows[i], probe);
+	if (n > 0)
+		arm_lease(sc);
+	return sent;
+}
+
 static void on_retracts_claimed(void *ud, int err, const struct claim_row *rows, size_t n)
 {
-	struct scan *sc = ud;
+	struct scan *sc = answered(ud, err);
 
-	if (err) {
-		scan_abort(sc);
+	if (!sc)
 		return;
-	}
-	for (size_t i = 0; i < n; i++)
-		sc->st->retracts += (uint64_t)send_row_iq(sc, &rows[i], 0);
-	if (n > 0) {
+	sc->st->retracts += send_row_iqs(sc, rows, n, 0);
+	if (n > 0)
 		sc->found_work = 1;
-		arm_lease(sc);
-	}
 	if (n < sc->cfg->batch_size)
 		sc->retract_have = sc->retract_started;
 	scan_enter(sc, SC_WAKE);
@@ -290,12 +308,10 @@ static void on_retracts_claimed(void *ud, int err, const struct claim_row *rows,
 
 static void on_scan_count(void *ud, int err, long n)
 {
-	struct scan *sc = ud;
+	struct scan *sc = answered(ud, err);
 
-	if (err) {
-		scan_abort(sc);
+	if (!sc)
 		return;
-	}
 	switch (sc->step) {
 	case SC_RECLAIM:
 		sc->need_reclaim = 0;
@@ -348,12 +364,10 @@ static void keep_fanned(struct scan *sc, const int64_t *dev, size_t n)
 
 static void on_fanned(void *ud, int err, long touched, const int64_t *dev, size_t n)
 {
-	struct scan *sc = ud;
+	struct scan *sc = answered(ud, err);
 
-	if (err) {
-		scan_abort(sc);
+	if (!sc)
 		return;
-	}
 	if (touched > 0) {
 		log_debug("fanned out", "notifications=%ld online_devices=%zu", touched, n);
 		sc->found_work = 1;
@@ -365,12 +379,10 @@ static void on_fanned(void *ud, int err, long touched, const int64_t *dev, size_
 
 static void on_swept(void *ud, int err, const int64_t *v, size_t n)
 {
-	struct scan *sc = ud;
+	struct scan *sc = answered(ud, err || n < 4);
 
-	if (err || n < 4) {
-		scan_abort(sc);
+	if (!sc)
 		return;
-	}
 	if (v[0] > 0)
 		log_info("deliveries expired", "rows=%lld", (long long)v[0]);
 	if (v[1] > 0)
@@ -391,24 +403,35 @@ static void on_swept(void *ud, int err, const int64_t *v, size_t n)
 /* Probes: one ping per device whose sends ran out of lease unacked. */
 static void on_probed(void *ud, int err, const struct claim_row *rows, size_t n)
 {
-	struct scan *sc = ud;
+	struct scan *sc = answered(ud, err);
 
-	if (err) {
-		scan_abort(sc);
+	if (!sc)
 		return;
-	}
-	for (size_t i = 0; i < n; i++)
-		sc->st->probes += (uint64_t)send_row_iq(sc, &rows[i], 1);
-	if (n > 0)
-		arm_lease(sc);
+	sc->st->probes += send_row_iqs(sc, rows, n, 1);
 	if (n < sc->cfg->batch_size)
 		scan_enter(sc, SC_FANOUT);
 	scan_advance(sc);
 }
 
-/* The sweep, unless the last one was less than SCAN_SWEEP_EVERY_MS ago.
- * 0 if it went to the store, 1 if skipped, -1 if it could not be submitted. */
-static int submit_sweep(struct scan *sc)
+/* What submitting a step's query did. */
+enum submitted {
+	SUBMIT_FAILED = -1,          /* the store refused it: the callback never comes */
+	SUBMIT_QUEUED = 0,           /* its callback goes on with the scan */
+	SUBMIT_NOTHING = 1,          /* nothing to ask at this step: on to the next */
+};
+
+static enum submitted queued(int rc)
+{
+	return rc == STORE_QUEUED ? SUBMIT_QUEUED : SUBMIT_FAILED;
+}
+
+static enum submitted submit_reclaim(struct scan *sc)
+{
+	return queued(store_reclaim(sc->store, sc->cfg->instance_id, on_scan_count, sc));
+}
+
+/* The sweep, unless the last one was less than SCAN_SWEEP_EVERY_MS ago. */
+static enum submitted submit_sweep(struct scan *sc)
 {
 	uint64_t since = monotime_ms() - sc->last_sweep_ms;
 
@@ -416,104 +439,110 @@ static int submit_sweep(struct scan *sc)
 		/* A lease or probe that ran out is judged by the next sweep. */
 		if (sc->sweep_pending)
 			loop_timer_arm_min(&sc->lease, SCAN_SWEEP_EVERY_MS - since + 1);
-		return 1;
+		return SUBMIT_NOTHING;
 	}
 	sc->last_sweep_ms = monotime_ms();
 	sc->sweep_pending = 0;
-	return store_sweep(sc->store, sc->cfg->ack_timeout_ms, on_swept, sc);
+	return queued(store_sweep(sc->store, sc->cfg->ack_timeout_ms, on_swept, sc));
+}
+
+static enum submitted submit_probe(struct scan *sc)
+{
+	const struct config *c = sc->cfg;
+
+	return queued(store_probe(sc->store, c->instance_id, c->batch_size, c->ack_timeout_ms,
+	                          on_probed, sc));
+}
+
+static enum submitted submit_fanout(struct scan *sc)
+{
+	return queued(store_fanout(sc->store, sc->cfg->batch_size, sc->cfg->fanout_chunk,
+	                           on_fanned, sc));
 }
 
 /* The claim: the full one if asked for, else for the devices the fan-out
- * named. 0 if it went to the store, 1 if there is nothing to claim, -1. */
-static int submit_claim(struct scan *sc)
+ * named, if any. */
+static enum submitted submit_claim(struct scan *sc)
 {
 	const struct config *c = sc->cfg;
 
 	sc->claim_full = sc->full_want != sc->full_have;
 	if (sc->claim_full) {
 		sc->full_started = sc->full_want;
-		return store_claim(sc->store, c->instance_id, c->batch_size, c->ack_timeout_ms,
-		                   c->device_window, on_claimed, sc);
+		return queued(store_claim(sc->store, c->instance_id, c->batch_size, c->ack_timeout_ms,
+		                          c->device_window, on_claimed, sc));
 	}
 	if (sc->fan_n == 0)
-		return 1;
-	return store_claim_devices(sc->store, c->instance_id, c->batch_size, c->ack_timeout_ms,
-	                           c->device_window, sc->fan_dev, sc->fan_n, on_claimed, sc);
+		return SUBMIT_NOTHING;
+	return queued(store_claim_devices(sc->store, c->instance_id, c->batch_size,
+	                                  c->ack_timeout_ms, c->device_window, sc->fan_dev,
+	                                  sc->fan_n, on_claimed, sc));
+}
+
+static enum submitted submit_retracts(struct scan *sc)
+{
+	const struct config *c = sc->cfg;
+
+	if (sc->retract_want == sc->retract_have)
+		return SUBMIT_NOTHING;
+	sc->retract_started = sc->retract_want;
+	return queued(store_claim_retracts(sc->store, c->instance_id, c->batch_size,
+	                                   c->ack_timeout_ms, on_retracts_claimed, sc));
 }
 
 /* The idle flag: written when it changes, and renewed while idle well
- * before its lease runs out. 0, 1 if nothing to write, -1. */
-static int submit_wake(struct scan *sc)
+ * before its lease runs out. */
+static enum submitted submit_wake(struct scan *sc)
 {
 	uint32_t every = sc->cfg->scan_interval_ms;
 
 	if (sc->listening == !sc->found_work &&
 	    !(sc->listening && monotime_ms() - sc->wake_ms >= every / 2))
-		return 1;
+		return SUBMIT_NOTHING;
 	sc->wake_ms = monotime_ms();
-	return store_wake(sc->store, !sc->found_work, SCAN_WAKE_LEASE_SCANS * every,
-	                  on_scan_count, sc);
+	return queued(store_wake(sc->store, !sc->found_work, SCAN_WAKE_LEASE_SCANS * every,
+	                         on_scan_count, sc));
 }
 
-/* Submit the query of the current step, or move past a step with nothing to
- * do. Each store_* result is checked: -1 means the callback never comes. */
+/* The next scheduled push, lease or probe deadline; none to look for when
+ * work was found (the scan runs again at once). */
+static enum submitted submit_due(struct scan *sc)
+{
+	if (sc->found_work) {
+		scan_finish(sc);
+		return SUBMIT_NOTHING;  /* the scan is over */
+	}
+	return queued(store_next_due(sc->store, on_scan_count, sc));
+}
+
+/* Each step's query, and the step after it when it has nothing to ask. */
+static const struct {
+	enum submitted (*submit)(struct scan *sc);
+	enum scan_step next;
+} steps[] = {
+	[SC_RECLAIM] = { submit_reclaim, SC_SWEEP },
+	[SC_SWEEP] = { submit_sweep, SC_FANOUT },
+	[SC_PROBE] = { submit_probe, SC_FANOUT },
+	[SC_FANOUT] = { submit_fanout, SC_CLAIM },
+	[SC_CLAIM] = { submit_claim, SC_RETRACT },
+	[SC_RETRACT] = { submit_retracts, SC_WAKE },
+	[SC_WAKE] = { submit_wake, SC_DUE },
+	[SC_DUE] = { submit_due, SC_IDLE },
+};
+
+/* Submit the query of the current step, or move past steps with nothing to
+ * ask, until one is in the store or the scan is over. */
 static void scan_advance(struct scan *sc)
 {
-	const struct config *c = sc->cfg;
-	int rc = 0;
-
-	for (;;) {
-		switch (sc->step) {
-		case SC_IDLE:
+	while (sc->step != SC_IDLE) {
+		enum submitted rc = steps[sc->step].submit(sc);
+		if (rc == SUBMIT_QUEUED)
 			return;
-		case SC_RECLAIM:
-			rc = store_reclaim(sc->store, c->instance_id, on_scan_count, sc);
-			break;
-		case SC_SWEEP:
-			if ((rc = submit_sweep(sc)) == 1) {
-				scan_enter(sc, SC_FANOUT);
-				continue;
-			}
-			break;
-		case SC_PROBE:
-			rc = store_probe(sc->store, c->instance_id, c->batch_size, c->ack_timeout_ms,
-			                 on_probed, sc);
-			break;
-		case SC_FANOUT:
-			rc = store_fanout(sc->store, c->batch_size, c->fanout_chunk, on_fanned, sc);
-			break;
-		case SC_CLAIM:
-			if ((rc = submit_claim(sc)) == 1) {
-				scan_enter(sc, SC_RETRACT);
-				continue;
-			}
-			break;
-		case SC_RETRACT:
-			if (sc->retract_want == sc->retract_have) {
-				scan_enter(sc, SC_WAKE);
-				continue;
-			}
-			sc->retract_started = sc->retract_want;
-			rc = store_claim_retracts(sc->store, c->instance_id, c->batch_size,
-			                          c->ack_timeout_ms, on_retracts_claimed, sc);
-			break;
-		case SC_WAKE:
-			if ((rc = submit_wake(sc)) == 1) {
-				scan_enter(sc, SC_DUE);
-				continue;
-			}
-			break;
-		case SC_DUE:
-			if (sc->found_work) {
-				scan_finish(sc);
-				return;
-			}
-			rc = store_next_due(sc->store, on_scan_count, sc);
-			break;
-		}
-		if (rc < 0)
+		if (rc == SUBMIT_FAILED) {
 			scan_abort(sc);
-		return;
+			return;
+		}
+		scan_enter(sc, steps[sc->step].next);
 	}
 }
 
@@ -607,10 +636,10 @@ void scan_free(struct scan *sc)
 {
 	if (!sc)
 		return;
+	xbuf_free(&sc->out);
+	free(sc->fan_dev);
 	loop_timer_remove(sc->loop, &sc->tick);
 	loop_timer_remove(sc->loop, &sc->soon);
 	loop_timer_remove(sc->loop, &sc->lease);
-	xbuf_free(&sc->out);
-	free(sc->fan_dev);
 	free(sc);
 }
