@@ -24,6 +24,9 @@
  * a session that comes back flushes it at once (acks_store_ready). */
 #define ACK_RETRY_MS 100
 
+/* The columns of store_ack_batch()'s row for each ack. */
+enum { ACKED_LATENCY_MS, ACKED_QUEUED };
+
 struct ack_batch {
 	struct acks *a;
 	int tries;                   /* writes that failed (kept for ACK_TRIES) */
@@ -105,14 +108,14 @@ static void report(struct acks *a, struct ack_batch *b, const int64_t *v, size_t
 	struct acks_result r = { .refill = b->dev, .refused = (const char *const *)b->bare };
 
 	for (size_t i = 0; i < b->n; i++) {
-		int64_t ms = i < nrows && ncols ? v[i * ncols] : -1;
+		int64_t ms = i < nrows && ncols ? v[i * ncols + ACKED_LATENCY_MS] : STORE_ACK_REFUSED;
 		if (ms >= 0) {
 			a->st->acked++;
 			r.acked++;
 			metrics_observe_latency(a->st, ms);
 			/* The devices to refill: those with rows waiting (an empty
 			 * queue gets new rows from fan-out, which claims for them). */
-			if (ncols < 2 || v[i * ncols + 1] != 0)
+			if (ncols <= ACKED_QUEUED || v[i * ncols + ACKED_QUEUED] != 0)
 				b->dev[r.nrefill++] = b->dev[i];
 		} else {
 			char *s = b->bare[i];

@@ -124,14 +124,14 @@ static void on_registered(void *ud, int err, long n)
 
 	if (err) {
 		reply_error(d, r->to, r->id, "wait", "internal-server-error", "database unavailable");
-	} else if (!r->unregister && n == -1) {
+	} else if (!r->unregister && n == STORE_REGISTER_OVER_MAX) {
 		char text[128];
 		snprintf(text, sizeof text, "max_devices_per_jid: this account already has %u devices",
 		         d->cfg->max_devices_per_jid);
 		d->st.bad_requests++;
 		log_warn("registration refused", "jid=%s reason=max_devices_per_jid", log_q(r->to));
 		reply_error(d, r->to, r->id, "wait", "resource-constraint", text);
-	} else if (!r->unregister && n == -2) {
+	} else if (!r->unregister && n == STORE_REGISTER_ALIAS_TAKEN) {
 		d->st.bad_requests++;
 		log_warn("registration refused", "jid=%s reason=alias_taken", log_q(r->to));
 		reply_error(d, r->to, r->id, "cancel", "conflict",
@@ -281,7 +281,7 @@ static int is_request(const struct stanza_in *in)
 /* Is the sender's domain one of user_domains (comma-separated)? */
 static int domain_served(const struct daemon *d, const char *from)
 {
-	char dom[1024];
+	char dom[JID_DOMAIN_MAX];
 	size_t n;
 
 	if (jid_domain(from, dom, sizeof dom) < 0)
@@ -335,7 +335,7 @@ static void on_stanza(void *ud, const struct xnode *st)
 	      : ratelimit_take(d->rl, bare, monotime_ms()))) {
 		uint64_t now = monotime_ms();
 		d->st.throttled++;
-		if (now - d->throttle_log_ms >= 1000) {
+		if (now - d->throttle_log_ms >= THROTTLE_LOG_EVERY_MS) {
 			d->throttle_log_ms = now;
 			log_warn("throttled", "jid=%s limit=rate_per_jid rate=%u burst=%u", log_q(bare),
 			         d->cfg->rate_per_jid, d->cfg->rate_burst);

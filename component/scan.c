@@ -329,7 +329,7 @@ static void on_scan_count(void *ud, int err, long n)
 		break;
 	case SC_DUE:
 		/* A scheduled push or a lease running out: the full claim then. */
-		if (n >= 0)
+		if (n >= 0)  /* not STORE_NEXT_DUE_NONE */
 			loop_timer_arm_min(&sc->lease, (uint64_t)n + SCAN_DUE_SLACK_MS);
 		scan_finish(sc);
 		return;
@@ -377,26 +377,29 @@ static void on_fanned(void *ud, int err, long touched, const int64_t *dev, size_
 	scan_advance(sc);
 }
 
+/* The numbers store_sweep() answers, in order. */
+enum { SWEPT_EXPIRED, SWEPT_REQUEUED, SWEPT_SILENCED, SWEPT_TO_PROBE, SWEPT_N };
+
 static void on_swept(void *ud, int err, const int64_t *v, size_t n)
 {
-	struct scan *sc = answered(ud, err || n < 4);
+	struct scan *sc = answered(ud, err || n < SWEPT_N);
 
 	if (!sc)
 		return;
-	if (v[0] > 0)
-		log_info("deliveries expired", "rows=%lld", (long long)v[0]);
-	if (v[1] > 0)
+	if (v[SWEPT_EXPIRED] > 0)
+		log_info("deliveries expired", "rows=%lld", (long long)v[SWEPT_EXPIRED]);
+	if (v[SWEPT_REQUEUED] > 0)
 		log_info("unacked sends requeued: device offline, silent or on a new session",
-		         "rows=%lld", (long long)v[1]);
-	if (v[2] > 0)
+		         "rows=%lld", (long long)v[SWEPT_REQUEUED]);
+	if (v[SWEPT_SILENCED] > 0)
 		log_info("devices silent: no answer to a probe; nothing is sent to them until they"
-		         " show life", "devices=%lld", (long long)v[2]);
-	sc->st->expired += (uint64_t)v[0];
-	sc->st->requeued += (uint64_t)v[1];
-	sc->st->silenced += (uint64_t)v[2];
-	if (v[1] > 0)
+		         " show life", "devices=%lld", (long long)v[SWEPT_SILENCED]);
+	sc->st->expired += (uint64_t)v[SWEPT_EXPIRED];
+	sc->st->requeued += (uint64_t)v[SWEPT_REQUEUED];
+	sc->st->silenced += (uint64_t)v[SWEPT_SILENCED];
+	if (v[SWEPT_REQUEUED] > 0)
 		sc->full_want++;  /* requeued rows of online devices (a newer session) */
-	scan_enter(sc, v[3] > 0 ? SC_PROBE : SC_FANOUT);
+	scan_enter(sc, v[SWEPT_TO_PROBE] > 0 ? SC_PROBE : SC_FANOUT);
 	scan_advance(sc);
 }
 
