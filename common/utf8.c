@@ -1,4 +1,6 @@
-/* utf8: the one check of UTF-8 and XML 1.0 characters (utf8.h). */
+/* utf8: the one check of UTF-8 and XML 1.0 characters (utf8.h), for the
+ * escaper of xpushd and the JID rules of both sides. It only says yes or no:
+ * it must not repair, replace or copy text. */
 #include "utf8.h"
 
 #include <stdint.h>
