@@ -70,8 +70,8 @@ struct stream_parser {
 
 	struct xbuf hold;          /* bytes held back from expat (HOLD_MIN) */
 
-	struct stream_mem mem;     /* but expat's bytes: */
-	struct xmem_count expat_mem;
+	struct stream_mem mem;        /* what stream_parser_mem reports, */
+	struct xmem_count expat_mem;  /* but expat's bytes, counted by xmem.c */
 
 	int failed;
 	int closed;                /* </stream:stream> seen: ignore the rest */
