@@ -108,14 +108,15 @@ static void report(struct acks *a, struct ack_batch *b, const int64_t *v, size_t
 	struct acks_result r = { .refill = b->dev, .refused = (const char *const *)b->bare };
 
 	for (size_t i = 0; i < b->n; i++) {
-		int64_t ms = i < nrows && ncols ? v[i * ncols + ACKED_LATENCY_MS] : STORE_ACK_REFUSED;
+		const int64_t *row = i < nrows && ncols ? &v[i * ncols] : NULL;
+		int64_t ms = row ? row[ACKED_LATENCY_MS] : STORE_ACK_REFUSED;
 		if (ms >= 0) {
 			a->st->acked++;
 			r.acked++;
 			metrics_observe_latency(a->st, ms);
 			/* The devices to refill: those with rows waiting (an empty
 			 * queue gets new rows from fan-out, which claims for them). */
-			if (ncols <= ACKED_QUEUED || v[i * ncols + ACKED_QUEUED] != 0)
+			if (ncols <= ACKED_QUEUED || row[ACKED_QUEUED] != 0)
 				b->dev[r.nrefill++] = b->dev[i];
 		} else {
 			char *s = b->bare[i];
@@ -137,8 +138,8 @@ static void on_batch_done(void *ud, int err, const int64_t *v, size_t nrows, siz
 
 	a->sent = NULL;
 	if (err && ++b->tries < ACK_TRIES && !a->retry) {
-		log_warn("acks not recorded: written again when the database answers", "count=%zu try=%d",
-		         b->n, b->tries);
+		log_warn("acks not recorded: written again when the database answers",
+		         "count=%zu try=%d", b->n, b->tries);
 		a->retry = b;
 		loop_timer_arm_min(&a->flush, ACK_RETRY_MS);
 		return;

@@ -261,8 +261,9 @@ static void on_probe_gone_done(void *ud, int err, long n)
 {
 	struct daemon *d = ud;
 
+	/* Its sends are queued again: a gone session bounces them. */
 	if (!err && n > 0)
-		scan_request(d->scan, SCAN_FULL);  /* its sends are queued again: a gone session bounces them */
+		scan_request(d->scan, SCAN_FULL);
 }
 
 static void on_unavailable_done(void *ud, int err, long n)

@@ -23,8 +23,8 @@
 /* The sweep judges leases and probes at most this often: it visits every
  * sent row whose lease ran out. */
 #define SCAN_SWEEP_EVERY_MS 1000
-/* The idle flag (push.wakeup) is leased for this many periodic scans, and
- * renewed after half of one: a crashed xpushd stops the NOTIFYs soon. */
+/* The idle flag (push.wakeup) is leased for this many periodic scans and
+ * renewed after half of one: the flag of an xpushd that died runs out. */
 #define SCAN_WAKE_LEASE_SCANS 3
 
 /* One scan is a chain of queries, one in flight at a time:
@@ -89,7 +89,6 @@ struct scan {
 };
 
 static void scan_advance(struct scan *sc);
-static void scan_start(struct scan *sc);
 
 /* The one place the step changes. An impossible move is a bug: it is logged
  * and ends the scan instead (the next request starts a new one). */
@@ -472,8 +471,8 @@ static enum submitted submit_claim(struct scan *sc)
 	sc->claim_full = sc->full_want != sc->full_have;
 	if (sc->claim_full) {
 		sc->full_started = sc->full_want;
-		return queued(store_claim(sc->store, c->instance_id, c->batch_size, c->ack_timeout_ms,
-		                          c->device_window, on_claimed, sc));
+		return queued(store_claim(sc->store, c->instance_id, c->batch_size,
+		                          c->ack_timeout_ms, c->device_window, on_claimed, sc));
 	}
 	if (sc->fan_n == 0)
 		return SUBMIT_NOTHING;
@@ -538,6 +537,7 @@ static const struct {
 static void scan_advance(struct scan *sc)
 {
 	while (sc->step != SC_IDLE) {
+		enum scan_step next = steps[sc->step].next;
 		enum submitted rc = steps[sc->step].submit(sc);
 		if (rc == SUBMIT_QUEUED)
 			return;
@@ -545,7 +545,7 @@ static void scan_advance(struct scan *sc)
 			scan_abort(sc);
 			return;
 		}
-		scan_enter(sc, steps[sc->step].next);
+		scan_enter(sc, next);
 	}
 }
 
