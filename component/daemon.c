@@ -17,6 +17,7 @@
 #include "acks.h"
 #include "component.h"
 #include "fault.h"
+#include "jid.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
@@ -26,10 +27,6 @@
 #include "store.h"
 #include "xbuf.h"
 
-/* Three parts of at most 1023 bytes each (RFC 7622) and their separators. */
-#define JID_MAX 3072
-/* A domainpart is at most 1023 bytes (RFC 7622). */
-#define JID_DOMAIN_MAX 1024
 /* At most one "throttled" log line this often: a flood must not flood the log. */
 #define THROTTLE_LOG_EVERY_MS 1000
 /* The first refresh of the Postgres gauges of /metrics, soon after start;
@@ -282,7 +279,7 @@ static int is_request(const struct stanza_in *in)
 /* Is the sender's domain one of user_domains (comma-separated)? */
 static int domain_served(const struct daemon *d, const char *from)
 {
-	char dom[JID_DOMAIN_MAX];
+	char dom[JID_PART_MAX + 1];
 	size_t n;
 
 	if (jid_domain(from, dom, sizeof dom) < 0)
@@ -311,7 +308,7 @@ static void on_stanza(void *ud, const struct xnode *st)
 	struct daemon *d = ud;
 	struct stanza_in in;
 	char err[256] = "";
-	char bare[JID_MAX];
+	char bare[JID_BARE_MAX];
 	int rc = stanza_decode(st, &d->lim, &in, err, sizeof err);
 
 	/* Every stanza we act on must carry the server-stamped sender. */
@@ -459,7 +456,7 @@ static void on_stanza(void *ud, const struct xnode *st)
 static void on_refused(void *ud, const struct stanza_head *h, const char *reason)
 {
 	struct daemon *d = ud;
-	char bare[JID_MAX];
+	char bare[JID_BARE_MAX];
 
 	d->st.bad_requests++;
 	if (!h->from || jid_bare(h->from, bare, sizeof bare) < 0) {
@@ -608,6 +605,7 @@ int daemon_run(const struct config *cfg)
 		.port = (uint16_t)cfg->server_port,
 		.reconnect_min_ms = cfg->reconnect_min_ms, .reconnect_max_ms = cfg->reconnect_max_ms,
 		.max_stanza_bytes = cfg->max_stanza_bytes,
+		.handshake_timeout_ms = cfg->handshake_timeout_ms,
 	};
 	struct component_events ce = { on_comp_ready, on_stanza, on_comp_down, on_refused };
 	struct scan_sink sink = { sink_send, sink_ready, sink_queued, &d };

@@ -9,9 +9,6 @@
 #include <stdint.h>
 #include "xbuf.h"
 #include "xnode.h"
-/* Temporary, for daemon.c's jid_bare and jid_domain until it includes jid.h
- * itself: remove then. */
-#include "jid.h"
 
 #define XPUSH_NS "urn:xpush:0"
 #define STANZAS_NS "urn:ietf:params:xml:ns:xmpp-stanzas"
