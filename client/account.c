@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "client_impl.h"
-#include "xjid.h"
+#include "jid.h"
 
 #define NS_REGISTER "jabber:iq:register"
 #define ACCOUNT_IQ_ID "xpacct1"
@@ -67,7 +67,7 @@ static int features_cb(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
 	struct xpush_client *c = userdata;
 	struct account_reg *a = c->acct;
 	xmpp_stanza_t *iq, *q, *e, *t;
-	struct xjid_parts p;
+	struct jid_parts p;
 	char node[1024];
 	int bad = 0;
 
@@ -86,12 +86,12 @@ static int features_cb(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
 		xmpp_stanza_release(e);
 		return 1;
 	}
-	if (xjid_split(c->cfg.jid, &p) || !p.node || p.node_len >= sizeof node) {
+	if (jid_split(c->cfg.jid, &p) || !p.local || p.local_len >= sizeof node) {
 		finish(a, ACCOUNT_REFUSED, "jid has no node to register");
 		return 1;
 	}
-	memcpy(node, p.node, p.node_len);
-	node[p.node_len] = '\0';
+	memcpy(node, p.local, p.local_len);
+	node[p.local_len] = '\0';
 	iq = xmpp_iq_new(c->ctx, "set", ACCOUNT_IQ_ID);
 	q = xmpp_stanza_new(c->ctx);
 	if (!iq || !q) {

@@ -10,7 +10,7 @@
 #include <strings.h>
 
 #include "cfg.h"
-#include "xjid.h"
+#include "jid.h"
 
 enum cfg_type {
 	CFG_JID,     /* full or bare JID */
@@ -184,16 +184,16 @@ static int parse_bool(const char *s, uint32_t *out)
 
 static int string_ok(const struct cfg_key *k, const char *v)
 {
-	struct xjid_parts p;
+	struct jid_parts p;
 	size_t len = strlen(v);
 
 	if (len == 0 || len > k->max)
 		return 0;
 	switch (k->type) {
 	case CFG_JID:
-		return xjid_split(v, &p) == 0;
+		return jid_split(v, &p) == 0;
 	case CFG_BAREJID:
-		return xjid_split(v, &p) == 0 && !p.resource;
+		return jid_split(v, &p) == 0 && !p.resource;
 	case CFG_TEXT:
 	case CFG_TAG:
 		return cfg_text_ok(v, k->max);
@@ -403,14 +403,14 @@ int cfg_validate(const struct xpush_config *c, char *err, size_t errlen)
 		{ "jid", S(jid) }, { "password", S(password) }, { "component", S(component) },
 		{ "app", S(app) }, { "device", S(device) }, { "state_dir", S(state_dir) },
 	};
-	struct xjid_parts p;
+	struct jid_parts p;
 
 	for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
 		if (!*(char *const *)(const void *)((const char *)c + required[i].off)) {
 			snprintf(err, errlen, "%s: required", required[i].name);
 			return XPUSH_EINVAL;
 		}
-	if (xjid_split(c->jid, &p) || !p.node) {
+	if (jid_split(c->jid, &p) || !p.local) {
 		snprintf(err, errlen, "jid: must be user@domain[/resource]");
 		return XPUSH_EINVAL;
 	}

@@ -22,7 +22,7 @@
 #include "client_impl.h"
 #include "jitter.h"
 #include "notify.h"
-#include "xjid.h"
+#include "jid.h"
 
 #define RUN_SLICE_MS 500
 
@@ -571,7 +571,7 @@ int xpush_client_new(const xpush_config *cfg, xpush_client **out)
 	c->backoff.base_ms = c->cfg.reconnect_base_ms;
 	c->backoff.cap_ms = c->cfg.reconnect_cap_ms;
 	c->reg_backoff = c->backoff;
-	if (xjid_domain(c->cfg.jid, c->domain, sizeof c->domain)) {
+	if (jid_domain(c->cfg.jid, c->domain, sizeof c->domain)) {
 		snprintf(err, sizeof err, "jid: malformed");
 		rc = XPUSH_EINVAL;
 		goto fail;

@@ -5,6 +5,7 @@
 
 #include "cfg.h"
 #include "test.h"
+#include "jid.h"
 #include "xjid.h"
 #include "xpush.h"
 
@@ -250,24 +251,24 @@ static void test_public_wrappers(void)
 
 static void test_jid_split(void)
 {
-	struct xjid_parts p;
+	struct jid_parts p;
 
-	CHECK_INT(xjid_split("alice@example.org/phone 1", &p), 0);
-	CHECK_INT(p.node_len, 5);
+	CHECK_INT(jid_split("alice@example.org/phone 1", &p), 0);
+	CHECK_INT(p.local_len, 5);
 	CHECK_INT(p.domain_len, 11);
 	CHECK(strncmp(p.domain, "example.org", 11) == 0);
 	CHECK_INT(p.resource_len, 7);
-	CHECK_INT(xjid_split("example.org", &p), 0);
-	CHECK(p.node == NULL && p.resource == NULL);
-	CHECK_INT(xjid_split("a@b/c@d", &p), 0); /* '@' in the resource is fine */
-	CHECK_INT(p.node_len, 1);
+	CHECK_INT(jid_split("example.org", &p), 0);
+	CHECK(p.local == NULL && p.resource == NULL);
+	CHECK_INT(jid_split("a@b/c@d", &p), 0); /* '@' in the resource is fine */
+	CHECK_INT(p.local_len, 1);
 	CHECK_INT(p.resource_len, 3);
-	CHECK_INT(xjid_split("a@@b", &p), -1);
-	CHECK_INT(xjid_split("/res", &p), -1);
-	CHECK_INT(xjid_split("a@b/", &p), -1);
-	CHECK_INT(xjid_split("a@b/x\ny", &p), -1);
-	CHECK_INT(xjid_split("", &p), -1);
-	CHECK_INT(xjid_split(NULL, &p), -1);
+	CHECK_INT(jid_split("a@@b", &p), -1);
+	CHECK_INT(jid_split("/res", &p), -1);
+	CHECK_INT(jid_split("a@b/", &p), -1);
+	CHECK_INT(jid_split("a@b/x\ny", &p), -1);
+	CHECK_INT(jid_split("", &p), -1);
+	CHECK_INT(jid_split(NULL, &p), -1);
 }
 
 static void test_is_component(void)
@@ -299,10 +300,10 @@ static void test_domain(void)
 {
 	char d[16];
 
-	CHECK_INT(xjid_domain("alice@example.org/x", d, sizeof d), 0);
+	CHECK_INT(jid_domain("alice@example.org/x", d, sizeof d), 0);
 	CHECK_STR(d, "example.org");
-	CHECK_INT(xjid_domain("alice@a-very-long-domain.example.org", d, sizeof d), -1);
-	CHECK_INT(xjid_domain("@x", d, sizeof d), -1);
+	CHECK_INT(jid_domain("alice@a-very-long-domain.example.org", d, sizeof d), -1);
+	CHECK_INT(jid_domain("@x", d, sizeof d), -1);
 }
 
 TEST_MAIN(T(test_defaults), T(test_set_values), T(test_direct_tls), T(test_tags), T(test_validate), T(test_copy),
