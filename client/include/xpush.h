@@ -87,7 +87,11 @@ enum xpush_state {
 	XPUSH_STATE_CONNECTING,    /* TCP, STARTTLS, SASL, bind in progress */
 	XPUSH_STATE_ACCOUNT_SETUP, /* creating the account in-band (XEP-0077) */
 	XPUSH_STATE_CONNECTED,     /* TLS session up and authenticated; registering */
-	XPUSH_STATE_REGISTERED,    /* the component confirmed the registration */
+	XPUSH_STATE_REGISTERED,    /* the component confirmed the registration; the
+	                              client passes through it on its way to ONLINE:
+	                              the event callback is told, and ONLINE follows
+	                              within the same call, so outside the callbacks
+	                              xpush_client_state() never returns it */
 	XPUSH_STATE_ONLINE,        /* directed presence sent: notifications flow */
 	XPUSH_STATE_DISCONNECTED,  /* connection lost (transient); see reason */
 	XPUSH_STATE_WAITING,       /* waiting delay_ms before reconnecting */

@@ -25,7 +25,10 @@ public final class XPushClient {
 		nativeInit();
 	}
 
-	/** Client states; the same order as enum xpush_state in xpush.h. */
+	/**
+	 * Client states; the same order as enum xpush_state in xpush.h. REGISTERED is passed
+	 * through on the way to ONLINE: onStateChanged sees it, ONLINE follows at once.
+	 */
 	public enum State {
 		IDLE, CONNECTING, ACCOUNT_SETUP, CONNECTED, REGISTERED, ONLINE, DISCONNECTED, WAITING,
 		STOPPING, STOPPED, FAILED;
