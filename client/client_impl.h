@@ -170,7 +170,7 @@ void conn_abort(struct xpush_client *c, const char *reason);
 void conn_strophe_log(void *userdata, xmpp_log_level_t level, const char *area, const char *msg);
 /* Called from the loop: acts on what the log told (STARTTLS refused). */
 void conn_tick(struct xpush_client *c);
-/* A TLS start that libstrophe reported failed (c->tls_start_failed) and
+/* A TLS start that libstrophe reported failed (c->at.tls_start_failed) and
  * no certificate was rejected: CLOSE_TLS for a protocol error (the peer
  * does not speak TLS, or not acceptably), CLOSE_TRANSIENT when the
  * connection just ended; reason says which. */

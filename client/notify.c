@@ -11,9 +11,11 @@
  *                                       maybe_shown=1 (the app replaces it by id)
  *   crash after the displayed record    redelivered, acked, not displayed
  * If the pending record cannot be written we do not display, answer
- * resource-constraint (the component keeps the delivery pending) and
- * reconnect with backoff, rather than risk an unrecorded display. An id whose retract came first (retract.c records it in the
- * same store) counts as known: a late copy is acked and never displayed.
+ * resource-constraint (the component keeps the delivery pending) and report
+ * it to client.c, which closes the stream and reconnects with backoff,
+ * rather than risk an unrecorded display. An id whose retract came first
+ * (retract.c records it in the same store) counts as known: a late copy is
+ * acked and never displayed.
  * The DEVFAULT_* points are empty outside the fault-test build. */
 #include <stdlib.h>
 #include <string.h>
