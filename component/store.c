@@ -192,6 +192,7 @@ static void complete(struct store *st, PGresult *res)
 		return;
 	} else if (r->kind == REQ_SESSION_SETUP) {
 		set_state(st, ST_READY);
+		redial_reset(&st->redial);  /* the next loss starts from reconnect_min_ms */
 		log_info("postgres ready", "session=%s", session_name(st));
 		if (st->ev.on_ready)
 			st->ev.on_ready(st->ud);
