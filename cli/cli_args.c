@@ -250,44 +250,59 @@ enum {
 	OPT_LOGLEVEL, OPT_SET, OPT_HELP, OPT_VERSION, OPT_NETWORK, OPT_NETFILE, OPT_DIRECT_TLS,
 };
 
-static const struct option longopts[] = {
-	{ "jid", required_argument, NULL, OPT_JID },
-	{ "host", required_argument, NULL, OPT_HOST },
-	{ "port", required_argument, NULL, OPT_PORT },
-	{ "ca-file", required_argument, NULL, OPT_CA },
-	{ "component", required_argument, NULL, OPT_COMPONENT },
-	{ "app", required_argument, NULL, OPT_APP },
-	{ "device", required_argument, NULL, OPT_DEVICE },
-	{ "state-dir", required_argument, NULL, OPT_STATE },
-	{ "password-file", required_argument, NULL, OPT_PWFILE },
-	{ "alias", required_argument, NULL, OPT_ALIAS },
-	{ "tag", required_argument, NULL, OPT_TAG },
-	{ "platform", required_argument, NULL, OPT_PLATFORM },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "exec", required_argument, NULL, OPT_EXEC },
-	{ "count", required_argument, NULL, OPT_COUNT },
-	{ "register-account", no_argument, NULL, OPT_REGACCT },
-	{ "log-level", required_argument, NULL, OPT_LOGLEVEL },
-	{ "set", required_argument, NULL, OPT_SET },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ "version", no_argument, NULL, OPT_VERSION },
-	{ "network", required_argument, NULL, OPT_NETWORK },
-	{ "network-file", required_argument, NULL, OPT_NETFILE },
-	{ "direct-tls", no_argument, NULL, OPT_DIRECT_TLS },
-	{ NULL, 0, NULL, 0 },
+/* One row per option: its id, its name, whether it takes a value, and the
+ * library key it sets (an option without a value sets it to "true"), or
+ * NULL when cli_args_parse handles it itself. */
+static const struct cli_opt {
+	int id;
+	const char *name;
+	int has_arg;
+	const char *key;
+} opts[] = {
+	{ OPT_JID, "jid", required_argument, "jid" },
+	{ OPT_HOST, "host", required_argument, "host" },
+	{ OPT_PORT, "port", required_argument, "port" },
+	{ OPT_CA, "ca-file", required_argument, "ca_file" },
+	{ OPT_COMPONENT, "component", required_argument, "component" },
+	{ OPT_APP, "app", required_argument, "app" },
+	{ OPT_DEVICE, "device", required_argument, "device" },
+	{ OPT_STATE, "state-dir", required_argument, "state_dir" },
+	{ OPT_PWFILE, "password-file", required_argument, NULL },
+	{ OPT_ALIAS, "alias", required_argument, "alias" },
+	{ OPT_TAG, "tag", required_argument, "tag" },
+	{ OPT_PLATFORM, "platform", required_argument, "platform" },
+	{ OPT_JSON, "json", no_argument, NULL },
+	{ OPT_EXEC, "exec", required_argument, NULL },
+	{ OPT_COUNT, "count", required_argument, NULL },
+	{ OPT_REGACCT, "register-account", no_argument, "register_account" },
+	{ OPT_LOGLEVEL, "log-level", required_argument, "log_level" },
+	{ OPT_SET, "set", required_argument, NULL },
+	{ OPT_HELP, "help", no_argument, NULL },
+	{ OPT_VERSION, "version", no_argument, NULL },
+	{ OPT_NETWORK, "network", required_argument, "network" },
+	{ OPT_NETFILE, "network-file", required_argument, NULL },
+	{ OPT_DIRECT_TLS, "direct-tls", no_argument, "direct_tls" },
 };
 
-/* Option value -> config key. */
-static const struct { int opt; const char *key; const char *name; } keymap[] = {
-	{ OPT_JID, "jid", "--jid" }, { OPT_HOST, "host", "--host" }, { OPT_PORT, "port", "--port" },
-	{ OPT_CA, "ca_file", "--ca-file" }, { OPT_COMPONENT, "component", "--component" },
-	{ OPT_APP, "app", "--app" }, { OPT_DEVICE, "device", "--device" },
-	{ OPT_STATE, "state_dir", "--state-dir" }, { OPT_ALIAS, "alias", "--alias" },
-	{ OPT_TAG, "tag", "--tag" }, { OPT_PLATFORM, "platform", "--platform" },
-	{ OPT_LOGLEVEL, "log_level", "--log-level" }, { OPT_NETWORK, "network", "--network" },
-};
+#define NOPTS (sizeof opts / sizeof opts[0])
 
-#define NKEYMAP (sizeof keymap / sizeof keymap[0])
+static const struct cli_opt *opt_by_id(int id)
+{
+	for (size_t i = 0; i < NOPTS; i++)
+		if (opts[i].id == id)
+			return &opts[i];
+	return NULL;
+}
+
+/* Set the library key of option o from its value (NULL: no value). */
+static enum cli_args_result set_opt(struct pctx *x, xpush_config *cfg, const struct cli_opt *o,
+                                    const char *value)
+{
+	char flag[40];
+
+	snprintf(flag, sizeof flag, "--%s", o->name);
+	return set_key(x, cfg, o->key, value ? value : "true", flag);
+}
 
 void cli_args_start_error(const char *lib_error, int rc, char *out, size_t len)
 {
@@ -303,10 +318,10 @@ void cli_args_start_error(const char *lib_error, int rc, char *out, size_t len)
 	n = strlen(why);
 	if (n && why[n - 1] == '"')
 		why[n - 1] = '\0';
-	for (size_t i = 0; i < NKEYMAP; i++) {
-		size_t kl = strlen(keymap[i].key);
-		if (strncmp(why, keymap[i].key, kl) == 0 && why[kl] == ':') {
-			snprintf(out, len, "invalid %s:%s", keymap[i].name, why + kl + 1);
+	for (size_t i = 0; i < NOPTS; i++) {
+		size_t kl = opts[i].key ? strlen(opts[i].key) : 0;
+		if (kl && strncmp(why, opts[i].key, kl) == 0 && why[kl] == ':') {
+			snprintf(out, len, "invalid --%s:%s", opts[i].name, why + kl + 1);
 			return;
 		}
 	}
@@ -363,20 +378,25 @@ enum cli_args_result cli_args_parse(int argc, char **argv, xpush_config *cfg, st
 {
 	static const char *const req_names[5] = { "--jid", "--component", "--app", "--device",
 						   "--state-dir" };
+	static struct option longopts[NOPTS + 1];
 	struct pctx x = { err, errlen };
 	const char *pwfile = NULL, *ca = NULL;
+	const struct cli_opt *o;
 	int seen_req[5] = { 0 }; /* jid component app device state-dir */
 	int opt, network_given = 0;
 	enum cli_args_result rc;
 
+	for (size_t i = 0; i < NOPTS; i++) {
+		longopts[i].name = opts[i].name;
+		longopts[i].has_arg = opts[i].has_arg;
+		longopts[i].val = opts[i].id;
+	}
 	memset(a, 0, sizeof *a);
 	a->level = XPUSH_LOG_INFO;
 	err[0] = '\0';
 	optind = 0; /* glibc: start over (a test parses more than one command line) */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-		size_t i;
-
 		switch (opt) {
 		case OPT_HELP:
 			return CLI_ARGS_HELP;
@@ -399,14 +419,6 @@ enum cli_args_result cli_args_parse(int argc, char **argv, xpush_config *cfg, st
 			a->count = v;
 			continue;
 		}
-		case OPT_REGACCT:
-			if ((rc = set_key(&x, cfg, "register_account", "true", "--register-account")))
-				return rc;
-			continue;
-		case OPT_DIRECT_TLS:
-			if ((rc = set_key(&x, cfg, "direct_tls", "true", "--direct-tls")))
-				return rc;
-			continue;
 		case OPT_PWFILE:
 			pwfile = optarg;
 			continue;
@@ -424,12 +436,9 @@ enum cli_args_result cli_args_parse(int argc, char **argv, xpush_config *cfg, st
 		default:
 			break;
 		}
-		for (i = 0; i < NKEYMAP; i++)
-			if (keymap[i].opt == opt)
-				break;
-		if (i == NKEYMAP)
+		if (!(o = opt_by_id(opt)) || !o->key)
 			return bad(&x, "unknown option %s", argv[optind - 1]);
-		if ((rc = set_key(&x, cfg, keymap[i].key, optarg, keymap[i].name)))
+		if ((rc = set_opt(&x, cfg, o, o->has_arg == no_argument ? NULL : optarg)))
 			return rc;
 		switch (opt) {
 		case OPT_JID: seen_req[0] = 1; break;
