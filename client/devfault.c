@@ -5,29 +5,20 @@
 
 #ifdef XPUSH_FAULTS
 #include <signal.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "client_impl.h"
+#include "faultsel.h"
 
-/* 1 when XPUSH_FAULT names this point and this is its selected hit. */
+/* 1 when XPUSH_FAULT selects this hit of this point (logged). */
 static int selected(struct xpush_client *c, const char *name)
 {
-	static long hits;
-	const char *want = getenv("XPUSH_FAULT");
-	size_t n = strlen(name);
-	long at = 1;
+	long hit = faultsel_hit(name);
 
-	if (!want || strncmp(want, name, n) != 0 || (want[n] != '\0' && want[n] != ':'))
-		return 0;
-	if (want[n] == ':')
-		at = strtol(want + n + 1, NULL, 10);
-	if (++hits != at)
-		return 0;
-	clog_printf(&c->log, XPUSH_LOG_WARN, "topic=fault msg=fault_point_reached point=%s hit=%ld",
-		    name, hits);
-	return 1;
+	if (hit)
+		clog_printf(&c->log, XPUSH_LOG_WARN,
+		            "topic=fault msg=fault_point_reached point=%s hit=%ld", name, hit);
+	return hit != 0;
 }
 
 void devfault_crash(struct xpush_client *c, const char *name)

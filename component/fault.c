@@ -5,31 +5,15 @@
 #ifdef XPUSH_FAULTS
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
-/* 1 at the hit XPUSH_FAULT names for this point (only that one). */
-static int fault_due(const char *name, long *hit)
-{
-	static long hits;
-	const char *want = getenv("XPUSH_FAULT");
-	size_t n = strlen(name);
-	long at = 1;
-
-	if (!want || strncmp(want, name, n) != 0 || (want[n] != '\0' && want[n] != ':'))
-		return 0;
-	if (want[n] == ':')
-		at = strtol(want + n + 1, NULL, 10);
-	*hit = ++hits;
-	return hits == at;
-}
+#include "faultsel.h"
 
 void fault_point(const char *name)
 {
-	long hit;
+	long hit = faultsel_hit(name);
 
-	if (!fault_due(name, &hit))
+	if (!hit)
 		return;
 	fprintf(stderr, "xpushd level=warn msg=\"fault point reached: SIGKILL\" point=%s hit=%ld\n",
 	        name, hit);
@@ -38,9 +22,9 @@ void fault_point(const char *name)
 
 int fault_fires(const char *name)
 {
-	long hit;
+	long hit = faultsel_hit(name);
 
-	if (!fault_due(name, &hit))
+	if (!hit)
 		return 0;
 	fprintf(stderr, "xpushd level=warn msg=\"fault injected\" point=%s hit=%ld\n", name, hit);
 	return 1;
