@@ -16,28 +16,4 @@ int xjid_is_component(const char *from, const char *component);
  * other byte as %XX (injective up to case). -1 if it does not fit. */
 int xjid_sanitise(const char *jid, char *out, size_t outlen);
 
-/* Temporary: the former names, until cfg.c, account.c, client.c and
- * tests/client/test_client_config.c use jid.h (struct jid_parts, jid_split,
- * jid_domain; node is now local). Remove then. */
-struct xjid_parts {
-	const char *node, *domain, *resource;
-	size_t node_len, domain_len, resource_len;
-};
-
-static inline int xjid_split(const char *jid, struct xjid_parts *p)
-{
-	struct jid_parts j;
-	int rc = jid_split(jid, &j);
-
-	p->node = j.local;
-	p->node_len = j.local_len;
-	p->domain = j.domain;
-	p->domain_len = j.domain_len;
-	p->resource = j.resource;
-	p->resource_len = j.resource_len;
-	return rc;
-}
-
-#define xjid_domain jid_domain
-
 #endif

@@ -30,7 +30,7 @@ const char *const store_sql_session_setup[2] = {
 
 /* Each step is driven from the device list, one index probe per device (the
  * LIMIT 1 keeps the planner from joining push.devices another way: on stale
- * statistics it compared every online device with every listed one, B1). A
+ * statistics it compared every online device with every listed one). A
  * device's next rows come from its queue in claim order (deliveries_queue,
  * schema 005: high priority first, then by id): only the rows taken are read. */
 #define CLAIM_FROM_PD \
