@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli_format.h"
+#include "utf8.h"
 
 void cbuf_free(struct cbuf *b)
 {
@@ -74,37 +75,14 @@ void cli_quote_c(struct cbuf *b, const char *s)
 	cbuf_putn(b, "\"", 1);
 }
 
-/* Length of a valid UTF-8 sequence at p (1..4), or 0. */
-static size_t utf8_len(const unsigned char *p)
-{
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		return (p[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
-			return 0;
-		if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0))
-			return 0;
-		return 3;
-	}
-	if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
-			return 0;
-		if ((p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
 void cli_quote_json(struct cbuf *b, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
 
 	cbuf_putn(b, "\"", 1);
 	while (*p) {
 		size_t n;
+		uint32_t cp;
 
 		if (*p == '"' || *p == '\\') {
 			char e[2] = { '\\', (char)*p };
@@ -114,7 +92,7 @@ void cli_quote_json(struct cbuf *b, const char *s)
 			char u[6] = { '\\', 'u', '0', '0', hexd[*p >> 4], hexd[*p & 15] };
 			cbuf_putn(b, u, 6);
 			p++;
-		} else if ((n = utf8_len(p)) != 0) {
+		} else if ((n = utf8_decode((const char *)p, (size_t)(end - p), &cp)) != 0) {
 			cbuf_putn(b, (const char *)p, n);
 			p += n;
 		} else {

@@ -11,6 +11,8 @@
 
 #include "cfg.h"
 #include "jid.h"
+#include "num.h"
+#include "utf8.h"
 
 enum cfg_type {
 	CFG_JID,     /* full or bare JID */
@@ -93,37 +95,6 @@ static void set_err(struct xpush_config *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Length of the UTF-8 sequence at s, or 0 if invalid (overlong, surrogate,
- * beyond U+10FFFF, truncated). */
-static size_t utf8_seq(const unsigned char *s)
-{
-	unsigned char c0 = s[0];
-
-	if (c0 < 0x80)
-		return 1;
-	if (c0 >= 0xc2 && c0 <= 0xdf)
-		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c0 >= 0xe0 && c0 <= 0xef) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-			return 0;
-		if (c0 == 0xe0 && s[1] < 0xa0)
-			return 0; /* overlong */
-		if (c0 == 0xed && s[1] >= 0xa0)
-			return 0; /* surrogate */
-		return 3;
-	}
-	if (c0 >= 0xf0 && c0 <= 0xf4) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
-			return 0;
-		if (c0 == 0xf0 && s[1] < 0x90)
-			return 0;
-		if (c0 == 0xf4 && s[1] >= 0x90)
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
 int cfg_text_ok(const char *s, size_t max)
 {
 	size_t len;
@@ -133,35 +104,15 @@ int cfg_text_ok(const char *s, size_t max)
 	len = strlen(s);
 	if (len > max)
 		return 0;
-	for (const unsigned char *p = (const unsigned char *)s; *p;) {
-		size_t n;
-		if (*p < 0x20 || *p == 0x7f)
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		size_t n = utf8_decode(s + i, len - i, &cp);
+
+		if (n == 0 || cp < 0x20 || cp == 0x7f)
 			return 0;
-		n = utf8_seq(p);
-		if (n == 0)
-			return 0;
-		p += n;
+		i += n;
 	}
 	return 1;
-}
-
-static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
-{
-	uint64_t v = 0;
-
-	if (!*s)
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		v = v * 10 + (uint64_t)(*s - '0');
-		if (v > max)
-			return -1;
-	}
-	if (v < min)
-		return -1;
-	*out = (uint32_t)v;
-	return 0;
 }
 
 static int parse_bool(const char *s, uint32_t *out)
@@ -231,7 +182,7 @@ static int set_one(struct xpush_config *c, const struct cfg_key *k, const char *
 	case CFG_U32:
 		if (!v)
 			v = k->def;
-		if (parse_u32(v, k->min, k->max, &u)) {
+		if (num_parse_u32(v, k->min, k->max, &u)) {
 			char range[48];
 			snprintf(range, sizeof range, "%u..%u", (unsigned)k->min, (unsigned)k->max);
 			set_err(c, "%s: must be an integer in %s", k->name, range);

@@ -1,18 +1,18 @@
-/* utf8: the one check of UTF-8 and XML 1.0 characters (utf8.h), for the
- * escaper of xpushd and the JID rules of both sides. It only says yes or no:
- * it must not repair, replace or copy text. */
+/* utf8: the one UTF-8 decoder and the one check of XML 1.0 characters
+ * (utf8.h), for the escaper of xpushd, the JID rules of both sides and the
+ * text checks of libxpush, xpush-client and xpushctl. It only reads: it must
+ * not repair, replace or copy text. */
 #include "utf8.h"
 
-#include <stdint.h>
-
-/* Decode one UTF-8 sequence at s (avail bytes). Returns its length and the
- * code point in *cp, or 0 if the bytes are not well-formed UTF-8 (overlong
- * forms, surrogates, values past U+10FFFF and truncated tails all fail). */
-static size_t utf8_decode(const unsigned char *s, size_t avail, uint32_t *cp)
+size_t utf8_decode(const char *text, size_t avail, uint32_t *cp)
 {
-	uint32_t c = s[0], min;
+	const unsigned char *s = (const unsigned char *)text;
+	uint32_t c, min;
 	size_t len;
 
+	if (avail == 0)
+		return 0;
+	c = s[0];
 	if (c < 0x80) {
 		*cp = c;
 		return 1;
@@ -58,7 +58,7 @@ int utf8_xml_valid(const char *s, size_t n)
 
 	while (i < n) {
 		uint32_t cp;
-		size_t len = utf8_decode(u + i, n - i, &cp);
+		size_t len = utf8_decode((const char *)u + i, n - i, &cp);
 
 		if (!len || !xml_char_ok(cp))
 			return 0;

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 #include "ctl_time.h"
 #include "num.h"
 
@@ -62,50 +64,23 @@ int ctl_parse_uint(const char *s, unsigned long long min, unsigned long long max
 
 int ctl_check_text(const char *s, size_t len, const char **why)
 {
-	const unsigned char *p = (const unsigned char *)s, *e = p + len;
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		size_t n = utf8_decode(s + i, len - i, &cp);
 
-	while (p < e) {
-		unsigned c = *p;
-		if (c < 0x80) {
-			if (c == 0) {
-				*why = "contains a NUL byte";
-				return -1;
-			}
-			if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-				*why = "contains a control character that XML cannot carry";
-				return -1;
-			}
-			p++;
-			continue;
-		}
-		size_t n;
-		unsigned cp, min;
-		if ((c & 0xe0) == 0xc0) {
-			n = 2, cp = c & 0x1f, min = 0x80;
-		} else if ((c & 0xf0) == 0xe0) {
-			n = 3, cp = c & 0x0f, min = 0x800;
-		} else if ((c & 0xf8) == 0xf0) {
-			n = 4, cp = c & 0x07, min = 0x10000;
-		} else {
+		if (n == 0) {
 			*why = "is not valid UTF-8";
 			return -1;
 		}
-		if ((size_t)(e - p) < n) {
-			*why = "is not valid UTF-8";
+		if (cp == 0) {
+			*why = "contains a NUL byte";
 			return -1;
 		}
-		for (size_t i = 1; i < n; i++) {
-			if ((p[i] & 0xc0) != 0x80) {
-				*why = "is not valid UTF-8";
-				return -1;
-			}
-			cp = (cp << 6) | (p[i] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-			*why = "is not valid UTF-8";
+		if (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') {
+			*why = "contains a control character that XML cannot carry";
 			return -1;
 		}
-		p += n;
+		i += n;
 	}
 	return 0;
 }
