@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli_args.h"
+#include "num.h"
 
 const char cli_usage_text[] =
 "NAME\n"
@@ -411,12 +412,10 @@ enum cli_args_result cli_args_parse(int argc, char **argv, xpush_config *cfg, st
 			a->exec_cmd = optarg;
 			continue;
 		case OPT_COUNT: {
-			char *end;
-			errno = 0;
-			unsigned long v = strtoul(optarg, &end, 10);
-			if (errno || end == optarg || *end || v == 0 || v > 1000000000 || optarg[0] == '-')
+			unsigned long long v;
+			if (num_parse_uint(optarg, 1, 1000000000, &v) < 0)
 				return bad(&x, "invalid --count: %s (a positive integer)", optarg);
-			a->count = v;
+			a->count = (unsigned long)v;
 			continue;
 		}
 		case OPT_PWFILE:

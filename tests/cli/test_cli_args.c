@@ -159,6 +159,8 @@ static void test_bad_options(void)
 	CHECK_USAGE("invalid --count: 0 (a positive integer)", "--count", "0", REQ);
 	CHECK_USAGE("invalid --count: -3 (a positive integer)", "--count", "-3", REQ);
 	CHECK_USAGE("invalid --count: 12x (a positive integer)", "--count", "12x", REQ);
+	CHECK_USAGE("invalid --count: +3 (a positive integer)", "--count", "+3", REQ);
+	CHECK_USAGE("invalid --count: 1000000001 (a positive integer)", "--count", "1000000001", REQ);
 	CHECK_USAGE("invalid --exec: empty command", "--exec", "", REQ);
 	CHECK_USAGE("invalid --port: must be an integer in 1..65535", "--port", "0", REQ);
 	CHECK_USAGE("invalid --component: not a valid bare JID", "--component", "a@b/c");
