@@ -90,8 +90,6 @@ struct iq_ref {
 /* 0, or -1 unless iq_id is exactly one of those forms with every number in
  * canonical decimal (no sign, no leading zero, within int64). */
 int stanza_decode_iq_ref(const char *iq_id, struct iq_ref *out);
-/* The notification form only (token ignored). The outputs may be NULL. */
-int stanza_decode_ack_id(const char *iq_id, int64_t *notif_id, int64_t *device_row);
 
 struct notif_out {
 	const char *from;        /* component JID */

@@ -90,19 +90,6 @@ int stanza_decode_iq_ref(const char *iq_id, struct iq_ref *out)
 	return 0;
 }
 
-int stanza_decode_ack_id(const char *iq_id, int64_t *notif_id, int64_t *device_row)
-{
-	struct iq_ref r;
-
-	if (stanza_decode_iq_ref(iq_id, &r) < 0 || r.retract || r.probe)
-		return -1;
-	if (notif_id)
-		*notif_id = r.notif_id;
-	if (device_row)
-		*device_row = r.device_row;
-	return 0;
-}
-
 /* Servers route c2s and s2s stanzas to us with their own namespace kept
  * now and then; the stanza's meaning is the same. */
 static int stanza_ns_ok(const char *ns)
