@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stream_head.h"
 #include "xbuf.h"
 #include "xmem.h"
 
@@ -45,7 +46,7 @@
 
 struct frame {
 	struct xnode *node;
-	struct xnode *last_child;  /* append point, keeps children in order */
+	struct xnode *last_child; /* append point, keeps children in order */
 	size_t text_cap;
 };
 
@@ -55,28 +56,28 @@ struct stream_parser {
 	struct stream_callbacks cb;
 	void *ud;
 
-	unsigned depth;            /* 0 outside the root, 1 inside <stream:stream> */
-	struct frame *stack;       /* frames of the stanza being built, lim.max_depth deep */
-	XML_Index fed;             /* bytes given to expat so far */
-	XML_Index mark;            /* end of the last thing we fully consumed */
-	XML_Index stanza_start;    /* offset of the current stanza's start tag */
-	XML_Index last_ev;         /* end of the last event expat reported */
-	size_t hard_bytes;         /* hard bound of a stanza, skipped or not */
+	unsigned depth;         /* 0 outside the root, 1 inside <stream:stream> */
+	struct frame *stack;    /* frames of the stanza being built, lim.max_depth deep */
+	XML_Index fed;          /* bytes given to expat so far */
+	XML_Index mark;         /* end of the last thing we fully consumed */
+	XML_Index stanza_start; /* offset of the current stanza's start tag */
+	XML_Index last_ev;      /* end of the last event expat reported */
+	size_t hard_bytes;      /* hard bound of a stanza, skipped or not */
 
 	/* The stanza being skipped (refused): why, and its head. */
 	int skipping;
 	char skip_reason[96];
-	char *head_name, *head_ns, *head_from, *head_to, *head_id, *head_type;
+	struct stream_head head;
 
-	struct xbuf hold;          /* bytes held back from expat (HOLD_MIN) */
+	struct xbuf hold; /* bytes held back from expat (HOLD_MIN) */
 
-	struct stream_mem mem;        /* what stream_parser_mem reports, */
-	struct xmem_count expat_mem;  /* but expat's bytes, counted by xmem.c */
+	struct stream_mem mem;       /* what stream_parser_mem reports, */
+	struct xmem_count expat_mem; /* but expat's bytes, counted by xmem.c */
 
 	int failed;
-	int closed;                /* </stream:stream> seen: ignore the rest */
-	int feeding;               /* inside stream_parser_feed: callbacks may run */
-	int free_pending;          /* stream_parser_free called from a callback */
+	int closed;       /* </stream:stream> seen: ignore the rest */
+	int feeding;      /* inside stream_parser_feed: callbacks may run */
+	int free_pending; /* stream_parser_free called from a callback */
 	char err[160];
 };
 
@@ -167,42 +168,6 @@ static int stanza_size(struct stream_parser *p)
 	return (size_t)used > p->lim.max_stanza_bytes;
 }
 
-/* A copy of s for the head, or NULL if absent or too long to be useful
- * (a JID is at most 3071 bytes; a longer id cannot be answered anyway). */
-static char *head_dup(const char *s, size_t n)
-{
-	return s && n <= STREAM_HEAD_ATTR_MAX ? strndup(s, n) : NULL;
-}
-
-static void head_clear(struct stream_parser *p)
-{
-	free(p->head_name);
-	free(p->head_ns);
-	free(p->head_from);
-	free(p->head_to);
-	free(p->head_id);
-	free(p->head_type);
-	p->head_name = p->head_ns = p->head_from = p->head_to = p->head_id = p->head_type = NULL;
-}
-
-/* The head of the stanza being refused: its name, namespace and the
- * attributes a reply needs (expat's name,value pairs or an xnode's). */
-static void head_set(struct stream_parser *p, const char *ns, size_t nslen, const char *name,
-                     const char *const *atts)
-{
-	head_clear(p);
-	p->head_ns = head_dup(ns, nslen);
-	p->head_name = head_dup(name, strlen(name));
-	for (const char *const *a = atts; a && a[0]; a += 2) {
-		char **slot = strcmp(a[0], "from") == 0 ? &p->head_from
-		            : strcmp(a[0], "to") == 0 ? &p->head_to
-		            : strcmp(a[0], "id") == 0 ? &p->head_id
-		            : strcmp(a[0], "type") == 0 ? &p->head_type : NULL;
-		if (slot && !*slot)
-			*slot = head_dup(a[1], strlen(a[1]));
-	}
-}
-
 /* Refuse the current stanza: keep its head, free what was built of it, and
  * build nothing more until its end tag. qname/atts: the top element's start
  * tag when that is the event at hand (nothing is built yet); otherwise the
@@ -226,9 +191,10 @@ static void begin_skip(struct stream_parser *p, const char *qname, const char **
 		size_t nslen;
 		const char *name = local_name(qname, &nslen);
 
-		head_set(p, qname, nslen, name, atts);
+		stream_head_set(&p->head, qname, nslen, name, atts);
 	} else if (top) {
-		head_set(p, top->ns, strlen(top->ns), top->name, (const char *const *)top->attrs);
+		stream_head_set(&p->head, top->ns, strlen(top->ns), top->name,
+		                (const char *const *)top->attrs);
 	}
 	xnode_free(top);
 	p->stack[0].node = NULL;
@@ -238,18 +204,14 @@ static void begin_skip(struct stream_parser *p, const char *qname, const char **
 /* The refused stanza's end tag: report it once, then back to normal. */
 static void end_skip(struct stream_parser *p)
 {
-	struct stanza_head h = {
-		.name = p->head_name ? p->head_name : "", .ns = p->head_ns ? p->head_ns : "",
-		.from = p->head_from, .to = p->head_to, .id = p->head_id, .type = p->head_type,
-		.bytes = (size_t)(event_end(p) - p->stanza_start),
-	};
+	struct stanza_head h = stream_head_view(&p->head, (size_t)(event_end(p) - p->stanza_start));
 
 	p->skipping = 0;
 	p->mark = event_end(p);
 	if (p->cb.on_refused)
 		p->cb.on_refused(p->ud, &h, p->skip_reason);
 	/* A callback that freed the parser deferred the free: p is still ours. */
-	head_clear(p);
+	stream_head_clear(&p->head);
 }
 
 static void on_start(void *ud, const XML_Char *qname, const XML_Char **atts)
@@ -270,8 +232,10 @@ static void on_start(void *ud, const XML_Char *qname, const XML_Char **atts)
 			int shown = sep && sep - qname < 60 ? (int)(sep - qname) : 60;
 
 			if (sep)
-				fail(p, "stream root is <%.40s> in namespace '%.*s', expected "
-				     "<stream:stream>", sep + 1, shown, qname);
+				fail(p,
+				     "stream root is <%.40s> in namespace '%.*s', expected "
+				     "<stream:stream>",
+				     sep + 1, shown, qname);
 			else
 				fail(p, "stream root is <%.40s>, expected <stream:stream>", qname);
 			return;
@@ -302,7 +266,8 @@ static void on_start(void *ud, const XML_Char *qname, const XML_Char **atts)
 		return;
 	if (p->skipping) {
 		if (p->depth - 1 >= STREAM_HARD_DEPTH) {
-			fail(p, "stanza nested deeper than %u elements (hard bound)", STREAM_HARD_DEPTH);
+			fail(p, "stanza nested deeper than %u elements (hard bound)",
+			     STREAM_HARD_DEPTH);
 			return;
 		}
 		p->depth++;
@@ -315,7 +280,8 @@ static void on_start(void *ud, const XML_Char *qname, const XML_Char **atts)
 		return;
 	}
 	if (p->depth - 1 >= p->lim.max_depth) {
-		begin_skip(p, NULL, NULL, "stanza nested deeper than %u elements", p->lim.max_depth);
+		begin_skip(p, NULL, NULL, "stanza nested deeper than %u elements",
+		           p->lim.max_depth);
 		p->depth++;
 		return;
 	}
@@ -455,16 +421,15 @@ static void on_pi(void *ud, const XML_Char *target, const XML_Char *data)
 
 /* A DTD is how billion-laughs and external-entity attacks start; XMPP
  * forbids it (RFC 6120 section 11.1), so its first sign ends the stream. */
-static void on_doctype(void *ud, const XML_Char *name, const XML_Char *sysid,
-                       const XML_Char *pubid, int has_internal_subset)
+static void on_doctype(void *ud, const XML_Char *name, const XML_Char *sysid, const XML_Char *pubid,
+                       int has_internal_subset)
 {
 	fail(ud, "DOCTYPE is not allowed in an XMPP stream");
 }
 
-static void on_entity_decl(void *ud, const XML_Char *name, int is_param,
-                           const XML_Char *value, int value_len, const XML_Char *base,
-                           const XML_Char *sysid, const XML_Char *pubid,
-                           const XML_Char *notation)
+static void on_entity_decl(void *ud, const XML_Char *name, int is_param, const XML_Char *value,
+                           int value_len, const XML_Char *base, const XML_Char *sysid,
+                           const XML_Char *pubid, const XML_Char *notation)
 {
 	fail(ud, "entity declarations are not allowed in an XMPP stream");
 }
@@ -496,7 +461,8 @@ struct stream_parser *stream_parser_new(const struct stream_limits *lim,
 		p->cb = *cb;
 	p->ud = ud;
 	p->hard_bytes = p->lim.max_stanza_bytes > STREAM_HARD_MIN_BYTES / STREAM_HARD_FACTOR
-	                ? STREAM_HARD_FACTOR * p->lim.max_stanza_bytes : STREAM_HARD_MIN_BYTES;
+	                        ? STREAM_HARD_FACTOR * p->lim.max_stanza_bytes
+	                        : STREAM_HARD_MIN_BYTES;
 	p->stack = calloc(p->lim.max_depth, sizeof *p->stack);
 	/* Forcing UTF-8 overrides any encoding declaration: RFC 6120 allows
 	 * only UTF-8, and it keeps the escaper's byte-exactness promise. */
@@ -534,7 +500,7 @@ static void destroy(struct stream_parser *p)
 		xnode_free(p->stack[0].node);
 	free(p->stack);
 	xbuf_free(&p->hold);
-	head_clear(p);
+	stream_head_clear(&p->head);
 	if (p->xp) {
 		struct xmem_count *prev = xmem_charge(&p->expat_mem);
 
@@ -598,8 +564,8 @@ static void feed_slices(struct stream_parser *p, const char *buf, size_t n)
 	while (off < n && !p->failed && !p->closed && !p->free_pending) {
 		size_t len = next_slice(p, n - off);
 
-		if (XML_Parse(p->xp, buf + off, (int)len, XML_FALSE) != XML_STATUS_OK
-		    && !p->failed && !p->closed && !p->free_pending) {
+		if (XML_Parse(p->xp, buf + off, (int)len, XML_FALSE) != XML_STATUS_OK &&
+		    !p->failed && !p->closed && !p->free_pending) {
 			enum XML_Error e = XML_GetErrorCode(p->xp);
 
 			fail(p, "XML error at line %lu column %lu: %s",
@@ -623,11 +589,11 @@ static int hold_back(struct stream_parser *p, const char *buf, size_t n)
 
 	/* Held bytes count towards the bound: past it they go to expat, and
 	 * the check after the slice ends the stream. */
-	if (p->depth == 0 || pending <= HOLD_MIN || need >= pending || memchr(buf, '>', n)
-	    || used + need > pending_bound(p))
+	if (p->depth == 0 || pending <= HOLD_MIN || need >= pending || memchr(buf, '>', n) ||
+	    used + need > pending_bound(p))
 		return 0;
 	if (xbuf_append(&p->hold, buf, n) < 0)
-		return 0;  /* parse it now: slower, not wrong */
+		return 0; /* parse it now: slower, not wrong */
 	p->mem.held = need;
 	if (need > p->mem.held_peak)
 		p->mem.held_peak = need;
@@ -687,7 +653,7 @@ void stream_parser_free(struct stream_parser *p)
 		/* Called from a callback: expat is on the stack. Stop it and
 		 * let stream_parser_feed free everything on its way out. */
 		p->free_pending = 1;
-		p->failed = 1;  /* handlers expat still runs become no-ops */
+		p->failed = 1; /* handlers expat still runs become no-ops */
 		XML_StopParser(p->xp, XML_FALSE);
 		return;
 	}
