@@ -15,134 +15,137 @@
 #include "cli_args.h"
 #include "num.h"
 
+/* clang-format off: the help text as it prints */
 const char cli_usage_text[] =
-"NAME\n"
-"    xpush-client - an xpush device on the command line\n"
-"\n"
-"SYNOPSIS\n"
-"    xpush-client --jid JID --component COMPONENT_JID --app APP --device DEVICE_ID\n"
-"                 --state-dir DIR [--host HOST] [--port PORT] [--direct-tls]\n"
-"                 [--ca-file CA.pem] [--password-file FILE] [--alias A]\n"
-"                 [--tag T]... [--platform P] [--json] [--exec CMD] [--count N]\n"
-"                 [--register-account] [--log-level debug|info|warn|error]\n"
-"                 [--set KEY=VALUE]... [--network KEY] [--network-file FILE]\n"
-"                 [--help] [--version]\n"
-"\n"
-"DESCRIPTION\n"
-"    Logs in to an XMPP server as JID over TLS (STARTTLS is mandatory, or\n"
-"    direct TLS with --direct-tls; the server certificate is verified),\n"
-"    registers the device with the xpush component, and receives its\n"
-"    notifications. Each notification is recorded\n"
-"    durably in the state directory, displayed once (one line on stdout), and\n"
-"    then acknowledged; a redelivered notification is acknowledged again but\n"
-"    not displayed again. A retract (the producer withdrew notification N)\n"
-"    prints one line, is recorded in the state directory and acknowledged; a\n"
-"    copy of N arriving after its retract is acknowledged but not displayed.\n"
-"    A notification with a collapse key replaces the displayed one with the\n"
-"    same key (its line shows collapse=KEY). Lost connections are\n"
-"    re-established with capped, jittered exponential backoff. Authentication\n"
-"    and TLS failures (certificate, STARTTLS missing or refused, a peer that\n"
-"    does not speak TLS) are final: the program exits instead of retrying.\n"
-"\n"
-"OPTIONS\n"
-"    --jid JID             account, user@domain[/resource]\n"
-"    --host HOST           connect to HOST instead of resolving the JID's domain\n"
-"    --port PORT           TCP port (default 5222; 5223 with --direct-tls)\n"
-"    --direct-tls          TLS from the first byte (XEP-0368) to the server's\n"
-"                          direct-TLS port instead of STARTTLS: nothing is\n"
-"                          parsed before the certificate is verified (on a\n"
-"                          hostile network a STARTTLS device can be stalled\n"
-"                          by a pre-TLS DOCTYPE). Recommended where the server\n"
-"                          offers it; never falls back to STARTTLS\n"
-"    --ca-file FILE        trust the CA certificate(s) in FILE (PEM) in addition\n"
-"                          to the system store\n"
-"    --component JID       the xpush component, e.g. push.example.org; only\n"
-"                          notifications from exactly this JID are accepted\n"
-"    --app APP             application id the device registers for\n"
-"    --device ID           stable installation id of this device\n"
-"    --state-dir DIR       durable state (the de-duplication log); created if\n"
-"                          missing; one running client per DIR and component\n"
-"    --password-file FILE  read the password from the first line of FILE\n"
-"    --alias A             register this alias\n"
-"    --tag T               register tag T (repeatable)\n"
-"    --platform P          register platform P (e.g. linux)\n"
-"    --json                print notifications as JSON objects, one per line\n"
-"    --exec CMD            run CMD with /bin/sh -c for each displayed\n"
-"                          notification, before it is acknowledged; its stdout\n"
-"                          goes to stderr; a failure is logged and the\n"
-"                          notification still counts as displayed\n"
-"    --count N             exit 0 once N notifications were displayed and acked\n"
-"    --register-account    if login fails, create the account in-band\n"
-"                          (XEP-0077) once and log in again\n"
-"    --log-level LEVEL     debug, info (default), warn or error\n"
-"    --network KEY         the network the device is on (e.g. wifi:HomeSSID,\n"
-"                          cell:460-00): the heartbeat interval is learned and\n"
-"                          remembered per key (default: \"default\")\n"
-"    --network-file FILE   read the network key from the first line of FILE at\n"
-"                          start (unless --network is given) and at every\n"
-"                          SIGUSR1\n"
-"    --set KEY=VALUE       advanced: set any libxpush configuration key, e.g.\n"
-"                          heartbeat_ms=60000, reconnect_base_ms=500,\n"
-"                          reconnect_cap_ms, stable_after_ms, connect_timeout_ms,\n"
-"                          register_timeout_ms, heartbeat_timeout_ms,\n"
-"                          stop_timeout_ms, seen_retention_s, seen_max_lines,\n"
-"                          seen_max_ids,\n"
-"                          heartbeat_adaptive, heartbeat_min_ms, heartbeat_max_ms,\n"
-"                          heartbeat_step_ms (docs/heartbeat.md)\n"
-"    --help                print this text and exit\n"
-"    --version             print the version and exit\n"
-"\n"
-"ENVIRONMENT\n"
-"    XPUSH_PASSWORD        the password, unless --password-file is given (it is\n"
-"                          never taken from the command line, which ps shows);\n"
-"                          removed from the environment of --exec commands\n"
-"    For --exec: XPUSH_ID, XPUSH_APP, XPUSH_TITLE, XPUSH_BODY, XPUSH_URI and\n"
-"    XPUSH_PAYLOAD hold the notification's fields (unset when absent).\n"
-"\n"
-"OUTPUT\n"
-"    stdout, one line per displayed notification, flushed at once:\n"
-"      notification id=42 app=com.example title=\"..\" body=\"..\" uri=\"..\" collapse=KEY\n"
-"    (absent fields omitted; C-style escapes for \\\", \\\\ and control bytes), or\n"
-"    with --json:\n"
-"      {\"id\":\"42\",\"app\":\"..\",\"priority\":\"normal\",\"collapse\":\"..\",\n"
-"       \"title\":\"..\",\"body\":\"..\",\"uri\":\"..\",\"payload\":\"..\"}\n"
-"    and one line per retract (the first time it is seen):\n"
-"      retract id=42\n"
-"    or with --json (the \"event\" key tells it apart from a notification):\n"
-"      {\"event\":\"retract\",\"id\":\"42\"}\n"
-"    stderr, key=value log lines such as\n"
-"      xpush-client level=info event=online jid=alice@example.org/res device=dev1\n"
-"    with these events: connected (TLS session up), registered, online,\n"
-"    duplicate id=N [retracted=1: a late copy after its retract], acked id=N,\n"
-"    redisplay id=N (the process died while N was being displayed: it is\n"
-"    printed again), retract id=N seen=0|1 (seen=1: N had been displayed),\n"
-"    retract_acked id=N duplicate=0|1, disconnected reason=\"..\",\n"
-"    reconnecting delay_ms=N, auth_failed, tls_failed reason=\"..\", refused,\n"
-"    stopped.\n"
-"\n"
-"EXIT STATUS\n"
-"    0  stopped by SIGTERM/SIGINT, or --count reached\n"
-"    1  runtime failure\n"
-"    2  usage error (bad or missing option)\n"
-"    3  authentication failed\n"
-"    4  TLS failed: certificate not verified, STARTTLS missing or refused,\n"
-"       or no TLS on the --direct-tls port\n"
-"\n"
-"SIGNALS\n"
-"    SIGTERM, SIGINT: send unavailable presence, close the stream, exit 0.\n"
-"    SIGUSR1: the network changed: reconnect at once, on the key read from\n"
-"    --network-file (logged as event=network_changed network=KEY), or on the\n"
-"    same key without --network-file.\n"
-"\n"
-"FILES\n"
-"    DIR/seen-<component>.log   ids already displayed or retracted (kept 35 days)\n"
-"    DIR/seen-<component>.lock  held while running\n"
-"    DIR/heartbeat.tab          heartbeat interval learned per network key\n"
-"\n"
-"EXAMPLE\n"
-"    XPUSH_PASSWORD=secret xpush-client --jid alice@example.org --direct-tls \\\n"
-"        --component push.example.org --app com.example.news --device 6f1c \\\n"
-"        --state-dir ~/.local/state/xpush --json\n";
+	"NAME\n"
+	"    xpush-client - an xpush device on the command line\n"
+	"\n"
+	"SYNOPSIS\n"
+	"    xpush-client --jid JID --component COMPONENT_JID --app APP --device DEVICE_ID\n"
+	"                 --state-dir DIR [--host HOST] [--port PORT] [--direct-tls]\n"
+	"                 [--ca-file CA.pem] [--password-file FILE] [--alias A]\n"
+	"                 [--tag T]... [--platform P] [--json] [--exec CMD] [--count N]\n"
+	"                 [--register-account] [--log-level debug|info|warn|error]\n"
+	"                 [--set KEY=VALUE]... [--network KEY] [--network-file FILE]\n"
+	"                 [--help] [--version]\n"
+	"\n"
+	"DESCRIPTION\n"
+	"    Logs in to an XMPP server as JID over TLS (STARTTLS is mandatory, or\n"
+	"    direct TLS with --direct-tls; the server certificate is verified),\n"
+	"    registers the device with the xpush component, and receives its\n"
+	"    notifications. Each notification is recorded\n"
+	"    durably in the state directory, displayed once (one line on stdout), and\n"
+	"    then acknowledged; a redelivered notification is acknowledged again but\n"
+	"    not displayed again. A retract (the producer withdrew notification N)\n"
+	"    prints one line, is recorded in the state directory and acknowledged; a\n"
+	"    copy of N arriving after its retract is acknowledged but not displayed.\n"
+	"    A notification with a collapse key replaces the displayed one with the\n"
+	"    same key (its line shows collapse=KEY). Lost connections are\n"
+	"    re-established with capped, jittered exponential backoff. Authentication\n"
+	"    and TLS failures (certificate, STARTTLS missing or refused, a peer that\n"
+	"    does not speak TLS) are final: the program exits instead of retrying.\n"
+	"\n"
+	"OPTIONS\n"
+	"    --jid JID             account, user@domain[/resource]\n"
+	"    --host HOST           connect to HOST instead of resolving the JID's domain\n"
+	"    --port PORT           TCP port (default 5222; 5223 with --direct-tls)\n"
+	"    --direct-tls          TLS from the first byte (XEP-0368) to the server's\n"
+	"                          direct-TLS port instead of STARTTLS: nothing is\n"
+	"                          parsed before the certificate is verified (on a\n"
+	"                          hostile network a STARTTLS device can be stalled\n"
+	"                          by a pre-TLS DOCTYPE). Recommended where the server\n"
+	"                          offers it; never falls back to STARTTLS\n"
+	"    --ca-file FILE        trust the CA certificate(s) in FILE (PEM) in addition\n"
+	"                          to the system store\n"
+	"    --component JID       the xpush component, e.g. push.example.org; only\n"
+	"                          notifications from exactly this JID are accepted\n"
+	"    --app APP             application id the device registers for\n"
+	"    --device ID           stable installation id of this device\n"
+	"    --state-dir DIR       durable state (the de-duplication log); created if\n"
+	"                          missing; one running client per DIR and component\n"
+	"    --password-file FILE  read the password from the first line of FILE\n"
+	"    --alias A             register this alias\n"
+	"    --tag T               register tag T (repeatable)\n"
+	"    --platform P          register platform P (e.g. linux)\n"
+	"    --json                print notifications as JSON objects, one per line\n"
+	"    --exec CMD            run CMD with /bin/sh -c for each displayed\n"
+	"                          notification, before it is acknowledged; its stdout\n"
+	"                          goes to stderr; a failure is logged and the\n"
+	"                          notification still counts as displayed\n"
+	"    --count N             exit 0 once N notifications were displayed and acked\n"
+	"    --register-account    if login fails, create the account in-band\n"
+	"                          (XEP-0077) once and log in again\n"
+	"    --log-level LEVEL     debug, info (default), warn or error\n"
+	"    --network KEY         the network the device is on (e.g. wifi:HomeSSID,\n"
+	"                          cell:460-00): the heartbeat interval is learned and\n"
+	"                          remembered per key (default: \"default\")\n"
+	"    --network-file FILE   read the network key from the first line of FILE at\n"
+	"                          start (unless --network is given) and at every\n"
+	"                          SIGUSR1\n"
+	"    --set KEY=VALUE       advanced: set any libxpush configuration key, e.g.\n"
+	"                          heartbeat_ms=60000, reconnect_base_ms=500,\n"
+	"                          reconnect_cap_ms, stable_after_ms, connect_timeout_ms,\n"
+	"                          register_timeout_ms, heartbeat_timeout_ms,\n"
+	"                          stop_timeout_ms, seen_retention_s, seen_max_lines,\n"
+	"                          seen_max_ids,\n"
+	"                          heartbeat_adaptive, heartbeat_min_ms, heartbeat_max_ms,\n"
+	"                          heartbeat_step_ms (docs/heartbeat.md)\n"
+	"    --help                print this text and exit\n"
+	"    --version             print the version and exit\n"
+	"\n"
+	"ENVIRONMENT\n"
+	"    XPUSH_PASSWORD        the password, unless --password-file is given (it is\n"
+	"                          never taken from the command line, which ps shows);\n"
+	"                          removed from the environment of --exec commands\n"
+	"    For --exec: XPUSH_ID, XPUSH_APP, XPUSH_TITLE, XPUSH_BODY, XPUSH_URI and\n"
+	"    XPUSH_PAYLOAD hold the notification's fields (unset when absent).\n"
+	"\n"
+	"OUTPUT\n"
+	"    stdout, one line per displayed notification, flushed at once:\n"
+	"      notification id=42 app=com.example title=\"..\" body=\"..\" uri=\"..\" collapse=KEY\n"
+	"    (absent fields omitted; C-style escapes for \\\", \\\\ and control bytes), or\n"
+	"    with --json:\n"
+	"      {\"id\":\"42\",\"app\":\"..\",\"priority\":\"normal\",\"collapse\":\"..\",\n"
+	"       \"title\":\"..\",\"body\":\"..\",\"uri\":\"..\",\"payload\":\"..\"}\n"
+	"    and one line per retract (the first time it is seen):\n"
+	"      retract id=42\n"
+	"    or with --json (the \"event\" key tells it apart from a notification):\n"
+	"      {\"event\":\"retract\",\"id\":\"42\"}\n"
+	"    stderr, key=value log lines such as\n"
+	"      xpush-client level=info event=online jid=alice@example.org/res device=dev1\n"
+	"    with these events: connected (TLS session up), registered, online,\n"
+	"    duplicate id=N [retracted=1: a late copy after its retract], acked id=N,\n"
+	"    redisplay id=N (the process died while N was being displayed: it is\n"
+	"    printed again), retract id=N seen=0|1 (seen=1: N had been displayed),\n"
+	"    retract_acked id=N duplicate=0|1, disconnected reason=\"..\",\n"
+	"    reconnecting delay_ms=N, auth_failed, tls_failed reason=\"..\", refused,\n"
+	"    stopped.\n"
+	"\n"
+	"EXIT STATUS\n"
+	"    0  stopped by SIGTERM/SIGINT, or --count reached\n"
+	"    1  runtime failure\n"
+	"    2  usage error (bad or missing option)\n"
+	"    3  authentication failed\n"
+	"    4  TLS failed: certificate not verified, STARTTLS missing or refused,\n"
+	"       or no TLS on the --direct-tls port\n"
+	"\n"
+	"SIGNALS\n"
+	"    SIGTERM, SIGINT: send unavailable presence, close the stream, exit 0.\n"
+	"    SIGUSR1: the network changed: reconnect at once, on the key read from\n"
+	"    --network-file (logged as event=network_changed network=KEY), or on the\n"
+	"    same key without --network-file.\n"
+	"\n"
+	"FILES\n"
+	"    DIR/seen-<component>.log   ids already displayed or retracted (kept 35 days)\n"
+	"    DIR/seen-<component>.lock  held while running\n"
+	"    DIR/heartbeat.tab          heartbeat interval learned per network key\n"
+	"\n"
+	"EXAMPLE\n"
+	"    XPUSH_PASSWORD=secret xpush-client --jid alice@example.org --direct-tls \\\n"
+	"        --component push.example.org --app com.example.news --device 6f1c \\\n"
+	"        --state-dir ~/.local/state/xpush --json\n";
+/* clang-format on */
+
 
 /* Where the error line goes while parsing. */
 struct pctx {
@@ -150,8 +153,8 @@ struct pctx {
 	size_t errlen;
 };
 
-__attribute__((format(printf, 2, 3)))
-static enum cli_args_result bad(struct pctx *x, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static enum cli_args_result bad(struct pctx *x,
+                                                                      const char *fmt, ...)
 {
 	va_list ap;
 
@@ -246,9 +249,29 @@ static enum cli_args_result set_key(struct pctx *x, xpush_config *cfg, const cha
 }
 
 enum {
-	OPT_JID = 1000, OPT_HOST, OPT_PORT, OPT_CA, OPT_COMPONENT, OPT_APP, OPT_DEVICE, OPT_STATE,
-	OPT_PWFILE, OPT_ALIAS, OPT_TAG, OPT_PLATFORM, OPT_JSON, OPT_EXEC, OPT_COUNT, OPT_REGACCT,
-	OPT_LOGLEVEL, OPT_SET, OPT_HELP, OPT_VERSION, OPT_NETWORK, OPT_NETFILE, OPT_DIRECT_TLS,
+	OPT_JID = 1000,
+	OPT_HOST,
+	OPT_PORT,
+	OPT_CA,
+	OPT_COMPONENT,
+	OPT_APP,
+	OPT_DEVICE,
+	OPT_STATE,
+	OPT_PWFILE,
+	OPT_ALIAS,
+	OPT_TAG,
+	OPT_PLATFORM,
+	OPT_JSON,
+	OPT_EXEC,
+	OPT_COUNT,
+	OPT_REGACCT,
+	OPT_LOGLEVEL,
+	OPT_SET,
+	OPT_HELP,
+	OPT_VERSION,
+	OPT_NETWORK,
+	OPT_NETFILE,
+	OPT_DIRECT_TLS,
 };
 
 /* One row per option: its id, its name, whether it takes a value, and the
@@ -340,7 +363,9 @@ static enum cli_args_result set_any(struct pctx *x, xpush_config *cfg, struct cl
 		return bad(x, "invalid --set: %s (expected KEY=VALUE)", arg);
 	*eq = '\0';
 	if (strcmp(arg, "password") == 0)
-		rc = bad(x, "invalid --set: the password comes from --password-file or XPUSH_PASSWORD");
+		rc = bad(
+			x,
+			"invalid --set: the password comes from --password-file or XPUSH_PASSWORD");
 	else if (xpush_config_set(cfg, arg, eq + 1) != XPUSH_OK)
 		rc = bad(x, "invalid --set: %s", xpush_config_last_error(cfg));
 	else if (strcmp(arg, "log_level") == 0)
@@ -362,7 +387,8 @@ static enum cli_args_result set_password(struct pctx *x, xpush_config *cfg, cons
 	} else {
 		const char *env = getenv("XPUSH_PASSWORD");
 		if (!env || !*env)
-			return bad(x, "missing password: use --password-file FILE or XPUSH_PASSWORD");
+			return bad(x,
+			           "missing password: use --password-file FILE or XPUSH_PASSWORD");
 		if (!(pw = strdup(env)))
 			return CLI_ARGS_NOMEM;
 	}
@@ -378,7 +404,7 @@ enum cli_args_result cli_args_parse(int argc, char **argv, xpush_config *cfg, st
                                     char *err, size_t errlen)
 {
 	static const char *const req_names[5] = { "--jid", "--component", "--app", "--device",
-						   "--state-dir" };
+		                                  "--state-dir" };
 	static struct option longopts[NOPTS + 1];
 	struct pctx x = { err, errlen };
 	const char *pwfile = NULL, *ca = NULL;
@@ -440,15 +466,33 @@ enum cli_args_result cli_args_parse(int argc, char **argv, xpush_config *cfg, st
 		if ((rc = set_opt(&x, cfg, o, o->has_arg == no_argument ? NULL : optarg)))
 			return rc;
 		switch (opt) {
-		case OPT_JID: seen_req[0] = 1; break;
-		case OPT_COMPONENT: seen_req[1] = 1; break;
-		case OPT_APP: seen_req[2] = 1; break;
-		case OPT_DEVICE: seen_req[3] = 1; a->device = optarg; break;
-		case OPT_STATE: seen_req[4] = 1; break;
-		case OPT_CA: ca = optarg; break;
-		case OPT_NETWORK: network_given = 1; break;
-		case OPT_LOGLEVEL: take_level(optarg, &a->level); break;
-		default: break;
+		case OPT_JID:
+			seen_req[0] = 1;
+			break;
+		case OPT_COMPONENT:
+			seen_req[1] = 1;
+			break;
+		case OPT_APP:
+			seen_req[2] = 1;
+			break;
+		case OPT_DEVICE:
+			seen_req[3] = 1;
+			a->device = optarg;
+			break;
+		case OPT_STATE:
+			seen_req[4] = 1;
+			break;
+		case OPT_CA:
+			ca = optarg;
+			break;
+		case OPT_NETWORK:
+			network_given = 1;
+			break;
+		case OPT_LOGLEVEL:
+			take_level(optarg, &a->level);
+			break;
+		default:
+			break;
 		}
 	}
 	if (a->netfile && !network_given) {

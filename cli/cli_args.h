@@ -16,11 +16,11 @@
 
 /* What main does after cli_args_parse(). */
 enum cli_args_result {
-	CLI_ARGS_RUN = 0,  /* run the client */
-	CLI_ARGS_HELP,     /* --help: print cli_usage_text on stdout, exit 0 */
-	CLI_ARGS_VERSION,  /* --version: print the version, exit 0 */
-	CLI_ARGS_USAGE,    /* a usage error, said in err: exit 2 */
-	CLI_ARGS_NOMEM,    /* out of memory: exit 1 */
+	CLI_ARGS_RUN = 0, /* run the client */
+	CLI_ARGS_HELP,    /* --help: print cli_usage_text on stdout, exit 0 */
+	CLI_ARGS_VERSION, /* --version: print the version, exit 0 */
+	CLI_ARGS_USAGE,   /* a usage error, said in err: exit 2 */
+	CLI_ARGS_NOMEM,   /* out of memory: exit 1 */
 };
 
 /* What the command line sets besides the library's configuration. Strings

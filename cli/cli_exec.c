@@ -14,8 +14,9 @@ extern char **environ;
 
 static int env_is_ours(const char *e)
 {
-	static const char *const ours[] = { "XPUSH_ID=", "XPUSH_APP=", "XPUSH_TITLE=", "XPUSH_BODY=",
-					    "XPUSH_URI=", "XPUSH_PAYLOAD=", "XPUSH_PASSWORD=" };
+	static const char *const ours[] = { "XPUSH_ID=",      "XPUSH_APP=", "XPUSH_TITLE=",
+		                            "XPUSH_BODY=",    "XPUSH_URI=", "XPUSH_PAYLOAD=",
+		                            "XPUSH_PASSWORD=" };
 	for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++)
 		if (strncmp(e, ours[i], strlen(ours[i])) == 0)
 			return 1;
@@ -37,8 +38,8 @@ static char *env_pair(const char *k, const char *v)
 
 const char *cli_exec_run(const char *cmd, const struct xpush_notification *n, int *status)
 {
-	const char *keys[] = { "XPUSH_ID", "XPUSH_APP", "XPUSH_TITLE", "XPUSH_BODY", "XPUSH_URI",
-			       "XPUSH_PAYLOAD" };
+	const char *keys[] = { "XPUSH_ID",   "XPUSH_APP", "XPUSH_TITLE",
+		               "XPUSH_BODY", "XPUSH_URI", "XPUSH_PAYLOAD" };
 	const char *vals[] = { n->id, n->app, n->title, n->body, n->uri, n->payload };
 	char *argv[] = { (char *)"/bin/sh", (char *)"-c", (char *)cmd, NULL };
 	const char *fail = NULL;

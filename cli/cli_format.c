@@ -49,16 +49,35 @@ void cli_quote_c(struct cbuf *b, const char *s)
 		char x[4];
 
 		switch (*p) {
-		case '"': e = "\\\""; break;
-		case '\\': e = "\\\\"; break;
-		case '\n': e = "\\n"; break;
-		case '\r': e = "\\r"; break;
-		case '\t': e = "\\t"; break;
-		case '\a': e = "\\a"; break;
-		case '\b': e = "\\b"; break;
-		case '\f': e = "\\f"; break;
-		case '\v': e = "\\v"; break;
-		default: break;
+		case '"':
+			e = "\\\"";
+			break;
+		case '\\':
+			e = "\\\\";
+			break;
+		case '\n':
+			e = "\\n";
+			break;
+		case '\r':
+			e = "\\r";
+			break;
+		case '\t':
+			e = "\\t";
+			break;
+		case '\a':
+			e = "\\a";
+			break;
+		case '\b':
+			e = "\\b";
+			break;
+		case '\f':
+			e = "\\f";
+			break;
+		case '\v':
+			e = "\\v";
+			break;
+		default:
+			break;
 		}
 		if (e) {
 			cbuf_puts(b, e);

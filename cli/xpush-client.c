@@ -23,10 +23,10 @@
 #define EXIT_TLS 4
 
 struct cli {
-	struct cli_args o;          /* the command line */
-	int starting;               /* inside xpush_client_new: keep the error */
+	struct cli_args o; /* the command line */
+	int starting;      /* inside xpush_client_new: keep the error */
 	char start_error[512];
-	unsigned long acked;        /* displayed and acked */
+	unsigned long acked; /* displayed and acked */
 	int stopping;
 	xpush_client *client;
 };
@@ -53,13 +53,14 @@ static void ev_line(struct cli *cli, enum xpush_log_level level, const char *eve
 	if (level < cli->o.level)
 		return;
 	fprintf(stderr, PROG " level=%s event=%s%s%s\n", cli_args_level_name(level), event,
-		extra && *extra ? " " : "", extra ? extra : "");
+	        extra && *extra ? " " : "", extra ? extra : "");
 }
 
 /* ev_line with extra formatted into buf (len bytes: a longer text is cut). */
-__attribute__((format(printf, 6, 7)))
-static void ev_linef(struct cli *cli, enum xpush_log_level level, const char *event, char *buf,
-                     size_t len, const char *fmt, ...)
+__attribute__((format(printf, 6, 7))) static void ev_linef(struct cli *cli,
+                                                           enum xpush_log_level level,
+                                                           const char *event, char *buf, size_t len,
+                                                           const char *fmt, ...)
 {
 	va_list ap;
 
@@ -86,7 +87,7 @@ static void on_state(struct cli *cli, const struct xpush_event *ev)
 	case XPUSH_STATE_REGISTERED:
 	case XPUSH_STATE_ONLINE:
 		ev_linef(cli, XPUSH_LOG_INFO, xpush_state_name(ev->state), x, sizeof x,
-			 "jid=%s device=%s", ev->jid, cli->o.device);
+		         "jid=%s device=%s", ev->jid, cli->o.device);
 		break;
 	case XPUSH_STATE_CONNECTING:
 		ev_line(cli, XPUSH_LOG_DEBUG, "connecting", NULL);
@@ -96,20 +97,21 @@ static void on_state(struct cli *cli, const struct xpush_event *ev)
 		break;
 	case XPUSH_STATE_DISCONNECTED:
 		ev_linef(cli, XPUSH_LOG_WARN, "disconnected", x, sizeof x, "reason=%s jid=%s",
-			 quoted(&q, ev->reason), ev->jid);
+		         quoted(&q, ev->reason), ev->jid);
 		break;
 	case XPUSH_STATE_WAITING:
 		ev_linef(cli, XPUSH_LOG_INFO, "reconnecting", x, sizeof x, "delay_ms=%u",
-			 (unsigned)ev->delay_ms);
+		         (unsigned)ev->delay_ms);
 		break;
 	case XPUSH_STATE_STOPPED:
 		ev_linef(cli, XPUSH_LOG_INFO, "stopped", x, sizeof x, "jid=%s", ev->jid);
 		break;
 	case XPUSH_STATE_FAILED:
 		ev_linef(cli, XPUSH_LOG_ERROR,
-			 ev->error == XPUSH_EAUTH ? "auth_failed" :
-			 ev->error == XPUSH_ETLS ? "tls_failed" : "failed",
-			 x, sizeof x, "reason=%s jid=%s", quoted(&q, ev->reason), ev->jid);
+		         ev->error == XPUSH_EAUTH  ? "auth_failed"
+		         : ev->error == XPUSH_ETLS ? "tls_failed"
+		                                   : "failed",
+		         x, sizeof x, "reason=%s jid=%s", quoted(&q, ev->reason), ev->jid);
 		break;
 	default:
 		break;
@@ -129,22 +131,23 @@ static void on_event(void *ud, const struct xpush_event *ev)
 		break;
 	case XPUSH_EVENT_DUPLICATE:
 		ev_linef(cli, XPUSH_LOG_INFO, "duplicate", x, sizeof x, "id=%s%s", ev->id,
-			 ev->retracted ? " retracted=1" : "");
+		         ev->retracted ? " retracted=1" : "");
 		break;
 	case XPUSH_EVENT_RETRACT_ACKED:
 		ev_linef(cli, XPUSH_LOG_INFO, "retract_acked", x, sizeof x, "id=%s duplicate=%d",
-			 ev->id, ev->duplicate);
+		         ev->id, ev->duplicate);
 		break;
 	case XPUSH_EVENT_ACKED:
 		ev_linef(cli, XPUSH_LOG_INFO, "acked", x, sizeof x, "id=%s", ev->id);
-		if (!ev->duplicate && cli->o.count && ++cli->acked >= cli->o.count && !cli->stopping) {
+		if (!ev->duplicate && cli->o.count && ++cli->acked >= cli->o.count &&
+		    !cli->stopping) {
 			cli->stopping = 1;
 			xpush_client_stop(cli->client);
 		}
 		break;
 	case XPUSH_EVENT_REFUSED:
 		ev_linef(cli, XPUSH_LOG_WARN, "refused", x, sizeof x, "from=%s id=%s",
-			 quoted(&q, ev->from), ev->id ? ev->id : "-");
+		         quoted(&q, ev->from), ev->id ? ev->id : "-");
 		break;
 	default:
 		break;
@@ -160,7 +163,7 @@ static void print_line(struct cli *cli, struct cbuf *b, const char *id)
 
 	if (b->oom || fwrite(b->p, 1, b->len, stdout) != b->len || fflush(stdout) != 0) {
 		ev_linef(cli, XPUSH_LOG_ERROR, "output_failed", x, sizeof x, "id=%s reason=%s", id,
-			 b->oom ? "\"out of memory\"" : "\"stdout write failed\"");
+		         b->oom ? "\"out of memory\"" : "\"stdout write failed\"");
 		clearerr(stdout);
 	}
 	cbuf_free(b);
@@ -184,9 +187,10 @@ static void on_notify(void *ud, const struct xpush_notification *n)
 		const char *fail = cli_exec_run(cli->o.exec_cmd, n, &status);
 		if (fail)
 			ev_linef(cli, XPUSH_LOG_WARN, "exec_failed", x, sizeof x,
-				 "id=%s reason=\"%s\" status=%d", n->id, fail,
-				 WIFEXITED(status) ? WEXITSTATUS(status) :
-				 WIFSIGNALED(status) ? 128 + WTERMSIG(status) : status);
+			         "id=%s reason=\"%s\" status=%d", n->id, fail,
+			         WIFEXITED(status)     ? WEXITSTATUS(status)
+			         : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+			                               : status);
 	}
 }
 
@@ -230,11 +234,12 @@ static void network_signal(struct cli *cli)
 	}
 	if (cli_args_read_line(cli->o.netfile, key, sizeof key) < 0) {
 		ev_line(cli, XPUSH_LOG_WARN, "network_change_ignored",
-			"reason=\"cannot read a key from --network-file\"");
+		        "reason=\"cannot read a key from --network-file\"");
 		return;
 	}
 	if (xpush_client_set_network(cli->client, key) != XPUSH_OK) {
-		ev_line(cli, XPUSH_LOG_WARN, "network_change_ignored", "reason=\"invalid network key\"");
+		ev_line(cli, XPUSH_LOG_WARN, "network_change_ignored",
+		        "reason=\"invalid network key\"");
 		return;
 	}
 	ev_linef(cli, XPUSH_LOG_INFO, "network_changed", x, sizeof x, "network=%s", key);
@@ -314,9 +319,13 @@ int main(int argc, char **argv)
 	xpush_client_free(cli.client);
 	fflush(stdout);
 	switch (rc) {
-	case XPUSH_OK: return 0;
-	case XPUSH_EAUTH: return EXIT_AUTH;
-	case XPUSH_ETLS: return EXIT_TLS;
-	default: return EXIT_RUNTIME;
+	case XPUSH_OK:
+		return 0;
+	case XPUSH_EAUTH:
+		return EXIT_AUTH;
+	case XPUSH_ETLS:
+		return EXIT_TLS;
+	default:
+		return EXIT_RUNTIME;
 	}
 }

@@ -30,8 +30,8 @@ static const char *const result_names[] = {
 struct account_reg {
 	xmpp_conn_t *conn;
 	enum account_result result;
-	int done;       /* its DISCONNECT arrived */
-	int releasing;  /* ignore callbacks from xmpp_conn_release */
+	int done;      /* its DISCONNECT arrived */
+	int releasing; /* ignore callbacks from xmpp_conn_release */
 	uint64_t deadline_ms;
 	char reason[CLIENT_REASON_MAX];
 };
@@ -129,7 +129,7 @@ out:
 		return 1;
 	}
 	clog_printf(&c->log, XPUSH_LOG_INFO, "topic=account msg=registering node=%s domain=%s",
-		    node, c->domain);
+	            node, c->domain);
 	xmpp_send(conn, iq);
 	xmpp_stanza_release(iq);
 	return 1;
@@ -179,7 +179,8 @@ static int iq_cb(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
 		finish(a, ACCOUNT_EXISTS, "account exists");
 		return 1;
 	}
-	snprintf(reason, sizeof reason, "authentication failed; in-band registration refused: %s", cond);
+	snprintf(reason, sizeof reason, "authentication failed; in-band registration refused: %s",
+	         cond);
 	finish(a, ACCOUNT_REFUSED, reason);
 	return 1;
 }
@@ -201,7 +202,7 @@ static void acct_conn_cb(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
 		return;
 	}
 	if (ev == XMPP_CONN_CONNECT)
-		return; /* a stream (re)opened: wait for its features */
+		return;    /* a stream (re)opened: wait for its features */
 	wd_disarm(&c->wd); /* libstrophe closed its descriptor: drop ours */
 	if (a->result == ACCOUNT_RUNNING) {
 		if (c->at.cert_failed) {
@@ -213,7 +214,7 @@ static void acct_conn_cb(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
 		} else {
 			a->result = ACCOUNT_TRANSIENT;
 			snprintf(a->reason, sizeof a->reason,
-				 "connection closed during account registration");
+			         "connection closed during account registration");
 		}
 	}
 	a->done = 1;
@@ -237,8 +238,8 @@ int account_start(struct xpush_client *c)
 	xmpp_handler_add(a->conn, features_cb, XMPP_NS_STREAMS, "features", NULL, c);
 	xmpp_handler_add(a->conn, tls_cb, XMPP_NS_TLS, NULL, NULL, c);
 	xmpp_handler_add(a->conn, iq_cb, NULL, "iq", NULL, c);
-	if (xmpp_connect_raw(a->conn, c->cfg.host, (unsigned short)cfg_port(&c->cfg), acct_conn_cb, c) !=
-	    XMPP_EOK) {
+	if (xmpp_connect_raw(a->conn, c->cfg.host, (unsigned short)cfg_port(&c->cfg), acct_conn_cb,
+	                     c) != XMPP_EOK) {
 		a->result = ACCOUNT_TRANSIENT;
 		snprintf(a->reason, sizeof a->reason, "could not connect for account registration");
 		a->done = 1;
@@ -279,9 +280,10 @@ enum account_result account_tick(struct xpush_client *c, uint64_t now, char *rea
 	r = a->result;
 	snprintf(reason, len, "%s", a->reason);
 	account_release(c);
-	clog_printf(&c->log, r == ACCOUNT_CREATED || r == ACCOUNT_EXISTS ? XPUSH_LOG_INFO : XPUSH_LOG_WARN,
-		    "topic=account msg=finished result=%s reason=%s", result_names[r],
-		    clog_quote(q, sizeof q, reason));
+	clog_printf(&c->log,
+	            r == ACCOUNT_CREATED || r == ACCOUNT_EXISTS ? XPUSH_LOG_INFO : XPUSH_LOG_WARN,
+	            "topic=account msg=finished result=%s reason=%s", result_names[r],
+	            clog_quote(q, sizeof q, reason));
 	return r;
 }
 
@@ -291,5 +293,6 @@ uint64_t account_next_wake(const struct xpush_client *c)
 		return CLIENT_NEVER;
 	if (c->acct->done)
 		return 0;
-	return c->acct->result == ACCOUNT_RUNNING ? c->acct->deadline_ms : c->acct->deadline_ms + 3000;
+	return c->acct->result == ACCOUNT_RUNNING ? c->acct->deadline_ms
+	                                          : c->acct->deadline_ms + 3000;
 }

@@ -85,8 +85,8 @@ static int is_string(const struct cfg_key *k)
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
-__attribute__((format(printf, 2, 3)))
-static void set_err(struct xpush_config *c, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void set_err(struct xpush_config *c, const char *fmt,
+                                                          ...)
 {
 	va_list ap;
 
@@ -207,7 +207,7 @@ static int set_one(struct xpush_config *c, const struct cfg_key *k, const char *
 			set_err(c, "%s: must be one of debug, info, warn, error", k->name);
 			return XPUSH_EINVAL;
 		}
-	store:
+store:
 		memcpy(base + k->off, &u, sizeof u);
 		return XPUSH_OK;
 	case CFG_TAG:
@@ -250,9 +250,10 @@ static int set_one(struct xpush_config *c, const struct cfg_key *k, const char *
 					set_err(c, "%s: must be 1..%s bytes", k->name, lim);
 				else if (k->type == CFG_JID || k->type == CFG_BAREJID)
 					set_err(c, "%s: not a valid %s", k->name,
-						k->type == CFG_BAREJID ? "bare JID" : "JID");
+					        k->type == CFG_BAREJID ? "bare JID" : "JID");
 				else
-					set_err(c, "%s: must be 1..%s bytes of printable text", k->name, lim);
+					set_err(c, "%s: must be 1..%s bytes of printable text",
+					        k->name, lim);
 				return XPUSH_EINVAL;
 			}
 			if (!(copy = strdup(v)))
@@ -279,8 +280,7 @@ int cfg_set(struct xpush_config *c, const char *key, const char *value)
 				c->last_error[0] = '\0';
 				if (keys[i].off == S(port))
 					c->port_given = value != NULL;
-			}
-			else if (rc == XPUSH_ENOMEM)
+			} else if (rc == XPUSH_ENOMEM)
 				set_err(c, "%s: out of memory", key);
 			return rc;
 		}
@@ -350,9 +350,12 @@ oom:
 
 int cfg_validate(const struct xpush_config *c, char *err, size_t errlen)
 {
-	static const struct { const char *name; size_t off; } required[] = {
+	static const struct {
+		const char *name;
+		size_t off;
+	} required[] = {
 		{ "jid", S(jid) }, { "password", S(password) }, { "component", S(component) },
-		{ "app", S(app) }, { "device", S(device) }, { "state_dir", S(state_dir) },
+		{ "app", S(app) }, { "device", S(device) },     { "state_dir", S(state_dir) },
 	};
 	struct jid_parts p;
 
@@ -425,11 +428,11 @@ const char *xpush_config_last_error(const xpush_config *cfg)
 }
 
 /* The callback setters: each stores one borrowed value; cfg may be NULL. */
-#define CFG_SETTER(fn, type, field)                 \
-	void fn(xpush_config *cfg, type value)      \
-	{                                           \
-		if (cfg)                            \
-			cfg->field = value;         \
+#define CFG_SETTER(fn, type, field) \
+	void fn(xpush_config *cfg, type value) \
+	{ \
+		if (cfg) \
+			cfg->field = value; \
 	}
 
 CFG_SETTER(xpush_config_set_log_cb, xpush_log_cb, log_cb)

@@ -45,16 +45,19 @@ __attribute__((warn_unused_result)) int cfg_init(struct xpush_config *c);
 
 /* Set key from its string form (NULL = back to default; for "tag", clear).
  * On failure c is unchanged and c->last_error says why. */
-__attribute__((warn_unused_result)) int cfg_set(struct xpush_config *c, const char *key, const char *value);
+__attribute__((warn_unused_result)) int cfg_set(struct xpush_config *c, const char *key,
+                                                const char *value);
 
 /* Deep copy src into dst (dst is overwritten, not freed first). */
-__attribute__((warn_unused_result)) int cfg_copy(struct xpush_config *dst, const struct xpush_config *src);
+__attribute__((warn_unused_result)) int cfg_copy(struct xpush_config *dst,
+                                                 const struct xpush_config *src);
 
 /* Free the strings (the password is wiped first). */
 void cfg_clear(struct xpush_config *c);
 
 /* Check required keys and cross-key rules; err gets a one-line reason. */
-__attribute__((warn_unused_result)) int cfg_validate(const struct xpush_config *c, char *err, size_t errlen);
+__attribute__((warn_unused_result)) int cfg_validate(const struct xpush_config *c, char *err,
+                                                     size_t errlen);
 
 /* 1 if s is non-empty valid UTF-8 of at most max bytes, free of control
  * characters (so it is valid XML text and one log/file line). */

@@ -59,17 +59,18 @@ const char *xpush_state_name(enum xpush_state s)
 static const unsigned allowed[] = {
 	[XPUSH_STATE_IDLE] = B(XPUSH_STATE_CONNECTING) | B(XPUSH_STATE_STOPPED),
 	[XPUSH_STATE_CONNECTING] = B(XPUSH_STATE_CONNECTED) | B(XPUSH_STATE_ACCOUNT_SETUP) |
-		B(XPUSH_STATE_DISCONNECTED) | B(XPUSH_STATE_FAILED) | B(XPUSH_STATE_STOPPED),
+	                           B(XPUSH_STATE_DISCONNECTED) | B(XPUSH_STATE_FAILED) |
+	                           B(XPUSH_STATE_STOPPED),
 	[XPUSH_STATE_ACCOUNT_SETUP] = B(XPUSH_STATE_CONNECTING) | B(XPUSH_STATE_DISCONNECTED) |
-		B(XPUSH_STATE_FAILED) | B(XPUSH_STATE_STOPPED),
+	                              B(XPUSH_STATE_FAILED) | B(XPUSH_STATE_STOPPED),
 	[XPUSH_STATE_CONNECTED] = B(XPUSH_STATE_REGISTERED) | B(XPUSH_STATE_DISCONNECTED) |
-		B(XPUSH_STATE_FAILED) | B(XPUSH_STATE_STOPPING),
+	                          B(XPUSH_STATE_FAILED) | B(XPUSH_STATE_STOPPING),
 	[XPUSH_STATE_REGISTERED] = B(XPUSH_STATE_ONLINE) | B(XPUSH_STATE_DISCONNECTED) |
-		B(XPUSH_STATE_FAILED) | B(XPUSH_STATE_STOPPING),
+	                           B(XPUSH_STATE_FAILED) | B(XPUSH_STATE_STOPPING),
 	[XPUSH_STATE_ONLINE] = B(XPUSH_STATE_DISCONNECTED) | B(XPUSH_STATE_FAILED) |
-		B(XPUSH_STATE_STOPPING),
+	                       B(XPUSH_STATE_STOPPING),
 	[XPUSH_STATE_DISCONNECTED] = B(XPUSH_STATE_WAITING) | B(XPUSH_STATE_STOPPED) |
-		B(XPUSH_STATE_FAILED),
+	                             B(XPUSH_STATE_FAILED),
 	[XPUSH_STATE_WAITING] = B(XPUSH_STATE_CONNECTING) | B(XPUSH_STATE_STOPPED),
 	[XPUSH_STATE_STOPPING] = B(XPUSH_STATE_STOPPED),
 	[XPUSH_STATE_STOPPED] = 0,
@@ -95,8 +96,8 @@ static void client_enter_state(struct xpush_client *c, enum xpush_state to, int 
 	if (!(allowed[from] & B(to))) {
 		/* a bug, not a runtime condition: say so loudly, do not move */
 		clog_printf(&c->log, XPUSH_LOG_ERROR,
-			    "topic=state msg=impossible_transition from=%s to=%s",
-			    xpush_state_name(from), xpush_state_name(to));
+		            "topic=state msg=impossible_transition from=%s to=%s",
+		            xpush_state_name(from), xpush_state_name(to));
 		return;
 	}
 	c->state = to;
@@ -107,8 +108,8 @@ static void client_enter_state(struct xpush_client *c, enum xpush_state to, int 
 	if (to == XPUSH_STATE_FAILED)
 		c->final_error = error;
 	clog_printf(&c->log, XPUSH_LOG_DEBUG, "topic=state from=%s to=%s error=%d reason=%s",
-		    xpush_state_name(from), xpush_state_name(to), error,
-		    clog_quote(q, sizeof q, reason));
+	            xpush_state_name(from), xpush_state_name(to), error,
+	            clog_quote(q, sizeof q, reason));
 	cevent_state(c, from, to, error, reason, delay_ms);
 }
 
@@ -123,7 +124,7 @@ static void client_start_connect(struct xpush_client *c, uint64_t now)
 	if (rc != XPUSH_OK) {
 		/* DNS failure, socket error: libstrophe reports it synchronously */
 		clog_printf(&c->log, XPUSH_LOG_DEBUG, "topic=conn msg=connect_failed reason=%s",
-			    clog_quote(q, sizeof q, c->reason));
+		            clog_quote(q, sizeof q, c->reason));
 		client_connection_lost(c, CLOSE_TRANSIENT, c->reason);
 	}
 }
@@ -158,7 +159,8 @@ static void client_connection_lost(struct xpush_client *c, enum close_cause caus
 		return;
 	}
 	if (c->at.pending_final) {
-		client_enter_state(c, XPUSH_STATE_FAILED, c->at.pending_final, c->at.close_reason, 0);
+		client_enter_state(c, XPUSH_STATE_FAILED, c->at.pending_final, c->at.close_reason,
+		                   0);
 		return;
 	}
 	if (cause == CLOSE_TLS) {
@@ -169,7 +171,8 @@ static void client_connection_lost(struct xpush_client *c, enum close_cause caus
 		if (c->cfg.register_account && !c->account_tried) {
 			c->account_pending = 1;
 			client_enter_state(c, XPUSH_STATE_ACCOUNT_SETUP, XPUSH_EAUTH,
-					   "authentication failed; creating the account in-band", 0);
+			                   "authentication failed; creating the account in-band",
+			                   0);
 			return;
 		}
 		client_enter_state(c, XPUSH_STATE_FAILED, XPUSH_EAUTH, buf, 0);
@@ -317,10 +320,11 @@ static void network_changed(struct xpush_client *c, uint64_t now)
 	char q[300];
 	int moved = hbnet_take_pending(c);
 
-	clog_printf(&c->log, XPUSH_LOG_INFO,
-		    "topic=client msg=network_changed state=%s network=%s new_key=%d interval_ms=%u",
-		    xpush_state_name(c->state), clog_quote(q, sizeof q, c->hbn.key), moved,
-		    (unsigned)hbnet_interval(c));
+	clog_printf(
+		&c->log, XPUSH_LOG_INFO,
+		"topic=client msg=network_changed state=%s network=%s new_key=%d interval_ms=%u",
+		xpush_state_name(c->state), clog_quote(q, sizeof q, c->hbn.key), moved,
+		(unsigned)hbnet_interval(c));
 	backoff_reset(&c->backoff);
 	switch (c->state) {
 	case XPUSH_STATE_WAITING:
@@ -364,7 +368,7 @@ static void tick(struct xpush_client *c, uint64_t now)
 			char r[96];
 			c->at.connect_deadline_ms = CLIENT_NEVER;
 			snprintf(r, sizeof r, "no session within connect_timeout_ms=%u",
-				 (unsigned)c->cfg.connect_timeout_ms);
+			         (unsigned)c->cfg.connect_timeout_ms);
 			client_close(c, r);
 		}
 		break;
@@ -384,13 +388,14 @@ static void tick(struct xpush_client *c, uint64_t now)
 	case XPUSH_STATE_STOPPING:
 		if (now >= c->stop_deadline_ms)
 			client_enter_state(c, XPUSH_STATE_STOPPED, XPUSH_OK,
-					   "stopped (stream close timed out)", 0);
+			                   "stopped (stream close timed out)", 0);
 		break;
 	default:
 		break;
 	}
 	if (!terminal(c) && c->at.pending_final && now >= c->at.close_deadline_ms)
-		client_enter_state(c, XPUSH_STATE_FAILED, c->at.pending_final, c->at.close_reason, 0);
+		client_enter_state(c, XPUSH_STATE_FAILED, c->at.pending_final, c->at.close_reason,
+		                   0);
 }
 
 static uint64_t next_wake(const struct xpush_client *c)
@@ -579,8 +584,8 @@ int xpush_client_new(const xpush_config *cfg, xpush_client **out)
 	so.retention_s = c->cfg.seen_retention_s;
 	so.max_lines = c->cfg.seen_max_lines;
 	so.max_ids = c->cfg.seen_max_ids;
-	if ((rc = seen_open(c->cfg.state_dir, c->cfg.component, &so, (int64_t)time(NULL),
-			    &c->seen, err, sizeof err)) != XPUSH_OK)
+	if ((rc = seen_open(c->cfg.state_dir, c->cfg.component, &so, (int64_t)time(NULL), &c->seen,
+	                    err, sizeof err)) != XPUSH_OK)
 		goto fail;
 	notify_seen_maintain(c);
 	if ((rc = hbnet_open(c)) != XPUSH_OK)
@@ -604,25 +609,26 @@ int xpush_client_new(const xpush_config *cfg, xpush_client **out)
 		struct seen_stats st;
 		char qs[600];
 		seen_stats(c->seen, &st);
-		clog_printf(&c->log, XPUSH_LOG_DEBUG,
-			    "topic=client msg=created jid=%s component=%s seen_file=%s seen_ids=%zu "
-			    "corrupt_lines=%zu torn_line=%d",
-			    c->cfg.jid, c->cfg.component, clog_quote(qs, sizeof qs, seen_path(c->seen)),
-			    st.live, st.corrupt, st.torn);
+		clog_printf(
+			&c->log, XPUSH_LOG_DEBUG,
+			"topic=client msg=created jid=%s component=%s seen_file=%s seen_ids=%zu "
+			"corrupt_lines=%zu torn_line=%d",
+			c->cfg.jid, c->cfg.component, clog_quote(qs, sizeof qs, seen_path(c->seen)),
+			st.live, st.corrupt, st.torn);
 		if (st.corrupt || st.torn)
 			clog_printf(&c->log, XPUSH_LOG_WARN,
-				    "topic=seen msg=damaged_lines_skipped corrupt=%zu torn=%d",
-				    st.corrupt, st.torn);
+			            "topic=seen msg=damaged_lines_skipped corrupt=%zu torn=%d",
+			            st.corrupt, st.torn);
 	}
 	*out = c;
 	return XPUSH_OK;
 fail:
 	if (err[0])
 		clog_printf(&early, XPUSH_LOG_ERROR, "topic=config msg=invalid reason=%s",
-			    clog_quote(q, sizeof q, err));
+		            clog_quote(q, sizeof q, err));
 	else
 		clog_printf(&early, XPUSH_LOG_ERROR, "topic=client msg=create_failed error=%s",
-			    xpush_strerror(rc));
+		            xpush_strerror(rc));
 	xpush_client_free(c);
 	return rc;
 }
@@ -633,8 +639,9 @@ void xpush_client_free(xpush_client *c)
 		return;
 	if (c->in_loop) {
 		/* from a callback: freeing now would pull the loop from under us */
-		clog_printf(&c->log, XPUSH_LOG_ERROR,
-			    "topic=client msg=free_from_callback_ignored (call it after run returns)");
+		clog_printf(
+			&c->log, XPUSH_LOG_ERROR,
+			"topic=client msg=free_from_callback_ignored (call it after run returns)");
 		return;
 	}
 	c->freeing = 1;
@@ -655,17 +662,28 @@ void xpush_client_free(xpush_client *c)
 const char *xpush_strerror(int code)
 {
 	switch (code) {
-	case XPUSH_OK: return "success";
-	case XPUSH_EINVAL: return "invalid argument or configuration";
-	case XPUSH_ENOMEM: return "out of memory";
-	case XPUSH_EIO: return "state directory I/O error";
-	case XPUSH_EBUSY: return "state directory in use by another client";
-	case XPUSH_ESTATE: return "call not allowed in this state";
-	case XPUSH_ECONN: return "connection lost";
-	case XPUSH_EAUTH: return "authentication failed";
-	case XPUSH_ETLS: return "TLS or certificate verification failed";
-	case XPUSH_EREJECTED: return "registration rejected by the component";
-	default: return "unknown error";
+	case XPUSH_OK:
+		return "success";
+	case XPUSH_EINVAL:
+		return "invalid argument or configuration";
+	case XPUSH_ENOMEM:
+		return "out of memory";
+	case XPUSH_EIO:
+		return "state directory I/O error";
+	case XPUSH_EBUSY:
+		return "state directory in use by another client";
+	case XPUSH_ESTATE:
+		return "call not allowed in this state";
+	case XPUSH_ECONN:
+		return "connection lost";
+	case XPUSH_EAUTH:
+		return "authentication failed";
+	case XPUSH_ETLS:
+		return "TLS or certificate verification failed";
+	case XPUSH_EREJECTED:
+		return "registration rejected by the component";
+	default:
+		return "unknown error";
 	}
 }
 

@@ -49,8 +49,8 @@ enum client_event_type {
 
 struct client_event {
 	enum client_event_type type;
-	enum close_cause cause;     /* LOST */
-	const char *reason;         /* borrowed; NULL for SESSION_UP and REGISTERED */
+	enum close_cause cause; /* LOST */
+	const char *reason;     /* borrowed; NULL for SESSION_UP and REGISTERED */
 };
 
 /* watchdog.c: shuts a connection attempt's socket down from another thread
@@ -76,19 +76,19 @@ struct watchdog {
 struct attempt {
 	uint64_t connect_deadline_ms; /* the loop's bound on the login (client.c) */
 	uint64_t attempt_deadline_ms; /* the watchdog's deadline for the socket being made */
-	int session_up;          /* XMPP_CONN_CONNECT seen */
-	int tls_up;              /* TLS was seen established (polled: libstrophe
+	int session_up;               /* XMPP_CONN_CONNECT seen */
+	int tls_up;                   /* TLS was seen established (polled: libstrophe
 	                            forgets it before reporting a disconnect) */
-	int cert_failed;         /* certfail handler rejected a certificate */
-	int no_starttls;         /* server offered no STARTTLS while mandatory */
-	int starttls_refused;    /* server answered <starttls/> with <failure/> */
-	int tls_start_failed;    /* libstrophe could not start TLS (handshake) */
-	int tls_start_error;     /* then: its tls_error, an SSL_ERROR_* code */
-	char tls_detail[96];     /* OpenSSL's reason for that failure, if logged */
-	int auth_rejected;       /* libstrophe ran out of SASL mechanisms */
-	int we_closed;           /* we called xmpp_disconnect: not an auth failure */
-	int sock_fd;             /* the connection's socket while libstrophe holds it, else -1 */
-	int pending_final;       /* a final error to enter once the stream closed */
+	int cert_failed;              /* certfail handler rejected a certificate */
+	int no_starttls;              /* server offered no STARTTLS while mandatory */
+	int starttls_refused;         /* server answered <starttls/> with <failure/> */
+	int tls_start_failed;         /* libstrophe could not start TLS (handshake) */
+	int tls_start_error;          /* then: its tls_error, an SSL_ERROR_* code */
+	char tls_detail[96];          /* OpenSSL's reason for that failure, if logged */
+	int auth_rejected;            /* libstrophe ran out of SASL mechanisms */
+	int we_closed;                /* we called xmpp_disconnect: not an auth failure */
+	int sock_fd;                /* the connection's socket while libstrophe holds it, else -1 */
+	int pending_final;          /* a final error to enter once the stream closed */
 	uint64_t close_deadline_ms; /* with pending_final: fail by then even without a close */
 	char close_reason[CLIENT_REASON_MAX];
 	char tls_reason[CLIENT_REASON_MAX];
@@ -97,7 +97,7 @@ struct attempt {
 struct xpush_client {
 	struct xpush_config cfg; /* own copy */
 	struct clog log;
-	char domain[1024];       /* of cfg.jid */
+	char domain[1024]; /* of cfg.jid */
 
 	xmpp_log_t xlog;
 	xmpp_ctx_t *ctx;
@@ -106,17 +106,17 @@ struct xpush_client {
 	struct seen *seen;
 
 	enum xpush_state state;
-	int final_error;         /* once FAILED */
+	int final_error; /* once FAILED */
 	char reason[CLIENT_REASON_MAX];
-	char *bound_jid;         /* strdup'ed from libstrophe at each CONNECT */
+	char *bound_jid; /* strdup'ed from libstrophe at each CONNECT */
 
 	/* reconnect */
 	struct backoff backoff;
 	uint64_t reconnect_at_ms;
-	uint64_t stable_at_ms;   /* backoff resets when online until then */
-	int reconnect_now;       /* network changed: the next attempt without delay */
-	int account_tried;       /* in-band registration was answered once */
-	int account_pending;     /* start it from the loop */
+	uint64_t stable_at_ms; /* backoff resets when online until then */
+	int reconnect_now;     /* network changed: the next attempt without delay */
+	int account_tried;     /* in-band registration was answered once */
+	int account_pending;   /* start it from the loop */
 
 	/* the current connection attempt (login or in-band registration) */
 	struct attempt at;
@@ -130,7 +130,7 @@ struct xpush_client {
 	uint64_t register_retry_ms;
 	struct backoff reg_backoff;
 	struct hb hb;
-	struct hbnet hbn;        /* per-network interval (hbnet.c) */
+	struct hbnet hbn; /* per-network interval (hbnet.c) */
 	int hbn_open;
 
 	/* client.c's handler of what the other files report (client_report) */

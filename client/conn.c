@@ -62,8 +62,8 @@ static int certfail_cb(const xmpp_tlscert_t *cert, const char *errormsg)
 	if (c && !c->at.cert_failed) {
 		c->at.cert_failed = 1;
 		snprintf(c->at.tls_reason, sizeof c->at.tls_reason,
-			 "certificate verification failed: %s (subject %s)",
-			 errormsg ? errormsg : "unknown error", subject ? subject : "?");
+		         "certificate verification failed: %s (subject %s)",
+		         errormsg ? errormsg : "unknown error", subject ? subject : "?");
 	}
 	return 0; /* reject: never connect to an unverified server */
 }
@@ -169,9 +169,9 @@ enum close_cause conn_tls_start_cause(const struct xpush_client *c, char *reason
 	 * cannot help. OpenSSL 3 also reports a plain EOF this way. */
 	if (c->at.tls_start_error == 1 && !strstr(d, "unexpected eof")) {
 		snprintf(reason, len, "%s with %.120s:%u failed: %s%s", how,
-			 c->cfg.host ? c->cfg.host : c->domain, (unsigned)cfg_port(&c->cfg),
-			 d[0] ? d : "protocol error",
-			 c->cfg.direct_tls ? " (is it the server's direct-TLS port?)" : "");
+		         c->cfg.host ? c->cfg.host : c->domain, (unsigned)cfg_port(&c->cfg),
+		         d[0] ? d : "protocol error",
+		         c->cfg.direct_tls ? " (is it the server's direct-TLS port?)" : "");
 		return CLOSE_TLS;
 	}
 	snprintf(reason, len, "%s interrupted: connection closed%s%s", how, d[0] ? ": " : "", d);
@@ -189,19 +189,20 @@ enum close_cause conn_watchdog_cause(const struct xpush_client *c, char *reason,
 		return CLOSE_TRANSIENT;
 	}
 	if (c->at.tls_start_failed && !c->at.tls_up)
-		phase = c->cfg.direct_tls ? "direct TLS handshake stalled" : "TLS handshake stalled";
+		phase = c->cfg.direct_tls ? "direct TLS handshake stalled"
+		                          : "TLS handshake stalled";
 	else if (!c->at.tls_up)
 		phase = "before TLS";
 	else
 		phase = "after TLS";
 	snprintf(reason, len, "no session within connect_timeout_ms=%u (%s)",
-		 (unsigned)c->cfg.connect_timeout_ms, phase);
+	         (unsigned)c->cfg.connect_timeout_ms, phase);
 	return CLOSE_TRANSIENT;
 }
 
 /* Decide why the connection ended. Called once per DISCONNECT. */
-static enum close_cause classify(struct xpush_client *c, int error,
-                                 const xmpp_stream_error_t *se, char *reason, size_t len)
+static enum close_cause classify(struct xpush_client *c, int error, const xmpp_stream_error_t *se,
+                                 char *reason, size_t len)
 {
 	int secured = c->at.tls_up;
 
@@ -210,8 +211,9 @@ static enum close_cause classify(struct xpush_client *c, int error,
 		return CLOSE_TLS;
 	}
 	if (c->at.no_starttls) {
-		snprintf(reason, len, "%s", c->at.tls_reason[0] ? c->at.tls_reason :
-			 "server did not offer STARTTLS (TLS is mandatory)");
+		snprintf(reason, len, "%s",
+		         c->at.tls_reason[0] ? c->at.tls_reason
+		                             : "server did not offer STARTTLS (TLS is mandatory)");
 		return CLOSE_TLS;
 	}
 	if (c->at.starttls_refused) {
@@ -219,7 +221,8 @@ static enum close_cause classify(struct xpush_client *c, int error,
 		return CLOSE_TLS;
 	}
 	if (wd_fired(&c->wd))
-		return conn_watchdog_cause(c, reason, len); /* before: a shut-down socket looks like a refusal */
+		return conn_watchdog_cause(
+			c, reason, len); /* before: a shut-down socket looks like a refusal */
 	if (c->at.tls_start_failed && !secured)
 		return conn_tls_start_cause(c, reason, len);
 	/* A disconnect after TLS came up and before the session was established
@@ -239,11 +242,12 @@ static enum close_cause classify(struct xpush_client *c, int error,
 		snprintf(reason, len, "stream error %s", stream_error_name(se->type));
 	else if (!secured && !c->at.session_up)
 		snprintf(reason, len, "could not connect%s%s", error ? ": " : "",
-			 error ? strerror(error) : " (refused, unreachable or closed before TLS)");
+		         error ? strerror(error) : " (refused, unreachable or closed before TLS)");
 	else if (secured && error == 6) /* SSL_ERROR_ZERO_RETURN */
 		snprintf(reason, len, "TLS connection closed by server");
 	else if (secured && (error == 1 || error == 5)) /* SSL_ERROR_SSL, _SYSCALL */
-		snprintf(reason, len, "TLS connection lost (%s)", error == 1 ? "protocol error" : "socket error");
+		snprintf(reason, len, "TLS connection lost (%s)",
+		         error == 1 ? "protocol error" : "socket error");
 	else if (error)
 		snprintf(reason, len, "connection lost: %s", strerror(error));
 	else
@@ -251,8 +255,8 @@ static enum close_cause classify(struct xpush_client *c, int error,
 	return CLOSE_TRANSIENT;
 }
 
-static void conn_cb(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
-                    xmpp_stream_error_t *se, void *userdata)
+static void conn_cb(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error, xmpp_stream_error_t *se,
+                    void *userdata)
 {
 	struct xpush_client *c = userdata;
 	char reason[CLIENT_REASON_MAX];
@@ -280,10 +284,12 @@ static void conn_cb(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
 	lost.cause = classify(c, error, se, reason, sizeof reason);
 	lost.reason = reason;
 	wd_disarm(&c->wd); /* libstrophe closed its descriptor: drop ours, the socket goes */
-	clog_printf(&c->log, XPUSH_LOG_DEBUG,
-		    "topic=conn msg=disconnect error=%d tls_up=%d session=%d we_closed=%d auth_log=%d "
-		    "cause=%d", error, c->at.tls_up, c->at.session_up, c->at.we_closed,
-		    c->at.auth_rejected, (int)lost.cause);
+	clog_printf(
+		&c->log, XPUSH_LOG_DEBUG,
+		"topic=conn msg=disconnect error=%d tls_up=%d session=%d we_closed=%d auth_log=%d "
+		"cause=%d",
+		error, c->at.tls_up, c->at.session_up, c->at.we_closed, c->at.auth_rejected,
+		(int)lost.cause);
 	c->report(c, &lost);
 }
 
@@ -302,11 +308,13 @@ int conn_start(struct xpush_client *c, uint64_t deadline_ms)
 
 	conn_attempt_reset(c, deadline_ms);
 	c->at.connect_deadline_ms = deadline_ms;
-	rc = xmpp_connect_client(c->conn, c->cfg.host, (unsigned short)cfg_port(&c->cfg), conn_cb, c);
+	rc = xmpp_connect_client(c->conn, c->cfg.host, (unsigned short)cfg_port(&c->cfg), conn_cb,
+	                         c);
 	if (rc != XMPP_EOK) {
 		wd_disarm(&c->wd);
-		snprintf(c->reason, sizeof c->reason, "could not connect to %.160s:%u (lookup or socket failed)",
-			 c->cfg.host ? c->cfg.host : c->domain, (unsigned)cfg_port(&c->cfg));
+		snprintf(c->reason, sizeof c->reason,
+		         "could not connect to %.160s:%u (lookup or socket failed)",
+		         c->cfg.host ? c->cfg.host : c->domain, (unsigned)cfg_port(&c->cfg));
 		return XPUSH_ECONN;
 	}
 	return XPUSH_OK;
@@ -329,7 +337,7 @@ static void note_tls_debug(struct xpush_client *c, const char *area, const char 
 		if (sscanf(msg + sizeof start - 1, "error %d tls_error %d", &rc, &tls_error) == 2)
 			c->at.tls_start_error = tls_error;
 	} else if (strcmp(area, "tls") == 0 && strncmp(msg, "error:", 6) == 0 &&
-		   !c->at.tls_detail[0] && (p = strrchr(msg, ':')) && p[1]) {
+	           !c->at.tls_detail[0] && (p = strrchr(msg, ':')) && p[1]) {
 		/* OpenSSL's "error:CODE:LIB:FUNC:REASON": keep the first REASON */
 		snprintf(c->at.tls_detail, sizeof c->at.tls_detail, "%s", p + 1);
 		for (char *s = c->at.tls_detail; *s; s++)
@@ -364,8 +372,8 @@ void conn_strophe_log(void *userdata, xmpp_log_level_t level, const char *area, 
 	if (level == XMPP_LEVEL_ERROR && strstr(msg, "TLS is not supported, but set as mandatory"))
 		c->at.no_starttls = 1;
 	if (level == XMPP_LEVEL_ERROR && strstr(msg, "SSL_CTX_load_verify_locations"))
-		snprintf(c->at.tls_reason, sizeof c->at.tls_reason,
-			 "cannot load CA file %s", c->cfg.ca_file ? c->cfg.ca_file : "");
+		snprintf(c->at.tls_reason, sizeof c->at.tls_reason, "cannot load CA file %s",
+		         c->cfg.ca_file ? c->cfg.ca_file : "");
 	if (level == XMPP_LEVEL_ERROR && strstr(msg, "Cannot authenticate with known methods"))
 		c->at.auth_rejected = 1;
 	if (level == XMPP_LEVEL_DEBUG && area)
@@ -373,7 +381,7 @@ void conn_strophe_log(void *userdata, xmpp_log_level_t level, const char *area, 
 	if (!clog_enabled(&c->log, XPUSH_LOG_DEBUG))
 		return;
 	clog_printf(&c->log, XPUSH_LOG_DEBUG, "topic=strophe area=%s level=%d msg=%s",
-		    area ? area : "-", (int)level,
-		    secret_bearing(msg) ? "\"[redacted: authentication data]\"" :
-		    clog_quote(q, sizeof q, msg));
+	            area ? area : "-", (int)level,
+	            secret_bearing(msg) ? "\"[redacted: authentication data]\""
+	                                : clog_quote(q, sizeof q, msg));
 }

@@ -26,11 +26,13 @@ static void load_key(struct xpush_client *c, const char *key)
 		nl_init(&h->st, &h->p);
 	}
 	if (h->adaptive)
-		clog_printf(&c->log, XPUSH_LOG_INFO,
-			    "topic=heartbeat msg=network network=%s known=%d interval_ms=%u phase=%s "
-			    "good_ms=%u bad_ms=%u",
-			    clog_quote(q, sizeof q, key), known, (unsigned)h->st.interval_ms,
-			    nl_phase_name(h->st.phase), (unsigned)h->st.good_ms, (unsigned)h->st.bad_ms);
+		clog_printf(
+			&c->log, XPUSH_LOG_INFO,
+			"topic=heartbeat msg=network network=%s known=%d interval_ms=%u phase=%s "
+			"good_ms=%u bad_ms=%u",
+			clog_quote(q, sizeof q, key), known, (unsigned)h->st.interval_ms,
+			nl_phase_name(h->st.phase), (unsigned)h->st.good_ms,
+			(unsigned)h->st.bad_ms);
 }
 
 int hbnet_open(struct xpush_client *c)
@@ -50,14 +52,16 @@ int hbnet_open(struct xpush_client *c)
 	if (h->adaptive && hbstore_open(c->cfg.state_dir, &h->store, err, sizeof err) < 0) {
 		if (strcmp(err, "out of memory") == 0)
 			return XPUSH_ENOMEM;
-		clog_printf(&c->log, XPUSH_LOG_WARN,
-			    "topic=heartbeat msg=table_unreadable reason=%s (learning from scratch)",
-			    clog_quote(q, sizeof q, err));
+		clog_printf(
+			&c->log, XPUSH_LOG_WARN,
+			"topic=heartbeat msg=table_unreadable reason=%s (learning from scratch)",
+			clog_quote(q, sizeof q, err));
 		h->store = NULL;
 	}
 	if (h->store && hbstore_damaged(h->store))
-		clog_printf(&c->log, XPUSH_LOG_WARN, "topic=heartbeat msg=damaged_lines_skipped count=%zu",
-			    hbstore_damaged(h->store));
+		clog_printf(&c->log, XPUSH_LOG_WARN,
+		            "topic=heartbeat msg=damaged_lines_skipped count=%zu",
+		            hbstore_damaged(h->store));
 	load_key(c, c->cfg.network ? c->cfg.network : "default");
 	return XPUSH_OK;
 }
@@ -77,8 +81,9 @@ uint32_t hbnet_interval(const struct xpush_client *c)
 void hbnet_start(struct xpush_client *c, uint64_t now)
 {
 	hb_start(&c->hb, hbnet_interval(c), c->cfg.heartbeat_timeout_ms, now);
-	clog_printf(&c->log, XPUSH_LOG_DEBUG, "topic=heartbeat msg=start interval_ms=%u timeout_ms=%u",
-		    (unsigned)hbnet_interval(c), (unsigned)c->cfg.heartbeat_timeout_ms);
+	clog_printf(&c->log, XPUSH_LOG_DEBUG,
+	            "topic=heartbeat msg=start interval_ms=%u timeout_ms=%u",
+	            (unsigned)hbnet_interval(c), (unsigned)c->cfg.heartbeat_timeout_ms);
 }
 
 void hbnet_activity(struct xpush_client *c, uint64_t now)
@@ -96,8 +101,8 @@ static void save(struct xpush_client *c)
 	if (hbstore_put(h->store, h->key, &h->st, (int64_t)time(NULL), err, sizeof err) < 0) {
 		if (!h->store_warned)
 			clog_printf(&c->log, XPUSH_LOG_WARN,
-				    "topic=heartbeat msg=table_not_saved reason=%s",
-				    clog_quote(q, sizeof q, err));
+			            "topic=heartbeat msg=table_not_saved reason=%s",
+			            clog_quote(q, sizeof q, err));
 		h->store_warned = 1;
 	}
 }
@@ -108,18 +113,19 @@ static void learned(struct xpush_client *c, enum nl_change ch, uint32_t tested, 
 	char q[300];
 
 	if (ch == NL_SAME) {
-		clog_printf(&c->log, XPUSH_LOG_DEBUG,
-			    "topic=heartbeat msg=%s tested_ms=%u interval_ms=%u ok_streak=%u fail_streak=%u",
-			    ok ? "pong" : "missed", (unsigned)tested, (unsigned)h->st.interval_ms,
-			    (unsigned)h->st.ok_streak, (unsigned)h->st.fail_streak);
+		clog_printf(
+			&c->log, XPUSH_LOG_DEBUG,
+			"topic=heartbeat msg=%s tested_ms=%u interval_ms=%u ok_streak=%u fail_streak=%u",
+			ok ? "pong" : "missed", (unsigned)tested, (unsigned)h->st.interval_ms,
+			(unsigned)h->st.ok_streak, (unsigned)h->st.fail_streak);
 		return;
 	}
 	clog_printf(&c->log, XPUSH_LOG_INFO,
-		    "topic=heartbeat msg=interval network=%s change=%s interval_ms=%u tested_ms=%u "
-		    "phase=%s good_ms=%u bad_ms=%u",
-		    clog_quote(q, sizeof q, h->key), nl_change_name(ch), (unsigned)h->st.interval_ms,
-		    (unsigned)tested, nl_phase_name(h->st.phase), (unsigned)h->st.good_ms,
-		    (unsigned)h->st.bad_ms);
+	            "topic=heartbeat msg=interval network=%s change=%s interval_ms=%u tested_ms=%u "
+	            "phase=%s good_ms=%u bad_ms=%u",
+	            clog_quote(q, sizeof q, h->key), nl_change_name(ch),
+	            (unsigned)h->st.interval_ms, (unsigned)tested, nl_phase_name(h->st.phase),
+	            (unsigned)h->st.good_ms, (unsigned)h->st.bad_ms);
 	save(c);
 }
 
@@ -130,7 +136,7 @@ void hbnet_pong(struct xpush_client *c, uint64_t now)
 
 	if (!c->hbn.adaptive || !tested) {
 		clog_printf(&c->log, XPUSH_LOG_DEBUG, "topic=heartbeat msg=pong tested_ms=%u",
-			    (unsigned)tested);
+		            (unsigned)tested);
 		return;
 	}
 	ch = nl_success(&c->hbn.st, &c->hbn.p, tested);

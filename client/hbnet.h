@@ -19,12 +19,12 @@
 struct xpush_client;
 
 struct hbnet {
-	int adaptive;            /* learn per network (else the fixed heartbeat_ms) */
+	int adaptive; /* learn per network (else the fixed heartbeat_ms) */
 	struct nl_params p;
-	struct hbstore *store;   /* NULL: the file could not be read; learn in memory */
+	struct hbstore *store; /* NULL: the file could not be read; learn in memory */
 	char key[HBSTORE_KEY_MAX + 1];
-	struct nl_state st;      /* the current network's learner */
-	int store_warned;        /* one warning per client for a failing save */
+	struct nl_state st; /* the current network's learner */
+	int store_warned;   /* one warning per client for a failing save */
 	/* handed over by xpush_client_set_network() from any thread */
 	pthread_mutex_t mu;
 	char pending[HBSTORE_KEY_MAX + 1];

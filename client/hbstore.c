@@ -177,7 +177,7 @@ static int save(struct hbstore *s, char *err, size_t errlen)
 		if (nl_format(&s->rows[i].st, st, sizeof st) < 0)
 			continue;
 		n = snprintf(buf + len, sizeof buf - len, "%s\t%s\t%lld\n", s->rows[i].key, st,
-			     (long long)s->rows[i].updated_s);
+		             (long long)s->rows[i].updated_s);
 		if (n < 0 || (size_t)n >= sizeof buf - len)
 			break;
 		len += (size_t)n;

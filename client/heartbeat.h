@@ -17,7 +17,7 @@ struct hb {
 	uint64_t next_ping_ms;
 	uint64_t deadline_ms; /* HB_NEVER when no ping is outstanding */
 	uint64_t last_activity_ms;
-	uint32_t tested_ms;   /* idle time before the outstanding/last ping */
+	uint32_t tested_ms; /* idle time before the outstanding/last ping */
 };
 
 enum hb_action {

@@ -159,14 +159,22 @@ enum nl_change nl_failure(struct nl_state *s, const struct nl_params *p, uint32_
 const char *nl_change_name(enum nl_change c)
 {
 	switch (c) {
-	case NL_SAME: return "same";
-	case NL_STEP_UP: return "step_up";
-	case NL_SETTLED: return "settled";
-	case NL_FALL_BACK: return "fall_back";
-	case NL_STEP_DOWN: return "step_down";
-	case NL_PROBE_UP: return "probe_up";
-	case NL_PROBE_OK: return "probe_ok";
-	default: return "?";
+	case NL_SAME:
+		return "same";
+	case NL_STEP_UP:
+		return "step_up";
+	case NL_SETTLED:
+		return "settled";
+	case NL_FALL_BACK:
+		return "fall_back";
+	case NL_STEP_DOWN:
+		return "step_down";
+	case NL_PROBE_UP:
+		return "probe_up";
+	case NL_PROBE_OK:
+		return "probe_ok";
+	default:
+		return "?";
 	}
 }
 
@@ -180,9 +188,9 @@ const char *nl_phase_name(enum nl_phase ph)
 int nl_format(const struct nl_state *s, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "v1 %u %u %u %u %u %u %u %u %s", (unsigned)s->interval_ms,
-			 (unsigned)s->good_ms, (unsigned)s->bad_ms, (unsigned)s->held_ms,
-			 (unsigned)s->ok_streak, (unsigned)s->fail_streak, (unsigned)s->hold_count,
-			 (unsigned)s->probe_shift, nl_phase_name(s->phase));
+	                 (unsigned)s->good_ms, (unsigned)s->bad_ms, (unsigned)s->held_ms,
+	                 (unsigned)s->ok_streak, (unsigned)s->fail_streak, (unsigned)s->hold_count,
+	                 (unsigned)s->probe_shift, nl_phase_name(s->phase));
 
 	return n < 0 || (size_t)n >= len ? -1 : n;
 }
@@ -210,8 +218,8 @@ static int field(const char **pp, uint32_t *out)
 int nl_parse(const char *text, struct nl_state *s)
 {
 	struct nl_state t;
-	uint32_t *f[] = { &t.interval_ms, &t.good_ms, &t.bad_ms, &t.held_ms, &t.ok_streak,
-			  &t.fail_streak, &t.hold_count, &t.probe_shift };
+	uint32_t *f[] = { &t.interval_ms, &t.good_ms,     &t.bad_ms,     &t.held_ms,
+		          &t.ok_streak,   &t.fail_streak, &t.hold_count, &t.probe_shift };
 	const char *p = text;
 	unsigned ph;
 

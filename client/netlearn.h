@@ -19,12 +19,13 @@
 #include <stdint.h>
 
 struct nl_params {
-	uint32_t min_ms;        /* never below this (also the start) */
-	uint32_t max_ms;        /* never above this */
-	uint32_t step_ms;       /* one step up or down */
-	uint32_t step_after;    /* consecutive successes before a step up (>= 1) */
-	uint32_t backoff_after; /* consecutive failures of a proven interval before a step down (>= 1) */
-	uint32_t probe_after;   /* successes while holding before probing up again; 0 = never */
+	uint32_t min_ms;     /* never below this (also the start) */
+	uint32_t max_ms;     /* never above this */
+	uint32_t step_ms;    /* one step up or down */
+	uint32_t step_after; /* consecutive successes before a step up (>= 1) */
+	uint32_t
+		backoff_after; /* consecutive failures of a proven interval before a step down (>= 1) */
+	uint32_t probe_after; /* successes while holding before probing up again; 0 = never */
 };
 
 enum nl_phase {
@@ -34,26 +35,26 @@ enum nl_phase {
 };
 
 struct nl_state {
-	uint32_t interval_ms;  /* the interval to use now */
-	uint32_t good_ms;      /* longest interval seen answered (0: none yet) */
-	uint32_t bad_ms;       /* shortest interval seen failing above good (0: none) */
-	uint32_t held_ms;      /* while probing: the interval to fall back to */
-	uint32_t ok_streak;    /* consecutive successes at interval_ms */
-	uint32_t fail_streak;  /* consecutive failures at a proven interval */
-	uint32_t hold_count;   /* successes since holding / the last probe */
-	uint32_t probe_shift;  /* failed probes in a row (wait = probe_after << shift) */
+	uint32_t interval_ms; /* the interval to use now */
+	uint32_t good_ms;     /* longest interval seen answered (0: none yet) */
+	uint32_t bad_ms;      /* shortest interval seen failing above good (0: none) */
+	uint32_t held_ms;     /* while probing: the interval to fall back to */
+	uint32_t ok_streak;   /* consecutive successes at interval_ms */
+	uint32_t fail_streak; /* consecutive failures at a proven interval */
+	uint32_t hold_count;  /* successes since holding / the last probe */
+	uint32_t probe_shift; /* failed probes in a row (wait = probe_after << shift) */
 	enum nl_phase phase;
 };
 
 /* What an outcome did, for the log. */
 enum nl_change {
 	NL_SAME = 0,
-	NL_STEP_UP,    /* learning: one step up */
-	NL_SETTLED,    /* learning reached max or the known-bad interval: holding */
-	NL_FALL_BACK,  /* an unproven interval failed: back to the last proven one */
-	NL_STEP_DOWN,  /* a proven interval failed backoff_after times: one step down */
-	NL_PROBE_UP,   /* holding long enough: probing one step above */
-	NL_PROBE_OK,   /* the probe was answered: learning again from there */
+	NL_STEP_UP,   /* learning: one step up */
+	NL_SETTLED,   /* learning reached max or the known-bad interval: holding */
+	NL_FALL_BACK, /* an unproven interval failed: back to the last proven one */
+	NL_STEP_DOWN, /* a proven interval failed backoff_after times: one step down */
+	NL_PROBE_UP,  /* holding long enough: probing one step above */
+	NL_PROBE_OK,  /* the probe was answered: learning again from there */
 };
 
 /* Defaults used by the client (config keys heartbeat_*_ms etc.). */

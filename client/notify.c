@@ -93,20 +93,21 @@ void notify_seen_maintain(struct xpush_client *c)
 		return;
 	if (seen_compact(c->seen, (int64_t)time(NULL), err, sizeof err) != XPUSH_OK) {
 		clog_printf(&c->log, XPUSH_LOG_WARN, "topic=seen msg=compact_failed reason=%s",
-			    clog_quote(q, sizeof q, err));
+		            clog_quote(q, sizeof q, err));
 		return;
 	}
 	seen_stats(c->seen, &st);
 	clog_printf(&c->log, XPUSH_LOG_DEBUG,
-		    "topic=seen msg=compacted live=%zu expired=%zu server_clock=%lld",
-		    st.live, st.last_dropped, (long long)st.clock);
+	            "topic=seen msg=compacted live=%zu expired=%zu server_clock=%lld", st.live,
+	            st.last_dropped, (long long)st.clock);
 	if (st.last_evicted)
-		clog_printf(&c->log, XPUSH_LOG_WARN,
-			    "topic=seen msg=evicted count=%zu seen_max_ids=%u latest_expiry=%lld "
-			    "server_clock=%lld (ids evicted before their expiry: a redelivery of one "
-			    "would be shown again)",
-			    st.last_evicted, (unsigned)c->cfg.seen_max_ids,
-			    (long long)st.last_evicted_exp, (long long)st.clock);
+		clog_printf(
+			&c->log, XPUSH_LOG_WARN,
+			"topic=seen msg=evicted count=%zu seen_max_ids=%u latest_expiry=%lld "
+			"server_clock=%lld (ids evicted before their expiry: a redelivery of one "
+			"would be shown again)",
+			st.last_evicted, (unsigned)c->cfg.seen_max_ids,
+			(long long)st.last_evicted_exp, (long long)st.clock);
 }
 
 int notify_from_component(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *payload,
@@ -119,11 +120,11 @@ int notify_from_component(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza
 		return 1;
 	id = xmpp_stanza_get_attribute(payload, "id");
 	clog_printf(&c->log, XPUSH_LOG_WARN,
-		    "topic=%s msg=refused reason=\"sender is not the component\" from=%s", topic,
-		    clog_quote(qf, sizeof qf, from));
+	            "topic=%s msg=refused reason=\"sender is not the component\" from=%s", topic,
+	            clog_quote(qf, sizeof qf, from));
 	xstanza_send_error(c->conn, iq, "cancel", "service-unavailable", NULL);
 	cevent_delivery(c, XPUSH_EVENT_REFUSED, id && seen_id_valid(id) ? id : NULL,
-			from ? from : "", 0, 0);
+	                from ? from : "", 0, 0);
 	return 0;
 }
 
@@ -143,8 +144,9 @@ void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
 	if (!notify_from_component(c, iq, n, "notify"))
 		return;
 	if (notify_parse(n, &f, &perr)) {
-		clog_printf(&c->log, XPUSH_LOG_WARN, "topic=notify msg=bad_notification iq=%s reason=%s",
-			    clog_quote(qf, sizeof qf, iq_id), clog_quote(q, sizeof q, perr));
+		clog_printf(&c->log, XPUSH_LOG_WARN,
+		            "topic=notify msg=bad_notification iq=%s reason=%s",
+		            clog_quote(qf, sizeof qf, iq_id), clog_quote(q, sizeof q, perr));
 		xstanza_send_error(c->conn, iq, "modify", "bad-request", perr);
 		return;
 	}
@@ -158,9 +160,10 @@ void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
 	if (known & (SEEN_NOTIFIED | SEEN_RETRACTED)) {
 		int late = (known & SEEN_RETRACTED) != 0;
 		if (late)
-			clog_printf(&c->log, XPUSH_LOG_INFO,
-				    "topic=notify msg=late_copy_after_retract id=%s (acked, not displayed)",
-				    f.id);
+			clog_printf(
+				&c->log, XPUSH_LOG_INFO,
+				"topic=notify msg=late_copy_after_retract id=%s (acked, not displayed)",
+				f.id);
 		seen_observe(c->seen, created);
 		cevent_delivery(c, XPUSH_EVENT_DUPLICATE, f.id, from, 1, late);
 		notify_send_ack(c, from, iq_id);
@@ -171,18 +174,19 @@ void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
 	/* pending: known as PENDING only when an earlier run died before it
 	 * recorded the display (after_record .. after the callback) */
 	rc = seen_mark_at(c->seen, f.id, SEEN_PENDING, (int64_t)time(NULL), created, expires, err,
-			  sizeof err);
+	                  sizeof err);
 	if (rc != XPUSH_OK) {
-		clog_printf(&c->log, XPUSH_LOG_ERROR,
-			    "topic=seen msg=record_failed id=%s reason=%s (not displayed, not acked)",
-			    f.id, clog_quote(q, sizeof q, err));
+		clog_printf(
+			&c->log, XPUSH_LOG_ERROR,
+			"topic=seen msg=record_failed id=%s reason=%s (not displayed, not acked)",
+			f.id, clog_quote(q, sizeof q, err));
 		xstanza_send_error(c->conn, iq, "wait", "resource-constraint",
-				   "cannot record the id durably");
+		                   "cannot record the id durably");
 		notify_fields_free(&f);
 		/* The component now holds the delivery (and thinks us offline):
 		 * reconnect with backoff, so it is redelivered once the store works. */
 		client_report(c, CLIENT_EV_STORE_FAILED,
-			      "cannot record notification ids in the state directory");
+		              "cannot record notification ids in the state directory");
 		return;
 	}
 	notify_seen_maintain(c);
@@ -203,19 +207,19 @@ void notify_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *n)
 	pub.iq_id = iq_id;
 	pub.maybe_shown = (known & SEEN_PENDING) != 0;
 	clog_printf(&c->log, pub.maybe_shown ? XPUSH_LOG_INFO : XPUSH_LOG_DEBUG,
-		    "topic=notify msg=display id=%s iq=%s maybe_shown=%d", f.id,
-		    clog_quote(qf, sizeof qf, iq_id), pub.maybe_shown);
+	            "topic=notify msg=display id=%s iq=%s maybe_shown=%d", f.id,
+	            clog_quote(qf, sizeof qf, iq_id), pub.maybe_shown);
 	if (c->cfg.notify_cb)
 		c->cfg.notify_cb(c->cfg.userdata, &pub);
 	/* displayed: from now on a redelivery is a duplicate. If this cannot be
 	 * recorded the display still happened: ack it (nothing is lost), and
 	 * say that a redelivery could show it again. */
 	if (seen_mark_at(c->seen, f.id, SEEN_NOTIFIED, (int64_t)time(NULL), created, expires, err,
-			 sizeof err) != XPUSH_OK)
+	                 sizeof err) != XPUSH_OK)
 		clog_printf(&c->log, XPUSH_LOG_ERROR,
-			    "topic=seen msg=record_failed id=%s reason=%s (displayed and acked; "
-			    "a redelivery would show it again)",
-			    f.id, clog_quote(q, sizeof q, err));
+		            "topic=seen msg=record_failed id=%s reason=%s (displayed and acked; "
+		            "a redelivery would show it again)",
+		            f.id, clog_quote(q, sizeof q, err));
 	DEVFAULT_CRASH(c, "after_display");
 	notify_send_ack(c, from, iq_id);
 	cevent_delivery(c, XPUSH_EVENT_ACKED, f.id, from, 0, 0);

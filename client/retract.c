@@ -32,10 +32,12 @@ void retract_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *r)
 	if (!notify_from_component(c, iq, r, "retract"))
 		return;
 	if (!seen_id_valid(id)) {
-		const char *why = id ? "retract id must be 1..128 printable ASCII bytes without spaces"
-				     : "retract without id";
-		clog_printf(&c->log, XPUSH_LOG_WARN, "topic=retract msg=bad_retract iq=%s reason=\"%s\"",
-			    clog_quote(qf, sizeof qf, iq_id), why);
+		const char *why =
+			id ? "retract id must be 1..128 printable ASCII bytes without spaces"
+			   : "retract without id";
+		clog_printf(&c->log, XPUSH_LOG_WARN,
+		            "topic=retract msg=bad_retract iq=%s reason=\"%s\"",
+		            clog_quote(qf, sizeof qf, iq_id), why);
 		xstanza_send_error(c->conn, iq, "modify", "bad-request", why);
 		return;
 	}
@@ -52,17 +54,18 @@ void retract_handle(struct xpush_client *c, xmpp_stanza_t *iq, xmpp_stanza_t *r)
 	pub.iq_id = iq_id;
 	pub.seen = (known & (SEEN_NOTIFIED | SEEN_PENDING)) != 0;
 	clog_printf(&c->log, XPUSH_LOG_DEBUG, "topic=retract msg=retract id=%s seen=%d iq=%s", id,
-		    pub.seen, clog_quote(qf, sizeof qf, iq_id));
+	            pub.seen, clog_quote(qf, sizeof qf, iq_id));
 	if (c->cfg.retract_cb)
 		c->cfg.retract_cb(c->cfg.userdata, &pub);
-	if (seen_mark(c->seen, id, SEEN_RETRACTED, (int64_t)time(NULL), err, sizeof err) != XPUSH_OK) {
+	if (seen_mark(c->seen, id, SEEN_RETRACTED, (int64_t)time(NULL), err, sizeof err) !=
+	    XPUSH_OK) {
 		clog_printf(&c->log, XPUSH_LOG_ERROR,
-			    "topic=seen msg=record_failed id=%s reason=%s (retract not acked)", id,
-			    clog_quote(q, sizeof q, err));
+		            "topic=seen msg=record_failed id=%s reason=%s (retract not acked)", id,
+		            clog_quote(q, sizeof q, err));
 		xstanza_send_error(c->conn, iq, "wait", "resource-constraint",
-				   "cannot record the id durably");
+		                   "cannot record the id durably");
 		client_report(c, CLIENT_EV_STORE_FAILED,
-			      "cannot record retracted ids in the state directory");
+		              "cannot record retracted ids in the state directory");
 		return;
 	}
 	notify_seen_maintain(c);

@@ -26,7 +26,7 @@
 #include "xpush.h"
 
 struct seen_entry {
-	char *id;   /* NULL = empty slot */
+	char *id;       /* NULL = empty slot */
 	int64_t ts;     /* device clock of its newest record (diagnostics only) */
 	int64_t exp;    /* server time after which it cannot be resent; 0 = not known yet */
 	unsigned flags; /* SEEN_* */
@@ -43,7 +43,7 @@ struct seen {
 	int64_t last_evicted_exp;          /* the latest expiry it evicted */
 	int torn;
 	size_t threshold;
-	int64_t clock;  /* newest server time known (max created seen), 0 = none yet */
+	int64_t clock; /* newest server time known (max created seen), 0 = none yet */
 	struct seen_opts o;
 };
 
@@ -288,7 +288,8 @@ static int load(struct seen *s, char *err, size_t errlen)
 	if (end != len) {
 		s->torn = 1;
 		if (ftruncate(s->fd, (off_t)end) < 0 || fdatasync(s->fd) < 0) {
-			snprintf(err, errlen, "truncate torn line in %s: %s", s->path, strerror(errno));
+			snprintf(err, errlen, "truncate torn line in %s: %s", s->path,
+			         strerror(errno));
 			goto out;
 		}
 	}
@@ -310,8 +311,9 @@ static int load(struct seen *s, char *err, size_t errlen)
 					goto out;
 				}
 				/* a record without expiry: its own created, if it has one */
-				set_put(s, copy, r.ts, r.exp ? r.exp : (r.srv ? r.srv + s->o.retention_s : 0),
-					r.flags);
+				set_put(s, copy, r.ts,
+				        r.exp ? r.exp : (r.srv ? r.srv + s->o.retention_s : 0),
+				        r.flags);
 			}
 		}
 		pos += ll + 1;
@@ -334,8 +336,8 @@ out:
 	return rc;
 }
 
-int seen_open(const char *dir, const char *component_jid, const struct seen_opts *o,
-              int64_t now_s, struct seen **out, char *err, size_t errlen)
+int seen_open(const char *dir, const char *component_jid, const struct seen_opts *o, int64_t now_s,
+              struct seen **out, char *err, size_t errlen)
 {
 	char san[512];
 	char *lock_name = NULL;
@@ -480,8 +482,10 @@ int seen_mark_at(struct seen *s, const char *id, unsigned flags, int64_t now_s, 
 /* Expiry order for eviction: soonest first, unknown (0) last. */
 static int by_exp(const void *a, const void *b)
 {
-	const struct seen_entry *x = *(struct seen_entry *const *)a, *y = *(struct seen_entry *const *)b;
-	uint64_t ex = x->exp ? (uint64_t)x->exp : UINT64_MAX, ey = y->exp ? (uint64_t)y->exp : UINT64_MAX;
+	const struct seen_entry *x = *(struct seen_entry *const *)a,
+				*y = *(struct seen_entry *const *)b;
+	uint64_t ex = x->exp ? (uint64_t)x->exp : UINT64_MAX,
+		 ey = y->exp ? (uint64_t)y->exp : UINT64_MAX;
 
 	return ex < ey ? -1 : ex > ey;
 }
@@ -520,7 +524,8 @@ int seen_compact(struct seen *s, int64_t now_s, char *err, size_t errlen)
 		s->last_evicted_exp = order[evict - 1]->exp;
 		kept -= evict;
 	}
-	bufcap = 24 + kept * (SEEN_ID_MAX + 72) + 1; /* clock line; 3 numbers, flags, spaces, newline */
+	bufcap = 24 + kept * (SEEN_ID_MAX + 72) +
+	         1; /* clock line; 3 numbers, flags, spaces, newline */
 	if (!(buf = malloc(bufcap))) {
 		rc = XPUSH_ENOMEM;
 		goto out;
@@ -534,11 +539,12 @@ int seen_compact(struct seen *s, int64_t now_s, char *err, size_t errlen)
 			continue;
 		if (f & SEEN_NOTIFIED)
 			f &= ~SEEN_PENDING; /* displayed: pending says nothing more */
-		len += (size_t)seen_file_record(buf + len, bufcap - len, s->tab[i].ts, s->tab[i].id, f,
-						s->tab[i].exp, 0);
+		len += (size_t)seen_file_record(buf + len, bufcap - len, s->tab[i].ts, s->tab[i].id,
+		                                f, s->tab[i].exp, 0);
 	}
 	/* opened for appending: after the rename this descriptor is the store */
-	tfd = openat(s->dir_fd, s->tmp_name, O_RDWR | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	tfd = openat(s->dir_fd, s->tmp_name, O_RDWR | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC,
+	             0600);
 	if (tfd < 0 || seen_file_write_all(tfd, buf, len) < 0 || fsync(tfd) < 0) {
 		snprintf(err, errlen, "write %s/%s: %s", s->dir, s->tmp_name, strerror(errno));
 		goto out;

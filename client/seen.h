@@ -56,7 +56,8 @@
 /* What the store knows about an id (a bit set). */
 #define SEEN_NOTIFIED 1u  /* displayed: the notify callback returned */
 #define SEEN_RETRACTED 2u /* its retract was handled: a late copy must not be displayed */
-#define SEEN_PENDING 4u   /* recorded before display: if not NOTIFIED too, the
+#define SEEN_PENDING \
+	4u /* recorded before display: if not NOTIFIED too, the
                              process died before the display was recorded */
 
 struct seen;
@@ -68,16 +69,16 @@ struct seen_opts {
 };
 
 struct seen_stats {
-	size_t live;      /* ids in memory */
-	size_t lines;     /* lines in the file */
-	size_t corrupt;   /* lines skipped when loading */
-	size_t expired;   /* ids the server clock had passed when loading */
-	int torn;         /* a torn last line was cut off when loading */
-	size_t evicted;   /* ids evicted by the max_ids cap since open */
-	size_t last_dropped;  /* by the last compaction: ids the server clock passed */
-	size_t last_evicted;  /* by the last compaction: ids evicted by the cap */
+	size_t live;              /* ids in memory */
+	size_t lines;             /* lines in the file */
+	size_t corrupt;           /* lines skipped when loading */
+	size_t expired;           /* ids the server clock had passed when loading */
+	int torn;                 /* a torn last line was cut off when loading */
+	size_t evicted;           /* ids evicted by the max_ids cap since open */
+	size_t last_dropped;      /* by the last compaction: ids the server clock passed */
+	size_t last_evicted;      /* by the last compaction: ids evicted by the cap */
 	int64_t last_evicted_exp; /* the latest expiry among those (0: unknown) */
-	int64_t clock;    /* the store's server clock (unix s), 0 = not known yet */
+	int64_t clock;            /* the store's server clock (unix s), 0 = not known yet */
 };
 
 /* "YYYY-MM-DDTHH:MM:SS[.frac](Z|+00:00)" (what xpushd sends) to unix
@@ -90,9 +91,9 @@ int seen_id_valid(const char *id);
 /* Open (creating dir and file if needed) the store for component_jid in dir.
  * *out gets the store; err a one-line reason on failure. Returns XPUSH_OK,
  * XPUSH_EINVAL, XPUSH_EIO, XPUSH_EBUSY (locked by another), XPUSH_ENOMEM. */
-__attribute__((warn_unused_result))
-int seen_open(const char *dir, const char *component_jid, const struct seen_opts *o,
-              int64_t now_s, struct seen **out, char *err, size_t errlen);
+__attribute__((warn_unused_result)) int seen_open(const char *dir, const char *component_jid,
+                                                  const struct seen_opts *o, int64_t now_s,
+                                                  struct seen **out, char *err, size_t errlen);
 
 /* 1 if id was recorded in any way (and not yet forgotten), else 0. */
 int seen_contains(const struct seen *s, const char *id);
@@ -104,21 +105,20 @@ unsigned seen_flags(const struct seen *s, const char *id);
  * XPUSH_EINVAL (bad id), XPUSH_EIO (nothing recorded, the file is as
  * before), XPUSH_ENOMEM. Adding an id already present is XPUSH_OK and writes
  * nothing. */
-__attribute__((warn_unused_result))
-int seen_add(struct seen *s, const char *id, int64_t now_s, char *err, size_t errlen);
+__attribute__((warn_unused_result)) int seen_add(struct seen *s, const char *id, int64_t now_s,
+                                                 char *err, size_t errlen);
 
 /* Add the bits in flags (SEEN_NOTIFIED, _RETRACTED, _PENDING) to id, durably; the
  * same codes as seen_add. Nothing is written when id already has them all. */
-__attribute__((warn_unused_result))
-int seen_mark(struct seen *s, const char *id, unsigned flags, int64_t now_s, char *err,
-              size_t errlen);
+__attribute__((warn_unused_result)) int seen_mark(struct seen *s, const char *id, unsigned flags,
+                                                  int64_t now_s, char *err, size_t errlen);
 
 /* seen_mark with the notification's server-time stamps (unix seconds, 0 =
  * absent): created advances the store's clock, expires (else created +
  * retention_s) is how long the id is kept. */
-__attribute__((warn_unused_result))
-int seen_mark_at(struct seen *s, const char *id, unsigned flags, int64_t now_s, int64_t created,
-                 int64_t expires, char *err, size_t errlen);
+__attribute__((warn_unused_result)) int seen_mark_at(struct seen *s, const char *id, unsigned flags,
+                                                     int64_t now_s, int64_t created,
+                                                     int64_t expires, char *err, size_t errlen);
 
 /* A created stamp seen without a record (a duplicate): advances the clock in
  * memory (persisted with the next record or compaction). */
@@ -130,8 +130,8 @@ int seen_needs_compact(const struct seen *s);
 /* Rewrite the file with the ids the server can still resend (at most
  * max_ids) and forget the others. now_s is not used (the device clock plays
  * no part). On failure the old file stays in use. */
-__attribute__((warn_unused_result))
-int seen_compact(struct seen *s, int64_t now_s, char *err, size_t errlen);
+__attribute__((warn_unused_result)) int seen_compact(struct seen *s, int64_t now_s, char *err,
+                                                     size_t errlen);
 
 void seen_stats(const struct seen *s, struct seen_stats *st);
 const char *seen_path(const struct seen *s);

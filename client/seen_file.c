@@ -92,14 +92,14 @@ static void flag_letters(unsigned flags, char out[4])
 	out[n] = '\0';
 }
 
-int seen_file_record(char *buf, size_t len, int64_t ts, const char *id, unsigned flags,
-                     int64_t exp, int64_t srv)
+int seen_file_record(char *buf, size_t len, int64_t ts, const char *id, unsigned flags, int64_t exp,
+                     int64_t srv)
 {
 	char letters[4];
 
 	flag_letters(flags, letters);
 	return snprintf(buf, len, "%" PRId64 " %s %s %" PRId64 " %" PRId64 "\n", ts, id, letters,
-			exp, srv);
+	                exp, srv);
 }
 
 int seen_file_clock(char *buf, size_t len, int64_t srv)

@@ -15,7 +15,7 @@
 
 /* One parsed line. */
 struct seen_rec {
-	int is_clock;   /* an "S <srv>" line */
+	int is_clock; /* an "S <srv>" line */
 	int64_t ts, exp, srv;
 	char *id;       /* into the line; not checked with seen_id_valid() */
 	unsigned flags; /* SEEN_*; a first-version line is SEEN_NOTIFIED */
@@ -29,8 +29,8 @@ int seen_file_parse(char *line, size_t len, struct seen_rec *r);
 
 /* "<ts> <id> <flags> <exp> <srv>\n" into buf (len >= SEEN_FILE_LINE_MAX
  * for an id of at most SEEN_ID_MAX bytes). Returns its length. */
-int seen_file_record(char *buf, size_t len, int64_t ts, const char *id, unsigned flags,
-                     int64_t exp, int64_t srv);
+int seen_file_record(char *buf, size_t len, int64_t ts, const char *id, unsigned flags, int64_t exp,
+                     int64_t srv);
 
 /* "S <srv>\n" into buf. Returns its length. */
 int seen_file_clock(char *buf, size_t len, int64_t srv);

@@ -53,7 +53,7 @@ static void send_register(struct xpush_client *c, uint64_t now)
 		return; /* the register deadline will recycle the connection */
 	}
 	clog_printf(&c->log, XPUSH_LOG_DEBUG, "topic=session msg=register_sent id=%s component=%s",
-		    c->register_id, c->cfg.component);
+	            c->register_id, c->cfg.component);
 	xstanza_send(c->conn, iq);
 }
 
@@ -133,7 +133,7 @@ static void on_register_reply(struct xpush_client *c, xmpp_stanza_t *iq, const c
 	if (strcmp(type, "result") == 0) {
 		if (!xmpp_stanza_get_child_by_name_and_ns(iq, "registered", XPUSH_NS))
 			clog_printf(&c->log, XPUSH_LOG_WARN,
-				    "topic=session msg=register_result_without_registered_element");
+			            "topic=session msg=register_result_without_registered_element");
 		backoff_reset(&c->reg_backoff);
 		client_report(c, CLIENT_EV_REGISTERED, NULL);
 		return;
@@ -145,13 +145,14 @@ static void on_register_reply(struct xpush_client *c, xmpp_stanza_t *iq, const c
 
 		error_info(iq, &etype, &cond, &text);
 		snprintf(reason, sizeof reason, "registration refused: %s%s%s", cond,
-			 text ? ": " : "", text ? text : "");
+		         text ? ": " : "", text ? text : "");
 		if (text)
 			xmpp_free(c->ctx, text);
 		if (etype && (strcmp(etype, "modify") == 0 || strcmp(etype, "auth") == 0)) {
 			/* our request is wrong (alias too long, not allowed): retrying cannot help */
-			clog_printf(&c->log, XPUSH_LOG_ERROR, "topic=session msg=register_rejected reason=%s",
-				    clog_quote(q, sizeof q, reason));
+			clog_printf(&c->log, XPUSH_LOG_ERROR,
+			            "topic=session msg=register_rejected reason=%s",
+			            clog_quote(q, sizeof q, reason));
 			client_report(c, CLIENT_EV_REFUSED, reason);
 			return;
 		}
@@ -159,8 +160,8 @@ static void on_register_reply(struct xpush_client *c, xmpp_stanza_t *iq, const c
 		uint32_t delay = backoff_next(&c->reg_backoff, jitter_random(c));
 		c->register_retry_ms = now + delay;
 		clog_printf(&c->log, XPUSH_LOG_WARN,
-			    "topic=session msg=register_failed reason=%s retry_ms=%u",
-			    clog_quote(q, sizeof q, reason), (unsigned)delay);
+		            "topic=session msg=register_failed reason=%s retry_ms=%u",
+		            clog_quote(q, sizeof q, reason), (unsigned)delay);
 	}
 }
 
@@ -191,20 +192,20 @@ static int iq_cb(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
 	     child = xmpp_stanza_get_next(child))
 		;
 	if (child && strcmp(type, "set") == 0 && xmpp_stanza_get_name(child) &&
-	    strcmp(xmpp_stanza_get_name(child), "notification") == 0 &&
-	    xmpp_stanza_get_ns(child) && strcmp(xmpp_stanza_get_ns(child), XPUSH_NS) == 0) {
+	    strcmp(xmpp_stanza_get_name(child), "notification") == 0 && xmpp_stanza_get_ns(child) &&
+	    strcmp(xmpp_stanza_get_ns(child), XPUSH_NS) == 0) {
 		notify_handle(c, st, child);
 		return 1;
 	}
 	if (child && strcmp(type, "set") == 0 && xmpp_stanza_get_name(child) &&
-	    strcmp(xmpp_stanza_get_name(child), "retract") == 0 &&
-	    xmpp_stanza_get_ns(child) && strcmp(xmpp_stanza_get_ns(child), XPUSH_NS) == 0) {
+	    strcmp(xmpp_stanza_get_name(child), "retract") == 0 && xmpp_stanza_get_ns(child) &&
+	    strcmp(xmpp_stanza_get_ns(child), XPUSH_NS) == 0) {
 		retract_handle(c, st, child);
 		return 1;
 	}
 	if (child && strcmp(type, "get") == 0 && xmpp_stanza_get_name(child) &&
-	    strcmp(xmpp_stanza_get_name(child), "ping") == 0 &&
-	    xmpp_stanza_get_ns(child) && strcmp(xmpp_stanza_get_ns(child), NS_PING) == 0) {
+	    strcmp(xmpp_stanza_get_name(child), "ping") == 0 && xmpp_stanza_get_ns(child) &&
+	    strcmp(xmpp_stanza_get_ns(child), NS_PING) == 0) {
 		xstanza_send_result(c->conn, xmpp_stanza_get_from(st), id);
 		return 1;
 	}
@@ -262,7 +263,7 @@ void session_tick(struct xpush_client *c, uint64_t now)
 		if (now >= c->register_deadline_ms) {
 			c->register_deadline_ms = CLIENT_NEVER;
 			snprintf(r, sizeof r, "no reply to register within register_timeout_ms=%u",
-				 (unsigned)c->cfg.register_timeout_ms);
+			         (unsigned)c->cfg.register_timeout_ms);
 			client_report(c, CLIENT_EV_REGISTER_TIMEOUT, r);
 		} else if (now >= c->register_retry_ms) {
 			send_register(c, now);
@@ -277,11 +278,12 @@ void session_tick(struct xpush_client *c, uint64_t now)
 		break;
 	case HB_DEAD:
 		snprintf(r, sizeof r, "heartbeat timeout: no pong within %u ms",
-			 (unsigned)c->cfg.heartbeat_timeout_ms);
-		clog_printf(&c->log, XPUSH_LOG_WARN,
-			    "topic=heartbeat msg=dead_link timeout_ms=%u interval_ms=%u tested_ms=%u",
-			    (unsigned)c->cfg.heartbeat_timeout_ms, (unsigned)hbnet_interval(c),
-			    (unsigned)hb_dead_tested(&c->hb));
+		         (unsigned)c->cfg.heartbeat_timeout_ms);
+		clog_printf(
+			&c->log, XPUSH_LOG_WARN,
+			"topic=heartbeat msg=dead_link timeout_ms=%u interval_ms=%u tested_ms=%u",
+			(unsigned)c->cfg.heartbeat_timeout_ms, (unsigned)hbnet_interval(c),
+			(unsigned)hb_dead_tested(&c->hb));
 		hbnet_dead(c);
 		client_report(c, CLIENT_EV_DEAD_LINK, r);
 		break;

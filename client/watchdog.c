@@ -77,7 +77,9 @@ static void *wd_main(void *arg)
 				continue;
 			}
 			if (w->deadline_ms != CLIENT_NEVER)
-				timeout = w->deadline_ms - now > 60000 ? 60000 : (int)(w->deadline_ms - now);
+				timeout = w->deadline_ms - now > 60000
+				                  ? 60000
+				                  : (int)(w->deadline_ms - now);
 		}
 		pthread_mutex_unlock(&w->mu);
 		pfd.fd = w->efd;
@@ -135,7 +137,7 @@ void wd_arm(struct watchdog *w, int sock, uint64_t deadline_ms)
 	pthread_mutex_lock(&w->mu);
 	if (w->fd >= 0)
 		close(w->fd); /* a socket libstrophe gave up on (next address) */
-	w->fd = dup_fd;   /* -1 if dup failed: this attempt is bounded by the loop only */
+	w->fd = dup_fd;       /* -1 if dup failed: this attempt is bounded by the loop only */
 	w->deadline_ms = deadline_ms;
 	atomic_store(&w->fired, 0);
 	pthread_mutex_unlock(&w->mu);

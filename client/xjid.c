@@ -36,8 +36,8 @@ int xjid_sanitise(const char *jid, char *out, size_t outlen)
 		unsigned char ch = *s;
 		if (ch >= 'A' && ch <= 'Z')
 			ch = (unsigned char)(ch - 'A' + 'a');
-		if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-		    ch == '.' || ch == '-' || ch == '_') {
+		if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' ||
+		    ch == '-' || ch == '_') {
 			if (o + 1 >= outlen)
 				return -1;
 			out[o++] = (char)ch;

@@ -6,9 +6,9 @@
 #include <stdint.h>
 
 struct backoff {
-	uint32_t base_ms;  /* delay scale of the first retry */
-	uint32_t cap_ms;   /* no delay exceeds this */
-	uint32_t attempt;  /* failures since the last reset */
+	uint32_t base_ms; /* delay scale of the first retry */
+	uint32_t cap_ms;  /* no delay exceeds this */
+	uint32_t attempt; /* failures since the last reset */
 };
 
 /* Delay before the next attempt: uniform in [base/2, min(cap, base*2^attempt)],

@@ -44,8 +44,8 @@ int jid_split(const char *jid, struct jid_parts *p)
 		p->resource = slash + 1;
 		p->resource_len = len - bare - 1;
 	}
-	if ((at && !part_ok(p->local_len)) || !part_ok(p->domain_len)
-	    || memchr(p->domain, '@', p->domain_len) || (slash && !part_ok(p->resource_len))) {
+	if ((at && !part_ok(p->local_len)) || !part_ok(p->domain_len) ||
+	    memchr(p->domain, '@', p->domain_len) || (slash && !part_ok(p->resource_len))) {
 		memset(p, 0, sizeof *p);
 		return -1;
 	}

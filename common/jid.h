@@ -13,7 +13,7 @@
 #define JID_BARE_MAX (2 * JID_PART_MAX + 2)
 
 struct jid_parts {
-	const char *local, *domain, *resource;  /* into the JID; NULL if absent */
+	const char *local, *domain, *resource; /* into the JID; NULL if absent */
 	size_t local_len, domain_len, resource_len;
 };
 

@@ -29,7 +29,7 @@ enum { ACKED_LATENCY_MS, ACKED_QUEUED };
 
 struct ack_batch {
 	struct acks *a;
-	int tries;                   /* writes that failed (kept for ACK_TRIES) */
+	int tries; /* writes that failed (kept for ACK_TRIES) */
 	size_t n, cap;
 	int64_t *notif, *dev;
 	char **bare;
@@ -40,10 +40,10 @@ struct acks {
 	struct store *store;
 	struct xp_stats *st;
 	struct acks_owner owner;
-	struct loop_timer flush;     /* write the acks of this loop turn */
-	struct ack_batch *next;      /* acks waiting for the next batch */
-	struct ack_batch *sent;      /* the batch in the store (one at a time) */
-	struct ack_batch *retry;     /* a batch whose write failed: written again first */
+	struct loop_timer flush; /* write the acks of this loop turn */
+	struct ack_batch *next;  /* acks waiting for the next batch */
+	struct ack_batch *sent;  /* the batch in the store (one at a time) */
+	struct ack_batch *retry; /* a batch whose write failed: written again first */
 };
 
 static void batch_free(struct ack_batch *b)
@@ -121,7 +121,7 @@ static void report(struct acks *a, struct ack_batch *b, const int64_t *v, size_t
 		} else {
 			char *s = b->bare[i];
 			a->st->acks_refused++;
-			b->bare[i] = b->bare[r.nrefused];  /* kept: every string is freed with b */
+			b->bare[i] = b->bare[r.nrefused]; /* kept: every string is freed with b */
 			b->bare[r.nrefused++] = s;
 		}
 	}
@@ -159,7 +159,7 @@ static void on_flush(struct loop_timer *t)
 	struct ack_batch *b = a->retry ? a->retry : a->next;
 
 	if (a->sent || !b || !b->n || !store_is_ready(a->store))
-		return;  /* the batch in flight, or acks_store_ready, flushes again */
+		return; /* the batch in flight, or acks_store_ready, flushes again */
 	if (store_ack_batch(a->store, b->notif, b->dev, (const char *const *)b->bare, b->n,
 	                    on_batch_done, b) < 0) {
 		/* Kept where it was: the next ack or acks_store_ready flushes again. */

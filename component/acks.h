@@ -18,10 +18,10 @@ struct acks;
 
 /* What one recorded batch found; every pointer borrowed for the call. */
 struct acks_result {
-	size_t acked;                   /* acks recorded (counted in the stats) */
-	const int64_t *refill;          /* devices with queued rows behind those acks */
+	size_t acked;          /* acks recorded (counted in the stats) */
+	const int64_t *refill; /* devices with queued rows behind those acks */
 	size_t nrefill;
-	const char *const *refused;     /* senders (bare JIDs) of acks the ledger refused */
+	const char *const *refused; /* senders (bare JIDs) of acks the ledger refused */
 	size_t nrefused;
 };
 
@@ -42,8 +42,8 @@ void acks_free(struct acks *a);
 /* Queue the ack of (notif, device_row) from bare_jid (copied) for the next
  * batch, written this loop turn. 0, or -1 if it cannot be kept (out of
  * memory, too many waiting): the push is then sent again after its lease. */
-__attribute__((warn_unused_result))
-int acks_add(struct acks *a, int64_t notif, int64_t device_row, const char *bare_jid);
+__attribute__((warn_unused_result)) int acks_add(struct acks *a, int64_t notif, int64_t device_row,
+                                                 const char *bare_jid);
 /* A store session came back: write what waited for it, this loop turn. */
 void acks_store_ready(struct acks *a);
 

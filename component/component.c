@@ -29,11 +29,14 @@
 /* Stream errors that retrying will not fix: a refused secret, an unknown
  * component name. Reconnecting would only hammer the server. */
 static const char *const final_conditions[] = {
-	"not-authorized", "host-unknown", "improper-addressing",
+	"not-authorized",
+	"host-unknown",
+	"improper-addressing",
 };
 
 enum cstate { C_DOWN, C_CONNECTING, C_OPENING, C_HANDSHAKING, C_READY };
-static const char *const cstate_names[] = { "down", "connecting", "opening", "handshaking", "ready" };
+static const char *const cstate_names[] = { "down", "connecting", "opening", "handshaking",
+	                                    "ready" };
 
 struct component {
 	struct loop *loop;
@@ -45,10 +48,10 @@ struct component {
 	void *ud;
 	enum cstate state;
 	struct loop_io io;
-	struct loop_timer deadline;   /* connect to handshake reply */
+	struct loop_timer deadline; /* connect to handshake reply */
 	struct redial redial;
 	struct stream_parser *parser;
-	int in_feed;               /* inside stream_parser_feed: defer parser free */
+	int in_feed; /* inside stream_parser_feed: defer parser free */
 	struct stream_parser *dead_parser;
 	struct xbuf out;
 	char stream_id[256];
@@ -74,8 +77,14 @@ static void set_state(struct component *c, enum cstate to)
 	c->state = to;
 }
 
-int component_is_ready(const struct component *c) { return c->state == C_READY; }
-size_t component_outbuf_len(const struct component *c) { return c->out.len; }
+int component_is_ready(const struct component *c)
+{
+	return c->state == C_READY;
+}
+size_t component_outbuf_len(const struct component *c)
+{
+	return c->out.len;
+}
 
 static void update_watch(struct component *c)
 {
@@ -127,7 +136,7 @@ static void on_open(void *ud, const char *id, const char *from)
 	struct xbuf hs = XBUF_INIT;
 
 	if (c->state != C_OPENING)
-		return;  /* dropped earlier in this same read */
+		return; /* dropped earlier in this same read */
 	if (!id || !*id || strlen(id) >= sizeof c->stream_id) {
 		/* A server refusing us (host-unknown) answers with an id-less
 		 * header and a stream error: wait for the error, or the deadline. */
@@ -170,7 +179,8 @@ static void on_stanza(void *ud, struct xnode *st)
 			loop_timer_disarm(&c->deadline);
 			set_state(c, C_READY);
 			redial_reset(&c->redial);
-			log_info("component ready", "jid=%s server=%s:%u", c->jid, c->host, c->port);
+			log_info("component ready", "jid=%s server=%s:%u", c->jid, c->host,
+			         c->port);
 			if (c->ev.on_ready)
 				c->ev.on_ready(c->ud);
 		} else {
@@ -234,7 +244,8 @@ static void on_readable(struct component *c)
 		}
 		if (rc < 0) {
 			char why[256];
-			snprintf(why, sizeof why, "bad XML from server: %s", stream_parser_error(c->parser));
+			snprintf(why, sizeof why, "bad XML from server: %s",
+			         stream_parser_error(c->parser));
 			drop(c, why);
 			return;
 		}
@@ -364,7 +375,7 @@ static void drop(struct component *c, const char *reason)
 }
 
 struct component *component_new(struct loop *l, const struct component_opts *o,
-                                 const struct component_events *ev, void *ud)
+                                const struct component_events *ev, void *ud)
 {
 	struct component *c = calloc(1, sizeof *c);
 

@@ -16,7 +16,7 @@ struct component;
 #define COMPONENT_HANDSHAKE_TIMEOUT_MS 10000
 
 struct component_events {
-	void (*on_ready)(void *ud);                       /* handshake accepted */
+	void (*on_ready)(void *ud);                          /* handshake accepted */
 	void (*on_stanza)(void *ud, const struct xnode *st); /* borrowed for the call */
 	/* Connection gone. final != 0: the server refused us for a reason that
 	 * retrying will not fix (condition names it, e.g. not-authorized); no
@@ -31,18 +31,19 @@ struct component_opts {
 	const char *jid, *secret, *host;
 	uint16_t port;
 	uint32_t reconnect_min_ms, reconnect_max_ms;
-	uint32_t handshake_timeout_ms;  /* 0: COMPONENT_HANDSHAKE_TIMEOUT_MS */
-	size_t max_stanza_bytes;  /* larger stanzas are refused (on_refused), not parsed */
+	uint32_t handshake_timeout_ms; /* 0: COMPONENT_HANDSHAKE_TIMEOUT_MS */
+	size_t max_stanza_bytes;       /* larger stanzas are refused (on_refused), not parsed */
 };
 
 /* Starts connecting at once. Strings are copied (the secret is wiped on free).
  * NULL on OOM. */
 struct component *component_new(struct loop *l, const struct component_opts *o,
-                                 const struct component_events *ev, void *ud);
+                                const struct component_events *ev, void *ud);
 void component_free(struct component *c);
 int component_is_ready(const struct component *c);
 /* Queue bytes for the server. 0, or -1 if not ready (nothing queued). */
-__attribute__((warn_unused_result)) int component_send(struct component *c, const char *data, size_t n);
+__attribute__((warn_unused_result)) int component_send(struct component *c, const char *data,
+                                                       size_t n);
 size_t component_outbuf_len(const struct component *c);
 /* Send </stream:stream> and close (for shutdown). */
 void component_close(struct component *c);

@@ -15,79 +15,68 @@ struct ckey {
 	const char *name;
 	enum ctype type;
 	size_t off;
-	const char *def;      /* NULL: no default (required or derived) */
-	uint32_t min, max;    /* CT_U32 bounds */
+	const char *def;   /* NULL: no default (required or derived) */
+	uint32_t min, max; /* CT_U32 bounds */
 	const char *help;
 };
 
 /* A row per key: the field's name is the key, so they cannot drift apart. */
 #define KEY(f, type, def, min, max, help) \
-	{ #f, type, offsetof(struct config, f), def, min, max, help }
+	{ \
+#f, type, offsetof(struct config, f), def, min, max, help \
+	}
 #define STR(f, def, help) KEY(f, CT_STR, def, 0, 0, help)
 #define U32(f, def, min, max, help) KEY(f, CT_U32, def, min, max, help)
 #define LEVEL(f, def, help) KEY(f, CT_LEVEL, def, 0, 0, help)
 static const struct ckey keys[] = {
 	STR(component_jid, NULL,
-	  "JID of this component as configured on the XMPP server (required)"),
+	    "JID of this component as configured on the XMPP server (required)"),
 	STR(component_secret_file, NULL,
-	  "file holding the component secret (or env " CONFIG_SECRET_ENV ")"),
-	STR(server_host, "127.0.0.1",
-	  "XMPP server host for the component connection"),
-	U32(server_port, "5347", 1, 65535,
-	  "XMPP server component port"),
-	STR(pg_conninfo, "",
-	  "libpq connection string; empty uses the PG* environment"),
+	    "file holding the component secret (or env " CONFIG_SECRET_ENV ")"),
+	STR(server_host, "127.0.0.1", "XMPP server host for the component connection"),
+	U32(server_port, "5347", 1, 65535, "XMPP server component port"),
+	STR(pg_conninfo, "", "libpq connection string; empty uses the PG* environment"),
 	STR(instance_id, NULL,
-	  "stable name of this instance in the ledger (default component_jid@hostname)"),
+	    "stable name of this instance in the ledger (default component_jid@hostname)"),
 	U32(scan_interval_ms, "10000", 100, 3600000,
-	  "slow periodic scan for work missed by NOTIFY"),
+	    "slow periodic scan for work missed by NOTIFY"),
 	U32(ack_timeout_ms, "30000", 100, 3600000,
-	  "a sent notification not acked within this is sent again"),
-	U32(batch_size, "256", 1, 10000,
-	  "rows claimed or fanned out per query"),
+	    "a sent notification not acked within this is sent again"),
+	U32(batch_size, "256", 1, 10000, "rows claimed or fanned out per query"),
 	U32(fanout_chunk, "1000", 1, 100000,
-	  "devices expanded per notification per fan-out query (broadcasts take many)"),
-	U32(device_window, "16", 1, 5000,
-	  "notifications in flight (sent, not acked) per device"),
-	U32(max_attempts, "10", 1, 1000,
-	  "sends without an ack before a delivery is marked failed"),
+	    "devices expanded per notification per fan-out query (broadcasts take many)"),
+	U32(device_window, "16", 1, 5000, "notifications in flight (sent, not acked) per device"),
+	U32(max_attempts, "10", 1, 1000, "sends without an ack before a delivery is marked failed"),
 	U32(reconnect_min_ms, "500", 10, 600000,
-	  "first reconnect delay (XMPP and Postgres), jittered"),
-	U32(reconnect_max_ms, "30000", 10, 3600000,
-	  "reconnect delay cap"),
+	    "first reconnect delay (XMPP and Postgres), jittered"),
+	U32(reconnect_max_ms, "30000", 10, 3600000, "reconnect delay cap"),
 	U32(handshake_timeout_ms, "10000", 100, 600000,
-	  "a component connection not accepted within this (TCP, stream, handshake) is dropped"),
+	    "a component connection not accepted within this (TCP, stream, handshake) is dropped"),
 	U32(max_stanza_bytes, "65536", 1024, 16777216,
-	  "largest stanza parsed; a larger one is skipped and refused to its sender"),
+	    "largest stanza parsed; a larger one is skipped and refused to its sender"),
 	U32(max_outbuf_bytes, "1048576", 4096, 268435456,
-	  "stop claiming while this much is queued for the server"),
+	    "stop claiming while this much is queued for the server"),
 	STR(user_domains, NULL,
-	  "comma-separated domains whose users may use this component (default: the parent domain "
-	  "of component_jid); stanzas from other domains are refused"),
-	U32(max_alias_bytes, "128", 1, 1024,
-	  "longest alias a device may register"),
-	U32(max_tags, "64", 1, 256,
-	  "most tags a device may register"),
-	U32(max_tag_bytes, "64", 1, 1024,
-	  "longest tag a device may register"),
-	U32(max_devices_per_jid, "20", 1, 100000,
-	  "registered devices per account (across apps)"),
+	    "comma-separated domains whose users may use this component (default: the parent domain "
+	    "of component_jid); stanzas from other domains are refused"),
+	U32(max_alias_bytes, "128", 1, 1024, "longest alias a device may register"),
+	U32(max_tags, "64", 1, 256, "most tags a device may register"),
+	U32(max_tag_bytes, "64", 1, 1024, "longest tag a device may register"),
+	U32(max_devices_per_jid, "20", 1, 100000, "registered devices per account (across apps)"),
 	U32(rate_per_jid, "20", 1, 1000000,
-	  "stanzas per second one account may send to xpushd (sustained); more are refused"),
+	    "stanzas per second one account may send to xpushd (sustained); more are refused"),
 	U32(rate_burst, "100", 1, 1000000,
-	  "stanzas one account may send at once before rate_per_jid applies"),
+	    "stanzas one account may send at once before rate_per_jid applies"),
 	U32(rate_table_size, "65536", 16, 16777216,
-	  "accounts tracked by the rate limiter (memory bound; idle ones are dropped)"),
+	    "accounts tracked by the rate limiter (memory bound; idle ones are dropped)"),
 	U32(max_db_queue, "10000", 100, 10000000,
-	  "queries waiting for Postgres before device requests are refused (wait, retry)"),
+	    "queries waiting for Postgres before device requests are refused (wait, retry)"),
 	STR(metrics_address, "127.0.0.1",
-	  "address of the Prometheus /metrics endpoint (keep it on loopback)"),
-	U32(metrics_port, "0", 0, 65535,
-	  "port of the /metrics endpoint; 0 = no endpoint"),
+	    "address of the Prometheus /metrics endpoint (keep it on loopback)"),
+	U32(metrics_port, "0", 0, 65535, "port of the /metrics endpoint; 0 = no endpoint"),
 	U32(metrics_refresh_ms, "10000", 1000, 3600000,
-	  "how often queue and device gauges are read from Postgres"),
-	LEVEL(log_level, "info",
-	  "debug, info, warn or error"),
+	    "how often queue and device gauges are read from Postgres"),
+	LEVEL(log_level, "info", "debug, info, warn or error"),
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
@@ -99,7 +88,8 @@ static const struct ckey *key_find(const char *name)
 	return NULL;
 }
 
-static int set_key(struct config *c, const struct ckey *k, const char *value, char *err, size_t errlen)
+static int set_key(struct config *c, const struct ckey *k, const char *value, char *err,
+                   size_t errlen)
 {
 	char *base = (char *)c;
 
@@ -162,7 +152,8 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
 
 	if (!k) {
 		if (strcmp(key, "component_secret") == 0)
-			snprintf(err, errlen, "component_secret: not accepted inline; use "
+			snprintf(err, errlen,
+			         "component_secret: not accepted inline; use "
 			         "component_secret_file or " CONFIG_SECRET_ENV);
 		else
 			snprintf(err, errlen, "%.60s: unknown key (see xpushd --help)", key);
@@ -275,11 +266,13 @@ static int load_secret(struct config *c, char *err, size_t errlen)
 		memcpy(buf, env, n);
 		buf[n] = '\0';
 	} else {
-		snprintf(err, errlen, "component_secret_file: required (or set " CONFIG_SECRET_ENV ")");
+		snprintf(err, errlen,
+		         "component_secret_file: required (or set " CONFIG_SECRET_ENV ")");
 		return -1;
 	}
 	if (n < CONFIG_SECRET_MIN || strlen(buf) != n) {
-		snprintf(err, errlen, "component_secret_file: secret must be at least %d bytes without NUL",
+		snprintf(err, errlen,
+		         "component_secret_file: secret must be at least %d bytes without NUL",
 		         CONFIG_SECRET_MIN);
 		explicit_bzero(buf, sizeof buf);
 		return -1;
@@ -309,7 +302,8 @@ static int finish(struct config *c, char *err, size_t errlen)
 	}
 	if (strchr(c->component_jid, '@') || strchr(c->component_jid, '/') ||
 	    strchr(c->component_jid, ' ') || strlen(c->component_jid) > 1023) {
-		snprintf(err, errlen, "component_jid: '%.60s' is not a domain JID", c->component_jid);
+		snprintf(err, errlen, "component_jid: '%.60s' is not a domain JID",
+		         c->component_jid);
 		return -1;
 	}
 	if (!*c->server_host) {

@@ -18,11 +18,11 @@
 struct config {
 	char *component_jid;
 	char *component_secret_file;
-	char *component_secret;     /* loaded by config_finish(); never logged */
+	char *component_secret; /* loaded by config_finish(); never logged */
 	char *server_host;
 	uint32_t server_port;
 	char *pg_conninfo;
-	char *instance_id;          /* default: component_jid "@" hostname */
+	char *instance_id; /* default: component_jid "@" hostname */
 	uint32_t scan_interval_ms;
 	uint32_t ack_timeout_ms;
 	uint32_t batch_size;
@@ -31,15 +31,15 @@ struct config {
 	uint32_t max_attempts;
 	uint32_t reconnect_min_ms;
 	uint32_t reconnect_max_ms;
-	uint32_t handshake_timeout_ms;  /* connect to handshake reply, else drop and redial */
+	uint32_t handshake_timeout_ms; /* connect to handshake reply, else drop and redial */
 	uint32_t max_stanza_bytes;
 	uint32_t max_outbuf_bytes;
-	char *user_domains;         /* comma-separated; default: parent of component_jid */
+	char *user_domains; /* comma-separated; default: parent of component_jid */
 	uint32_t max_alias_bytes, max_tags, max_tag_bytes, max_devices_per_jid;
 	uint32_t rate_per_jid, rate_burst, rate_table_size;
 	uint32_t max_db_queue;
 	char *metrics_address;
-	uint32_t metrics_port;      /* 0 = no endpoint */
+	uint32_t metrics_port; /* 0 = no endpoint */
 	uint32_t metrics_refresh_ms;
 	enum log_level log_level;
 };
@@ -48,14 +48,14 @@ struct config {
 __attribute__((warn_unused_result)) int config_init(struct config *c);
 /* Set one key from its text form. On error returns -1 and err holds a
  * one-line message naming the key ("server_port: not a number in 1..65535"). */
-__attribute__((warn_unused_result))
-int config_set(struct config *c, const char *key, const char *value, char *err, size_t errlen);
+__attribute__((warn_unused_result)) int config_set(struct config *c, const char *key,
+                                                   const char *value, char *err, size_t errlen);
 /* Parse "key=value" (as given to -o). */
-__attribute__((warn_unused_result))
-int config_set_pair(struct config *c, const char *pair, char *err, size_t errlen);
+__attribute__((warn_unused_result)) int config_set_pair(struct config *c, const char *pair,
+                                                        char *err, size_t errlen);
 /* Load a file; errors name the file, the line and the key. */
-__attribute__((warn_unused_result))
-int config_load_file(struct config *c, const char *path, char *err, size_t errlen);
+__attribute__((warn_unused_result)) int config_load_file(struct config *c, const char *path,
+                                                         char *err, size_t errlen);
 /* Check required keys and cross-key rules, load the secret, derive
  * instance_id. Errors name the key. */
 __attribute__((warn_unused_result)) int config_finish(struct config *c, char *err, size_t errlen);

@@ -42,13 +42,13 @@ struct daemon {
 	struct component *comp;
 	struct scan *scan;
 	struct acks *acks;
-	struct loop_timer health;    /* refresh the Postgres gauges of /metrics */
+	struct loop_timer health; /* refresh the Postgres gauges of /metrics */
 	struct metrics *metrics;
 	struct stanza_limits lim;
 	struct ratelimit *rl;
-	uint64_t throttle_log_ms;    /* last "throttled" log line */
+	uint64_t throttle_log_ms; /* last "throttled" log line */
 	int exit_code;
-	struct xbuf out;             /* scratch for encoding one reply */
+	struct xbuf out; /* scratch for encoding one reply */
 	struct xp_stats st;
 };
 
@@ -120,10 +120,12 @@ static void on_registered(void *ud, int err, long n)
 	struct daemon *d = r->d;
 
 	if (err) {
-		reply_error(d, r->to, r->id, "wait", "internal-server-error", "database unavailable");
+		reply_error(d, r->to, r->id, "wait", "internal-server-error",
+		            "database unavailable");
 	} else if (!r->unregister && n == STORE_REGISTER_OVER_MAX) {
 		char text[128];
-		snprintf(text, sizeof text, "max_devices_per_jid: this account already has %u devices",
+		snprintf(text, sizeof text,
+		         "max_devices_per_jid: this account already has %u devices",
 		         d->cfg->max_devices_per_jid);
 		d->st.bad_requests++;
 		log_warn("registration refused", "jid=%s reason=max_devices_per_jid", log_q(r->to));
@@ -166,14 +168,21 @@ static void handle_register(struct daemon *d, const struct stanza_in *in, const 
 		rc = store_unregister(d->store, bare, in->app, in->device, on_registered, r);
 	} else {
 		struct device_reg reg = {
-			.jid = bare, .full_jid = in->from, .app = in->app, .device = in->device,
-			.alias = in->alias, .platform = in->platform, .tags = in->tags, .ntags = in->ntags,
+			.jid = bare,
+			.full_jid = in->from,
+			.app = in->app,
+			.device = in->device,
+			.alias = in->alias,
+			.platform = in->platform,
+			.tags = in->tags,
+			.ntags = in->ntags,
 			.max_devices = d->cfg->max_devices_per_jid,
 		};
 		rc = store_register(d->store, &reg, on_registered, r);
 	}
 	if (rc < 0) {
-		reply_error(d, in->from, in->id, "wait", "internal-server-error", "database unavailable");
+		reply_error(d, in->from, in->id, "wait", "internal-server-error",
+		            "database unavailable");
 		reply_ctx_free(r);
 	}
 }
@@ -314,7 +323,8 @@ static void on_stanza(void *ud, const struct xnode *st)
 	/* Every stanza we act on must carry the server-stamped sender. */
 	if (!in.from || jid_bare(in.from, bare, sizeof bare) < 0) {
 		if (in.kind != STANZA_OTHER)
-			log_warn("stanza without a usable from ignored", "name=%s", log_q(st->name));
+			log_warn("stanza without a usable from ignored", "name=%s",
+			         log_q(st->name));
 		return;
 	}
 	if (!domain_served(d, in.from)) {
@@ -327,16 +337,16 @@ static void on_stanza(void *ud, const struct xnode *st)
 	/* Acks and bounces of our own ids are free while they are valid (a device
 	 * draining a backlog acks fast); a refused one is charged afterwards
 	 * (on_ack_done), and a JID out of tokens is not heard at all. */
-	if (!((in.kind == STANZA_ACK || in.kind == STANZA_NACK || in.kind == STANZA_PROBE_ALIVE
-	       || in.kind == STANZA_PROBE_GONE)
-	      ? ratelimit_check(d->rl, bare, monotime_ms())
-	      : ratelimit_take(d->rl, bare, monotime_ms()))) {
+	if (!((in.kind == STANZA_ACK || in.kind == STANZA_NACK || in.kind == STANZA_PROBE_ALIVE ||
+	       in.kind == STANZA_PROBE_GONE)
+	              ? ratelimit_check(d->rl, bare, monotime_ms())
+	              : ratelimit_take(d->rl, bare, monotime_ms()))) {
 		uint64_t now = monotime_ms();
 		d->st.throttled++;
 		if (now - d->throttle_log_ms >= THROTTLE_LOG_EVERY_MS) {
 			d->throttle_log_ms = now;
-			log_warn("throttled", "jid=%s limit=rate_per_jid rate=%u burst=%u", log_q(bare),
-			         d->cfg->rate_per_jid, d->cfg->rate_burst);
+			log_warn("throttled", "jid=%s limit=rate_per_jid rate=%u burst=%u",
+			         log_q(bare), d->cfg->rate_per_jid, d->cfg->rate_burst);
 		}
 		if (is_request(&in))
 			reply_error(d, in.from, in.id, "wait", "resource-constraint",
@@ -370,41 +380,46 @@ static void on_stanza(void *ud, const struct xnode *st)
 		handle_register(d, &in, bare);
 		break;
 	case STANZA_PRESENCE:
-		if (strchr(in.from, '/') &&
-		    store_presence(d->store, bare, in.from, in.app, in.device, on_presence_done, d) < 0)
-			log_warn("presence not recorded: database unavailable", "from=%s", log_q(in.from));
+		if (strchr(in.from, '/') && store_presence(d->store, bare, in.from, in.app,
+		                                           in.device, on_presence_done, d) < 0)
+			log_warn("presence not recorded: database unavailable", "from=%s",
+			         log_q(in.from));
 		break;
 	case STANZA_UNAVAILABLE:
 		if (store_unavailable(d->store, in.from, on_unavailable_done, d) < 0)
-			log_warn("unavailable not recorded: database unavailable", "from=%s", log_q(in.from));
+			log_warn("unavailable not recorded: database unavailable", "from=%s",
+			         log_q(in.from));
 		break;
 	case STANZA_ACK:
-		FAULT_POINT("before_ack_commit");  /* device acked; ledger not yet told */
+		FAULT_POINT("before_ack_commit"); /* device acked; ledger not yet told */
 		if (!in.retract) {
 			if (acks_add(d->acks, in.notif_id, in.device_row, bare) < 0)
-				log_warn("ack not recorded: out of memory or too many pending; the push will"
-				         " be resent", "notif=%lld", (long long)in.notif_id);
+				log_warn(
+					"ack not recorded: out of memory or too many pending; the push will"
+					" be resent",
+					"notif=%lld", (long long)in.notif_id);
 			break;
 		}
-	{
-		size_t blen = strlen(bare) + 1;
-		struct ack_ctx *a = malloc(sizeof *a + blen);
-		if (a) {
-			a->d = d;
-			memcpy(a->bare, bare, blen);
+		{
+			size_t blen = strlen(bare) + 1;
+			struct ack_ctx *a = malloc(sizeof *a + blen);
+			if (a) {
+				a->d = d;
+				memcpy(a->bare, bare, blen);
+			}
+			if (!a || store_ack(d->store, in.notif_id, in.device_row, bare, in.retract,
+			                    on_ack_done, a) < 0) {
+				free(a);
+				log_warn(
+					"ack not recorded: database unavailable; the push will be resent",
+					"notif=%lld", (long long)in.notif_id);
+			}
+			break;
 		}
-		if (!a || store_ack(d->store, in.notif_id, in.device_row, bare, in.retract,
-		                    on_ack_done, a) < 0) {
-			free(a);
-			log_warn("ack not recorded: database unavailable; the push will be resent",
-			         "notif=%lld", (long long)in.notif_id);
-		}
-		break;
-	}
 	case STANZA_NACK:
-		log_info("device did not take notification", "notif=%lld device=%lld from=%s condition=%s",
-		         (long long)in.notif_id, (long long)in.device_row, log_q(in.from),
-		         log_q(in.error_condition));
+		log_info("device did not take notification",
+		         "notif=%lld device=%lld from=%s condition=%s", (long long)in.notif_id,
+		         (long long)in.device_row, log_q(in.from), log_q(in.error_condition));
 		if (store_nack(d->store, in.notif_id, in.device_row, in.token, in.from,
 		               in.error_condition ? in.error_condition : "error", in.retract,
 		               on_nack_done, d) < 0)
@@ -414,15 +429,15 @@ static void on_stanza(void *ud, const struct xnode *st)
 		d->st.probes_alive++;
 		log_debug("probe answered", "device=%lld from=%s", (long long)in.device_row,
 		          log_q(in.from));
-		if (store_probe_alive(d->store, in.device_row, in.from, in.token, d->cfg->max_attempts,
-		                      on_probe_alive_done, d) < 0)
+		if (store_probe_alive(d->store, in.device_row, in.from, in.token,
+		                      d->cfg->max_attempts, on_probe_alive_done, d) < 0)
 			log_warn("probe answer not recorded: database unavailable", NULL);
 		break;
 	case STANZA_PROBE_GONE:
 		d->st.probes_gone++;
 		log_info("probe answered with an error: sends queued again without a strike",
-		         "device=%lld from=%s condition=%s", (long long)in.device_row, log_q(in.from),
-		         log_q(in.error_condition));
+		         "device=%lld from=%s condition=%s", (long long)in.device_row,
+		         log_q(in.from), log_q(in.error_condition));
 		if (store_probe_gone(d->store, in.device_row, in.from, in.token,
 		                     "the probe was answered with an error (a bounce, or a client"
 		                     " without XEP-0199): sent again, no strike",
@@ -470,8 +485,8 @@ static void on_refused(void *ud, const struct stanza_head *h, const char *reason
 	}
 	log_warn("stanza refused", "from=%s name=%s id=%s bytes=%zu reason=%s", log_q(h->from),
 	         log_q(h->name), log_q(h->id ? h->id : "-"), h->bytes, log_q(reason));
-	if (strcmp(h->name, "iq") == 0 && h->id && h->type
-	    && (strcmp(h->type, "get") == 0 || strcmp(h->type, "set") == 0))
+	if (strcmp(h->name, "iq") == 0 && h->id && h->type &&
+	    (strcmp(h->type, "get") == 0 || strcmp(h->type, "set") == 0))
 		reply_error(d, h->from, h->id, "modify", "policy-violation", reason);
 }
 
@@ -504,7 +519,7 @@ static void on_store_ready(void *ud)
 
 	d->st.pg_connects++;
 	d->st.pg_up = 1;
-	acks_store_ready(d->acks);  /* acks that waited for the database */
+	acks_store_ready(d->acks); /* acks that waited for the database */
 	scan_request(d->scan, SCAN_FULL);
 }
 
@@ -512,7 +527,7 @@ static void on_ackstore_ready(void *ud)
 {
 	struct daemon *d = ud;
 
-	acks_store_ready(d->acks);  /* acks that waited for the database */
+	acks_store_ready(d->acks); /* acks that waited for the database */
 }
 
 static void on_health(void *ud, int err, const int64_t *v, size_t n)
@@ -595,15 +610,19 @@ int daemon_run(const struct config *cfg)
 	struct daemon d = { .cfg = cfg, .exit_code = XPUSHD_EXIT_OK };
 	struct store_opts so = {
 		.conninfo = cfg->pg_conninfo,
-		.reconnect_min_ms = cfg->reconnect_min_ms, .reconnect_max_ms = cfg->reconnect_max_ms,
+		.reconnect_min_ms = cfg->reconnect_min_ms,
+		.reconnect_max_ms = cfg->reconnect_max_ms,
 	};
 	struct store_events se = { on_store_ready, on_store_down, on_notify };
 	struct store_opts ao = so;
 	struct store_events ae = { on_ackstore_ready, NULL, NULL };
 	struct component_opts co = {
-		.jid = cfg->component_jid, .secret = cfg->component_secret, .host = cfg->server_host,
+		.jid = cfg->component_jid,
+		.secret = cfg->component_secret,
+		.host = cfg->server_host,
 		.port = (uint16_t)cfg->server_port,
-		.reconnect_min_ms = cfg->reconnect_min_ms, .reconnect_max_ms = cfg->reconnect_max_ms,
+		.reconnect_min_ms = cfg->reconnect_min_ms,
+		.reconnect_max_ms = cfg->reconnect_max_ms,
 		.max_stanza_bytes = cfg->max_stanza_bytes,
 		.handshake_timeout_ms = cfg->handshake_timeout_ms,
 	};
@@ -643,8 +662,8 @@ int daemon_run(const struct config *cfg)
 		         cfg->metrics_port);
 		loop_timer_arm(&d.health, HEALTH_FIRST_MS);
 	}
-	log_info("starting", "jid=%s server=%s:%u instance=%s", cfg->component_jid, cfg->server_host,
-	         cfg->server_port, log_q(cfg->instance_id));
+	log_info("starting", "jid=%s server=%s:%u instance=%s", cfg->component_jid,
+	         cfg->server_host, cfg->server_port, log_q(cfg->instance_id));
 	ao.acks_session = 1;
 	/* The store and the connection call back only from the loop, once every
 	 * part exists. */

@@ -10,8 +10,8 @@
 enum {
 	XPUSHD_EXIT_OK = 0,
 	XPUSHD_EXIT_RUNTIME = 1,
-	XPUSHD_EXIT_USAGE = 2,     /* bad command line or configuration */
-	XPUSHD_EXIT_REFUSED = 3,   /* the XMPP server refused the component (secret, name) */
+	XPUSHD_EXIT_USAGE = 2,   /* bad command line or configuration */
+	XPUSHD_EXIT_REFUSED = 3, /* the XMPP server refused the component (secret, name) */
 };
 
 /* Run until SIGTERM/SIGINT or a final refusal. Returns an exit code. */

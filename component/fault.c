@@ -30,5 +30,5 @@ int fault_fires(const char *name)
 	return 1;
 }
 #else
-typedef int fault_unused;  /* ISO C forbids an empty translation unit */
+typedef int fault_unused; /* ISO C forbids an empty translation unit */
 #endif

@@ -22,11 +22,10 @@ int handshake_digest(const char *stream_id, const char *secret, char out[41])
 	ctx = EVP_MD_CTX_new();
 	if (!ctx)
 		return -1;
-	ok = EVP_DigestInit_ex(ctx, EVP_sha1(), NULL)
-	     && EVP_DigestUpdate(ctx, stream_id, strlen(stream_id))
-	     && EVP_DigestUpdate(ctx, secret, strlen(secret))
-	     && EVP_DigestFinal_ex(ctx, md, &mdlen)
-	     && mdlen == 20;
+	ok = EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) &&
+	     EVP_DigestUpdate(ctx, stream_id, strlen(stream_id)) &&
+	     EVP_DigestUpdate(ctx, secret, strlen(secret)) && EVP_DigestFinal_ex(ctx, md, &mdlen) &&
+	     mdlen == 20;
 	EVP_MD_CTX_free(ctx);
 	if (ok) {
 		for (unsigned i = 0; i < 20; i++) {
@@ -47,7 +46,7 @@ int handshake_stream_header(struct xbuf *b, const char *component_jid)
 	if (!component_jid)
 		return -2;
 	rc = xbuf_puts(b, "<?xml version='1.0'?><stream:stream"
-	               " xmlns='" COMPONENT_NS "' xmlns:stream='" STREAM_NS "' to='");
+	                  " xmlns='" COMPONENT_NS "' xmlns:stream='" STREAM_NS "' to='");
 	if (!rc)
 		rc = xbuf_escape(b, component_jid, strlen(component_jid));
 	if (!rc)

@@ -10,9 +10,18 @@
 static enum log_level log_min = LOG_INFO;
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
-void log_set_level(enum log_level level) { log_min = level; }
-int log_enabled(enum log_level level) { return level >= log_min; }
-const char *log_level_name(enum log_level level) { return level_names[level]; }
+void log_set_level(enum log_level level)
+{
+	log_min = level;
+}
+int log_enabled(enum log_level level)
+{
+	return level >= log_min;
+}
+const char *log_level_name(enum log_level level)
+{
+	return level_names[level];
+}
 
 int log_level_parse(const char *name, enum log_level *out)
 {

@@ -19,14 +19,14 @@ typedef void (*loop_timer_fn)(struct loop_timer *t);
 typedef void (*loop_signal_fn)(int signo, void *ud);
 
 struct loop_io {
-	int fd;                 /* -1 when not registered */
-	uint32_t events;        /* EPOLLIN / EPOLLOUT currently watched */
+	int fd;          /* -1 when not registered */
+	uint32_t events; /* EPOLLIN / EPOLLOUT currently watched */
 	loop_io_fn fn;
 	void *ud;
 };
 
 struct loop_timer {
-	uint64_t due_ms;        /* monotonic; valid when armed */
+	uint64_t due_ms; /* monotonic; valid when armed */
 	int armed;
 	loop_timer_fn fn;
 	void *ud;
@@ -39,9 +39,11 @@ struct loop *loop_new(loop_signal_fn fn, void *ud);
 void loop_free(struct loop *l);
 
 /* Watch io->fd for events (EPOLLIN|EPOLLOUT). 0 or -1 (errno set). */
-__attribute__((warn_unused_result)) int loop_io_watch(struct loop *l, struct loop_io *io, int fd, uint32_t events);
+__attribute__((warn_unused_result)) int loop_io_watch(struct loop *l, struct loop_io *io, int fd,
+                                                      uint32_t events);
 /* Change the watched events of a registered io. */
-__attribute__((warn_unused_result)) int loop_io_update(struct loop *l, struct loop_io *io, uint32_t events);
+__attribute__((warn_unused_result)) int loop_io_update(struct loop *l, struct loop_io *io,
+                                                       uint32_t events);
 /* Stop watching (safe from inside any callback; io->fd becomes -1). */
 void loop_io_unwatch(struct loop *l, struct loop_io *io);
 

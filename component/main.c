@@ -19,28 +19,28 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-	"Usage: xpushd [-c FILE] [-o KEY=VALUE]... [--migrate | --check-config]\n"
-	"\n"
-	"xpushd is the xpush XEP-0114 external component: it keeps the device roster\n"
-	"and the delivery ledger in PostgreSQL and sends notifications that devices ack.\n"
-	"\n"
-	"Options:\n"
-	"  -c, --config FILE     read settings from FILE (key = value lines, # comments)\n"
-	"  -o, --set KEY=VALUE   override one setting (repeatable; applied after the file)\n"
-	"      --migrate         apply database migrations and exit (also done at start)\n"
-	"      --check-config    validate the configuration, print it (secret hidden), exit\n"
-	"  -h, --help            show this help\n"
-	"  -V, --version         show the version\n"
-	"\n"
-	"Settings:\n");
+	        "Usage: xpushd [-c FILE] [-o KEY=VALUE]... [--migrate | --check-config]\n"
+	        "\n"
+	        "xpushd is the xpush XEP-0114 external component: it keeps the device roster\n"
+	        "and the delivery ledger in PostgreSQL and sends notifications that devices ack.\n"
+	        "\n"
+	        "Options:\n"
+	        "  -c, --config FILE     read settings from FILE (key = value lines, # comments)\n"
+	        "  -o, --set KEY=VALUE   override one setting (repeatable; applied after the file)\n"
+	        "      --migrate         apply database migrations and exit (also done at start)\n"
+	        "      --check-config    validate the configuration, print it (secret hidden), exit\n"
+	        "  -h, --help            show this help\n"
+	        "  -V, --version         show the version\n"
+	        "\n"
+	        "Settings:\n");
 	config_print_keys(out);
 	fprintf(out,
-	"\n"
-	"The component secret is read from component_secret_file or from the environment\n"
-	"variable " CONFIG_SECRET_ENV "; it is never accepted on the command line.\n"
-	"\n"
-	"Exit status: 0 clean stop (SIGTERM/SIGINT), 1 runtime failure, 2 bad usage or\n"
-	"configuration, 3 the XMPP server refused the component (wrong secret or name).\n");
+	        "\n"
+	        "The component secret is read from component_secret_file or from the environment\n"
+	        "variable " CONFIG_SECRET_ENV "; it is never accepted on the command line.\n"
+	        "\n"
+	        "Exit status: 0 clean stop (SIGTERM/SIGINT), 1 runtime failure, 2 bad usage or\n"
+	        "configuration, 3 the XMPP server refused the component (wrong secret or name).\n");
 }
 
 int main(int argc, char **argv)
@@ -60,7 +60,7 @@ int main(int argc, char **argv)
 	struct config cfg;
 	char err[512];
 
-	opterr = 0;  /* one error line, ours, not getopt's plus ours */
+	opterr = 0; /* one error line, ours, not getopt's plus ours */
 	while ((opt = getopt_long(argc, argv, "c:o:hV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
@@ -86,13 +86,16 @@ int main(int argc, char **argv)
 			printf("xpushd %s\n", XPUSH_VERSION);
 			return XPUSHD_EXIT_OK;
 		default:
-			fprintf(stderr, "xpushd: error: bad usage: unknown or malformed option '%s'; "
-			        "see xpushd --help\n", argv[optind - 1]);
+			fprintf(stderr,
+			        "xpushd: error: bad usage: unknown or malformed option '%s'; "
+			        "see xpushd --help\n",
+			        argv[optind - 1]);
 			return XPUSHD_EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "xpushd: error: unexpected argument '%s'; see xpushd --help\n", argv[optind]);
+		fprintf(stderr, "xpushd: error: unexpected argument '%s'; see xpushd --help\n",
+		        argv[optind]);
 		return XPUSHD_EXIT_USAGE;
 	}
 	if (config_init(&cfg) < 0) {

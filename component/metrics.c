@@ -34,7 +34,11 @@ void metrics_observe_latency(struct xp_stats *s, int64_t latency_ms)
 	s->latency_count++;
 }
 
-#define TRY(x) do { if ((x) < 0) return -1; } while (0)
+#define TRY(x) \
+	do { \
+		if ((x) < 0) \
+			return -1; \
+	} while (0)
 
 static int counter(struct xbuf *o, const char *name, const char *help, uint64_t v)
 {
@@ -45,7 +49,7 @@ static int counter(struct xbuf *o, const char *name, const char *help, uint64_t 
 static int gauge(struct xbuf *o, const char *name, const char *help, int64_t v)
 {
 	if (v < 0)
-		return 0;  /* not known yet: absent rather than wrong */
+		return 0; /* not known yet: absent rather than wrong */
 	return xbuf_printf(o, "# HELP %s %s\n# TYPE %s gauge\n%s %lld\n", name, help, name, name,
 	                   (long long)v);
 }
@@ -54,49 +58,74 @@ int metrics_render(const struct xp_stats *s, struct xbuf *o)
 {
 	uint64_t cum = 0;
 
-	TRY(counter(o, "xpush_notifications_sent_total", "Notification stanzas sent to devices.", s->sent));
-	TRY(counter(o, "xpush_notifications_retried_total", "Sends that were not the first attempt.", s->retried));
+	TRY(counter(o, "xpush_notifications_sent_total", "Notification stanzas sent to devices.",
+	            s->sent));
+	TRY(counter(o, "xpush_notifications_retried_total",
+	            "Sends that were not the first attempt.", s->retried));
 	TRY(counter(o, "xpush_acks_total", "Device acks recorded in the ledger.", s->acked));
-	TRY(counter(o, "xpush_acks_refused_total", "Acks refused (not the device's own notification).", s->acks_refused));
-	TRY(counter(o, "xpush_nacks_total", "IQ errors for notifications (device gone).", s->nacks));
+	TRY(counter(o, "xpush_acks_refused_total",
+	            "Acks refused (not the device's own notification).", s->acks_refused));
+	TRY(counter(o, "xpush_nacks_total", "IQ errors for notifications (device gone).",
+	            s->nacks));
 	TRY(counter(o, "xpush_retracts_sent_total", "Retract stanzas sent.", s->retracts));
-	TRY(counter(o, "xpush_deliveries_expired_total", "Ledger rows this instance marked expired.", s->expired));
-	TRY(counter(o, "xpush_deliveries_failed_total", "Ledger rows this instance marked failed.", s->failed));
+	TRY(counter(o, "xpush_deliveries_expired_total",
+	            "Ledger rows this instance marked expired.", s->expired));
+	TRY(counter(o, "xpush_deliveries_failed_total", "Ledger rows this instance marked failed.",
+	            s->failed));
 	TRY(counter(o, "xpush_registrations_total", "Device registrations.", s->registers));
 	TRY(counter(o, "xpush_unregistrations_total", "Device unregistrations.", s->unregisters));
-	TRY(counter(o, "xpush_bad_requests_total", "Malformed or over-limit requests refused.", s->bad_requests));
+	TRY(counter(o, "xpush_bad_requests_total", "Malformed or over-limit requests refused.",
+	            s->bad_requests));
 	TRY(counter(o, "xpush_throttled_total", "Stanzas refused by rate_per_jid.", s->throttled));
-	TRY(counter(o, "xpush_probes_total", "Pings sent to sessions whose sends went unacked.", s->probes));
-	TRY(counter(o, "xpush_probes_alive_total", "Probes answered: the session is alive.", s->probes_alive));
-	TRY(counter(o, "xpush_probes_gone_total", "Probes answered with an error (a bounce, or a client without XEP-0199).", s->probes_gone));
-	TRY(counter(o, "xpush_devices_silenced_total", "Devices made silent: a probe went unanswered.", s->silenced));
-	TRY(counter(o, "xpush_deliveries_requeued_total", "Sent rows requeued by the sweep without a strike.", s->requeued));
-	TRY(counter(o, "xpush_xmpp_connects_total", "Component handshakes completed.", s->xmpp_connects));
-	TRY(counter(o, "xpush_postgres_connects_total", "Postgres sessions established.", s->pg_connects));
+	TRY(counter(o, "xpush_probes_total", "Pings sent to sessions whose sends went unacked.",
+	            s->probes));
+	TRY(counter(o, "xpush_probes_alive_total", "Probes answered: the session is alive.",
+	            s->probes_alive));
+	TRY(counter(o, "xpush_probes_gone_total",
+	            "Probes answered with an error (a bounce, or a client without XEP-0199).",
+	            s->probes_gone));
+	TRY(counter(o, "xpush_devices_silenced_total",
+	            "Devices made silent: a probe went unanswered.", s->silenced));
+	TRY(counter(o, "xpush_deliveries_requeued_total",
+	            "Sent rows requeued by the sweep without a strike.", s->requeued));
+	TRY(counter(o, "xpush_xmpp_connects_total", "Component handshakes completed.",
+	            s->xmpp_connects));
+	TRY(counter(o, "xpush_postgres_connects_total", "Postgres sessions established.",
+	            s->pg_connects));
 	TRY(gauge(o, "xpush_xmpp_connected", "1 if the component stream is up.", s->xmpp_up));
 	TRY(gauge(o, "xpush_postgres_connected", "1 if the Postgres session is up.", s->pg_up));
-	TRY(gauge(o, "xpush_queue_awaiting_fanout", "Notifications not yet expanded into the ledger.", s->awaiting_fanout));
+	TRY(gauge(o, "xpush_queue_awaiting_fanout",
+	          "Notifications not yet expanded into the ledger.", s->awaiting_fanout));
 	TRY(gauge(o, "xpush_queue_queued", "Ledger rows waiting for their device.", s->queued));
 	TRY(gauge(o, "xpush_queue_in_flight", "Ledger rows sent and not yet acked.", s->in_flight));
 	TRY(gauge(o, "xpush_queue_failed", "Ledger rows in state failed.", s->db_failed));
 	TRY(gauge(o, "xpush_queue_expired", "Ledger rows in state expired.", s->db_expired));
-	TRY(gauge(o, "xpush_queue_oldest_queued_seconds", "Age of the oldest queued row.", s->oldest_queued_s));
+	TRY(gauge(o, "xpush_queue_oldest_queued_seconds", "Age of the oldest queued row.",
+	          s->oldest_queued_s));
 	TRY(gauge(o, "xpush_devices_online", "Devices online.", s->devices_online));
 	TRY(gauge(o, "xpush_devices_registered", "Devices registered.", s->devices_registered));
-	TRY(gauge(o, "xpush_devices_silent", "Devices offline because a probe went unanswered.", s->devices_silent));
-	TRY(gauge(o, "xpush_queue_stuck", "Queued rows an idle online device has waited more than a minute for (must be 0).", s->stuck));
-	TRY(xbuf_puts(o, "# HELP xpush_delivery_latency_seconds From INSERT to the device's ack recorded.\n"
-	                 "# TYPE xpush_delivery_latency_seconds histogram\n"));
+	TRY(gauge(o, "xpush_devices_silent", "Devices offline because a probe went unanswered.",
+	          s->devices_silent));
+	TRY(gauge(
+		o, "xpush_queue_stuck",
+		"Queued rows an idle online device has waited more than a minute for (must be 0).",
+		s->stuck));
+	TRY(xbuf_puts(
+		o,
+		"# HELP xpush_delivery_latency_seconds From INSERT to the device's ack recorded.\n"
+		"# TYPE xpush_delivery_latency_seconds histogram\n"));
 	for (int i = 0; i < METRICS_LATENCY_BUCKETS; i++) {
 		cum += s->latency_buckets[i];
-		TRY(xbuf_printf(o, "xpush_delivery_latency_seconds_bucket{le=\"%g\"} %llu\n", bucket_s[i],
-		                (unsigned long long)cum));
+		TRY(xbuf_printf(o, "xpush_delivery_latency_seconds_bucket{le=\"%g\"} %llu\n",
+		                bucket_s[i], (unsigned long long)cum));
 	}
 	cum += s->latency_buckets[METRICS_LATENCY_BUCKETS];
-	TRY(xbuf_printf(o, "xpush_delivery_latency_seconds_bucket{le=\"+Inf\"} %llu\n"
-	                   "xpush_delivery_latency_seconds_sum %.6f\n"
-	                   "xpush_delivery_latency_seconds_count %llu\n",
-	                (unsigned long long)cum, s->latency_sum_s, (unsigned long long)s->latency_count));
+	TRY(xbuf_printf(o,
+	                "xpush_delivery_latency_seconds_bucket{le=\"+Inf\"} %llu\n"
+	                "xpush_delivery_latency_seconds_sum %.6f\n"
+	                "xpush_delivery_latency_seconds_count %llu\n",
+	                (unsigned long long)cum, s->latency_sum_s,
+	                (unsigned long long)s->latency_count));
 	return 0;
 }
 
@@ -111,7 +140,8 @@ struct metrics {
 static enum MHD_Result respond(struct MHD_Connection *c, unsigned code, const char *type,
                                const char *body, size_t len)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body,
+	                                                         MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result rc;
 
 	if (!r)
@@ -160,7 +190,7 @@ static void on_tick(struct loop_timer *t)
 {
 	struct metrics *m = t->ud;
 
-	MHD_run(m->mhd);  /* connection timeouts */
+	MHD_run(m->mhd); /* connection timeouts */
 	loop_timer_arm(&m->tick, 1000);
 }
 
@@ -188,12 +218,10 @@ struct metrics *metrics_start(struct loop *l, const char *address, uint16_t port
 	m->io.fd = -1;
 	m->io.fn = on_io;
 	m->io.ud = m;
-	m->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, port, NULL, NULL,
-	                          on_request, m,
-	                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+	m->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, port, NULL, NULL, on_request,
+	                          m, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
 	                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
-	                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-	                          MHD_OPTION_END);
+	                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
 	if (!m->mhd) {
 		free(m);
 		*err = "metrics_port: cannot listen (in use?)";

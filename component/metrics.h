@@ -22,7 +22,7 @@ struct xp_stats {
 	uint64_t probes, probes_alive, probes_gone, silenced, requeued;
 	int xmpp_up, pg_up;
 	/* delivery latency, INSERT to ack recorded */
-	uint64_t latency_buckets[METRICS_LATENCY_BUCKETS + 1];  /* last: +Inf */
+	uint64_t latency_buckets[METRICS_LATENCY_BUCKETS + 1]; /* last: +Inf */
 	double latency_sum_s;
 	uint64_t latency_count;
 	/* from push.queue_health; -1 = not known yet */

@@ -10,7 +10,7 @@
 
 #include "migrations.h"
 
-#define MIGRATE_LOCK "7867000001"  /* arbitrary advisory lock key for xpush */
+#define MIGRATE_LOCK "7867000001" /* arbitrary advisory lock key for xpush */
 
 static int exec_ok(PGconn *c, const char *sql, char *err, size_t errlen, const char *what)
 {
@@ -31,8 +31,8 @@ static int applied_version(PGconn *c, int version, int *yes, char *err, size_t e
 	PGresult *r;
 
 	snprintf(v, sizeof v, "%d", version);
-	r = PQexecParams(c, "SELECT 1 FROM push.schema_version WHERE version = $1::int",
-	                 1, NULL, params, NULL, NULL, 0);
+	r = PQexecParams(c, "SELECT 1 FROM push.schema_version WHERE version = $1::int", 1, NULL,
+	                 params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		snprintf(err, errlen, "schema_version: %s", PQresultErrorMessage(r));
 		PQclear(r);
@@ -95,20 +95,21 @@ int migrate_apply(const char *conninfo, int *applied, char *err, size_t errlen)
 
 		snprintf(what, sizeof what, "migration %03d_%s", m->version, m->name);
 		if (exec_ok(c, "BEGIN", err, errlen, what) < 0 ||
-		    exec_ok(c, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ")", err, errlen, what) < 0 ||
+		    exec_ok(c, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ")", err, errlen,
+		            what) < 0 ||
 		    version_table_exists(c, &have_table, err, errlen) < 0 ||
 		    (have_table && applied_version(c, m->version, &done, err, errlen) < 0))
 			goto rollback;
 		/* Only DDL when there is something to apply: CREATE SCHEMA IF NOT
 		 * EXISTS needs CREATE on the database even when the schema is there,
 		 * and xpushd may run as xpush_daemon, which has no such right. */
-		if (!done &&
-		    (exec_ok(c, "CREATE SCHEMA IF NOT EXISTS push; "
-		                "CREATE TABLE IF NOT EXISTS push.schema_version ("
-		                " version integer PRIMARY KEY, name text NOT NULL,"
-		                " applied_at timestamptz NOT NULL DEFAULT now())",
-		             err, errlen, what) < 0 ||
-		     applied_version(c, m->version, &done, err, errlen) < 0))
+		if (!done && (exec_ok(c,
+		                      "CREATE SCHEMA IF NOT EXISTS push; "
+		                      "CREATE TABLE IF NOT EXISTS push.schema_version ("
+		                      " version integer PRIMARY KEY, name text NOT NULL,"
+		                      " applied_at timestamptz NOT NULL DEFAULT now())",
+		                      err, errlen, what) < 0 ||
+		              applied_version(c, m->version, &done, err, errlen) < 0))
 			goto rollback;
 		if (!done) {
 			/* Our own embedded SQL, not input: executed as a script. */

@@ -8,14 +8,14 @@
 
 enum migrate_result {
 	MIGRATE_OK = 0,
-	MIGRATE_FAILED = -1,       /* a migration failed (rolled back): final */
-	MIGRATE_UNREACHABLE = -2,  /* no connection to the server: try again later */
+	MIGRATE_FAILED = -1,      /* a migration failed (rolled back): final */
+	MIGRATE_UNREACHABLE = -2, /* no connection to the server: try again later */
 };
 
 /* Apply what is missing, one transaction each under an advisory lock,
  * recorded in push.schema_version. Returns an enum migrate_result; err says
  * why on failure. *applied = migrations applied now (0 if up to date). */
-__attribute__((warn_unused_result))
-int migrate_apply(const char *conninfo, int *applied, char *err, size_t errlen);
+__attribute__((warn_unused_result)) int migrate_apply(const char *conninfo, int *applied, char *err,
+                                                      size_t errlen);
 
 #endif

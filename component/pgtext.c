@@ -16,7 +16,8 @@ char *pgtext_int_array(const int64_t *v, size_t n)
 		return NULL;
 	out[0] = '{';
 	for (size_t i = 0; i < n; i++)
-		len += (size_t)snprintf(out + len, cap - len, "%s%lld", i ? "," : "", (long long)v[i]);
+		len += (size_t)snprintf(out + len, cap - len, "%s%lld", i ? "," : "",
+		                        (long long)v[i]);
 	out[len++] = '}';
 	out[len] = '\0';
 	return out;

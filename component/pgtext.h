@@ -14,7 +14,7 @@ char *pgtext_text_array(const char *const *v, size_t n);
 /* Parse the text form of a bigint[] ("{1,2,3}", "{}"). *out is malloc'd
  * (caller frees; NULL when empty). 0, or -1 on malformed text or OOM (then
  * *out is NULL and *n 0). */
-__attribute__((warn_unused_result))
-int pgtext_parse_int_array(const char *s, int64_t **out, size_t *n);
+__attribute__((warn_unused_result)) int pgtext_parse_int_array(const char *s, int64_t **out,
+                                                               size_t *n);
 
 #endif

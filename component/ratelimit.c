@@ -8,7 +8,7 @@
 #include <string.h>
 
 struct bucket {
-	char *key;          /* NULL = empty slot */
+	char *key; /* NULL = empty slot */
 	uint64_t hash;
 	double tokens;
 	uint64_t last_ms;
@@ -22,7 +22,7 @@ struct ratelimit {
 
 static uint64_t hash_str(const char *s)
 {
-	uint64_t h = 1469598103934665603ull;  /* FNV-1a */
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
 
 	for (; *s; s++) {
 		h ^= (unsigned char)*s;
@@ -116,7 +116,7 @@ int ratelimit_take(struct ratelimit *rl, const char *key, uint64_t now_ms)
 			compact(rl, now_ms);
 			b = slot_for(rl->slots, rl->cap, h, key);
 			if (rl->used + 1 > rl->cap * 3 / 4)
-				return 1;  /* full of active keys: fail open */
+				return 1; /* full of active keys: fail open */
 		}
 		b->key = strdup(key);
 		if (!b->key)

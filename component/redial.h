@@ -13,7 +13,7 @@
 struct redial {
 	struct loop *loop;
 	struct backoff bo;
-	struct loop_timer timer;   /* fires fn(timer) with timer->ud = the owner's ud */
+	struct loop_timer timer; /* fires fn(timer) with timer->ud = the owner's ud */
 };
 
 /* Register the timer (redial_remove before freeing r). Delays run from

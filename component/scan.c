@@ -34,13 +34,21 @@
  *   scheduled push, lease or probe deadline.
  * Each callback records what it found and calls scan_advance(). */
 enum scan_step {
-	SC_IDLE, SC_RECLAIM, SC_SWEEP, SC_PROBE, SC_FANOUT, SC_CLAIM, SC_RETRACT, SC_WAKE, SC_DUE
+	SC_IDLE,
+	SC_RECLAIM,
+	SC_SWEEP,
+	SC_PROBE,
+	SC_FANOUT,
+	SC_CLAIM,
+	SC_RETRACT,
+	SC_WAKE,
+	SC_DUE
 };
 
 static const char *const step_names[] = {
-	[SC_IDLE] = "idle", [SC_RECLAIM] = "reclaim", [SC_SWEEP] = "sweep", [SC_PROBE] = "probe",
-	[SC_FANOUT] = "fanout", [SC_CLAIM] = "claim", [SC_RETRACT] = "retract", [SC_WAKE] = "wake",
-	[SC_DUE] = "due",
+	[SC_IDLE] = "idle",       [SC_RECLAIM] = "reclaim", [SC_SWEEP] = "sweep",
+	[SC_PROBE] = "probe",     [SC_FANOUT] = "fanout",   [SC_CLAIM] = "claim",
+	[SC_RETRACT] = "retract", [SC_WAKE] = "wake",       [SC_DUE] = "due",
 };
 
 #define B(s) (1u << (s))
@@ -64,9 +72,9 @@ struct scan {
 	struct store *store;
 	struct xp_stats *st;
 	struct scan_sink sink;
-	struct loop_timer tick;      /* slow periodic scan */
-	struct loop_timer soon;      /* "scan again now" */
-	struct loop_timer lease;     /* leases and probes running out, scheduled pushes */
+	struct loop_timer tick;  /* slow periodic scan */
+	struct loop_timer soon;  /* "scan again now" */
+	struct loop_timer lease; /* leases and probes running out, scheduled pushes */
 	enum scan_step step;
 	int scan_again, need_reclaim, found_work, backpressure;
 	/* The claim over every online device runs when asked for since the last
@@ -75,17 +83,17 @@ struct scan {
 	 * just gave rows (fan_dev). Counters, so a request made while a full
 	 * claim is running is not lost when it completes. */
 	uint64_t full_want, full_have, full_started;
-	int claim_full;              /* the claim in flight is the full one */
+	int claim_full; /* the claim in flight is the full one */
 	/* Retracts are claimed when asked for: by NOTIFY (push.retract sends one
 	 * whatever the flag) and by every full scan (leases of sent retracts). */
 	uint64_t retract_want, retract_have, retract_started;
-	int64_t *fan_dev;            /* online devices with new rows (this scan) */
+	int64_t *fan_dev; /* online devices with new rows (this scan) */
 	size_t fan_n, fan_cap;
-	int listening;               /* what push.wakeup says: -1 unknown */
-	uint64_t wake_ms;            /* when the idle lease was last written */
+	int listening;    /* what push.wakeup says: -1 unknown */
+	uint64_t wake_ms; /* when the idle lease was last written */
 	uint64_t last_sweep_ms;
-	int sweep_pending;           /* a lease or probe ran out: sweep as soon as allowed */
-	struct xbuf out;             /* scratch for encoding one stanza */
+	int sweep_pending; /* a lease or probe ran out: sweep as soon as allowed */
+	struct xbuf out;   /* scratch for encoding one stanza */
 };
 
 static void scan_advance(struct scan *sc);
@@ -156,11 +164,20 @@ static void arm_lease(struct scan *sc)
 static void send_notification(struct scan *sc, const struct claim_row *r)
 {
 	struct notif_out o = {
-		.from = sc->cfg->component_jid, .to = r->full_jid,
-		.notif_id = r->notif_id, .device_row = r->device_row, .token = r->token,
-		.app = r->app, .priority = r->priority, .created = r->created,
-		.expires = r->expires, .collapse = r->collapse,
-		.title = r->title, .body = r->body, .uri = r->uri, .payload = r->payload,
+		.from = sc->cfg->component_jid,
+		.to = r->full_jid,
+		.notif_id = r->notif_id,
+		.device_row = r->device_row,
+		.token = r->token,
+		.app = r->app,
+		.priority = r->priority,
+		.created = r->created,
+		.expires = r->expires,
+		.collapse = r->collapse,
+		.title = r->title,
+		.body = r->body,
+		.uri = r->uri,
+		.payload = r->payload,
 	};
 	int rc;
 
@@ -193,10 +210,10 @@ static void send_notification(struct scan *sc, const struct claim_row *r)
 static void send_claimed(struct scan *sc, const struct claim_row *rows, size_t n)
 {
 	if (n > 0)
-		FAULT_POINT("after_claim");      /* claimed (sent in SQL), nothing on the wire */
+		FAULT_POINT("after_claim"); /* claimed (sent in SQL), nothing on the wire */
 	for (size_t i = 0; i < n; i++) {
 		send_notification(sc, &rows[i]);
-		FAULT_POINT("after_send");       /* on the wire, ack not yet seen */
+		FAULT_POINT("after_send"); /* on the wire, ack not yet seen */
 	}
 	if (n > 0)
 		arm_lease(sc);
@@ -208,10 +225,10 @@ static void on_refilled(void *ud, int err, const struct claim_row *rows, size_t 
 	struct scan *sc = ud;
 
 	if (err)
-		return;  /* the store logs why; the next scan claims those rows */
+		return; /* the store logs why; the next scan claims those rows */
 	send_claimed(sc, rows, n);
 	if (n == sc->cfg->batch_size)
-		scan_request(sc, SCAN_FULL);  /* more devices freed slots than one claim takes */
+		scan_request(sc, SCAN_FULL); /* more devices freed slots than one claim takes */
 }
 
 void scan_refill(struct scan *sc, const int64_t *devices, size_t n)
@@ -242,12 +259,12 @@ static void on_claimed(void *ud, int err, const struct claim_row *rows, size_t n
 			sc->full_want++;
 		sc->fan_n = 0;
 		if (sc->sink.queued(sc->sink.ud) < sc->cfg->max_outbuf_bytes) {
-			scan_advance(sc);  /* stay on SC_CLAIM: claim the next batch */
+			scan_advance(sc); /* stay on SC_CLAIM: claim the next batch */
 			return;
 		}
 		sc->backpressure = 1;
 	} else if (sc->claim_full) {
-		sc->full_have = sc->full_started;  /* a complete pass over the online devices */
+		sc->full_have = sc->full_started; /* a complete pass over the online devices */
 	}
 	scan_enter(sc, SC_RETRACT);
 	scan_advance(sc);
@@ -315,7 +332,8 @@ static void on_scan_count(void *ud, int err, long n)
 	case SC_RECLAIM:
 		sc->need_reclaim = 0;
 		if (n > 0)
-			log_info("requeued deliveries sent before a restart or reconnect", "rows=%ld", n);
+			log_info("requeued deliveries sent before a restart or reconnect",
+			         "rows=%ld", n);
 		scan_enter(sc, SC_SWEEP);
 		break;
 	case SC_WAKE:
@@ -328,7 +346,7 @@ static void on_scan_count(void *ud, int err, long n)
 		break;
 	case SC_DUE:
 		/* A scheduled push or a lease running out: the full claim then. */
-		if (n >= 0)  /* not STORE_NEXT_DUE_NONE */
+		if (n >= 0) /* not STORE_NEXT_DUE_NONE */
 			loop_timer_arm_min(&sc->lease, (uint64_t)n + SCAN_DUE_SLACK_MS);
 		scan_finish(sc);
 		return;
@@ -344,7 +362,7 @@ static void keep_fanned(struct scan *sc, const int64_t *dev, size_t n)
 {
 	sc->fan_n = 0;
 	if (n > sc->cfg->batch_size) {
-		sc->full_want++;  /* more devices than one claim takes: visit them all */
+		sc->full_want++; /* more devices than one claim takes: visit them all */
 		return;
 	}
 	if (n > sc->fan_cap) {
@@ -392,12 +410,13 @@ static void on_swept(void *ud, int err, const int64_t *v, size_t n)
 		         "rows=%lld", (long long)v[SWEPT_REQUEUED]);
 	if (v[SWEPT_SILENCED] > 0)
 		log_info("devices silent: no answer to a probe; nothing is sent to them until they"
-		         " show life", "devices=%lld", (long long)v[SWEPT_SILENCED]);
+		         " show life",
+		         "devices=%lld", (long long)v[SWEPT_SILENCED]);
 	sc->st->expired += (uint64_t)v[SWEPT_EXPIRED];
 	sc->st->requeued += (uint64_t)v[SWEPT_REQUEUED];
 	sc->st->silenced += (uint64_t)v[SWEPT_SILENCED];
 	if (v[SWEPT_REQUEUED] > 0)
-		sc->full_want++;  /* requeued rows of online devices (a newer session) */
+		sc->full_want++; /* requeued rows of online devices (a newer session) */
 	scan_enter(sc, v[SWEPT_TO_PROBE] > 0 ? SC_PROBE : SC_FANOUT);
 	scan_advance(sc);
 }
@@ -417,9 +436,9 @@ static void on_probed(void *ud, int err, const struct claim_row *rows, size_t n)
 
 /* What submitting a step's query did. */
 enum submitted {
-	SUBMIT_FAILED = -1,          /* the store refused it: the callback never comes */
-	SUBMIT_QUEUED = 0,           /* its callback goes on with the scan */
-	SUBMIT_NOTHING = 1,          /* nothing to ask at this step: on to the next */
+	SUBMIT_FAILED = -1, /* the store refused it: the callback never comes */
+	SUBMIT_QUEUED = 0,  /* its callback goes on with the scan */
+	SUBMIT_NOTHING = 1, /* nothing to ask at this step: on to the next */
 };
 
 static enum submitted queued(int rc)
@@ -458,8 +477,8 @@ static enum submitted submit_probe(struct scan *sc)
 
 static enum submitted submit_fanout(struct scan *sc)
 {
-	return queued(store_fanout(sc->store, sc->cfg->batch_size, sc->cfg->fanout_chunk,
-	                           on_fanned, sc));
+	return queued(
+		store_fanout(sc->store, sc->cfg->batch_size, sc->cfg->fanout_chunk, on_fanned, sc));
 }
 
 /* The claim: the full one if asked for, else for the devices the fan-out
@@ -512,7 +531,7 @@ static enum submitted submit_due(struct scan *sc)
 {
 	if (sc->found_work) {
 		scan_finish(sc);
-		return SUBMIT_NOTHING;  /* the scan is over */
+		return SUBMIT_NOTHING; /* the scan is over */
 	}
 	return queued(store_next_due(sc->store, on_scan_count, sc));
 }
@@ -522,14 +541,10 @@ static const struct {
 	enum submitted (*submit)(struct scan *sc);
 	enum scan_step next;
 } steps[] = {
-	[SC_RECLAIM] = { submit_reclaim, SC_SWEEP },
-	[SC_SWEEP] = { submit_sweep, SC_FANOUT },
-	[SC_PROBE] = { submit_probe, SC_FANOUT },
-	[SC_FANOUT] = { submit_fanout, SC_CLAIM },
-	[SC_CLAIM] = { submit_claim, SC_RETRACT },
-	[SC_RETRACT] = { submit_retracts, SC_WAKE },
-	[SC_WAKE] = { submit_wake, SC_DUE },
-	[SC_DUE] = { submit_due, SC_IDLE },
+	[SC_RECLAIM] = { submit_reclaim, SC_SWEEP }, [SC_SWEEP] = { submit_sweep, SC_FANOUT },
+	[SC_PROBE] = { submit_probe, SC_FANOUT },    [SC_FANOUT] = { submit_fanout, SC_CLAIM },
+	[SC_CLAIM] = { submit_claim, SC_RETRACT },   [SC_RETRACT] = { submit_retracts, SC_WAKE },
+	[SC_WAKE] = { submit_wake, SC_DUE },         [SC_DUE] = { submit_due, SC_IDLE },
 };
 
 /* Submit the query of the current step, or move past steps with nothing to

@@ -35,11 +35,11 @@ struct scan_sink {
  * it: a request made while a scan runs makes one more scan when it ends; one
  * made while the store or the sink is down waits for the next request. */
 enum {
-	SCAN_NEW = 0,               /* fan-out, then claims for the devices it gave rows */
-	SCAN_RETRACTS = 1 << 0,     /* also claim queued retracts */
-	SCAN_ALL_DEVICES = 1 << 1,  /* also claim for every online device */
-	SCAN_RECLAIM = 1 << 2,      /* first requeue what this instance had sent (a reconnect) */
-	SCAN_THIS_TURN = 1 << 3,    /* start from the loop's timers, after this turn's events */
+	SCAN_NEW = 0,              /* fan-out, then claims for the devices it gave rows */
+	SCAN_RETRACTS = 1 << 0,    /* also claim queued retracts */
+	SCAN_ALL_DEVICES = 1 << 1, /* also claim for every online device */
+	SCAN_RECLAIM = 1 << 2,     /* first requeue what this instance had sent (a reconnect) */
+	SCAN_THIS_TURN = 1 << 3,   /* start from the loop's timers, after this turn's events */
 	SCAN_FULL = SCAN_RETRACTS | SCAN_ALL_DEVICES,
 };
 

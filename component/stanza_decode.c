@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "jid.h"
-#include "stream.h"  /* the stream's namespaces */
+#include "stream.h" /* the stream's namespaces */
 #include "utf8.h"
 
 #define STREAMS_ERR_NS "urn:ietf:params:xml:ns:xmpp-streams"
@@ -61,8 +61,8 @@ int stanza_decode_iq_ref(const char *iq_id, struct iq_ref *out)
 	int retract;
 
 	if (iq_id && strncmp(iq_id, "xq.", 3) == 0) {
-		if (parse_i64(iq_id + 3, &p, &d) < 0 || *p != '.' || parse_i64(p + 1, &p, &t) < 0
-		    || *p != '\0')
+		if (parse_i64(iq_id + 3, &p, &d) < 0 || *p != '.' || parse_i64(p + 1, &p, &t) < 0 ||
+		    *p != '\0')
 			return -1;
 		out->retract = 0;
 		out->probe = 1;
@@ -94,8 +94,8 @@ int stanza_decode_iq_ref(const char *iq_id, struct iq_ref *out)
  * now and then; the stanza's meaning is the same. */
 static int stanza_ns_ok(const char *ns)
 {
-	return strcmp(ns, COMPONENT_NS) == 0 || strcmp(ns, "jabber:client") == 0
-	       || strcmp(ns, "jabber:server") == 0;
+	return strcmp(ns, COMPONENT_NS) == 0 || strcmp(ns, "jabber:client") == 0 ||
+	       strcmp(ns, "jabber:server") == 0;
 }
 
 static int streq(const char *a, const char *b)
@@ -112,12 +112,18 @@ static struct limits limits_of(const struct stanza_limits *lim)
 	struct limits l = { 128, 64, 64, 128, 128, 32 };
 
 	if (lim) {
-		if (lim->max_alias) l.alias = lim->max_alias;
-		if (lim->max_tags) l.tags = lim->max_tags;
-		if (lim->max_tag_len) l.tag = lim->max_tag_len;
-		if (lim->max_app_len) l.app = lim->max_app_len;
-		if (lim->max_device_len) l.device = lim->max_device_len;
-		if (lim->max_platform_len) l.platform = lim->max_platform_len;
+		if (lim->max_alias)
+			l.alias = lim->max_alias;
+		if (lim->max_tags)
+			l.tags = lim->max_tags;
+		if (lim->max_tag_len)
+			l.tag = lim->max_tag_len;
+		if (lim->max_app_len)
+			l.app = lim->max_app_len;
+		if (lim->max_device_len)
+			l.device = lim->max_device_len;
+		if (lim->max_platform_len)
+			l.platform = lim->max_platform_len;
 	}
 	if (l.tags > STANZA_MAX_TAGS)
 		l.tags = STANZA_MAX_TAGS;
@@ -128,8 +134,8 @@ static struct limits limits_of(const struct stanza_limits *lim)
  * valid XML text and free of control characters (they are identifiers,
  * stored and echoed in logs, never prose). len is the byte length the tree
  * claims; a NUL inside it means the string is not what it says. */
-static int check_field(const char *what, const char *s, size_t len, size_t max,
-                       char *err, size_t errlen)
+static int check_field(const char *what, const char *s, size_t len, size_t max, char *err,
+                       size_t errlen)
 {
 	if (!s) {
 		set_err(err, errlen, "missing %s", what);
@@ -143,7 +149,8 @@ static int check_field(const char *what, const char *s, size_t len, size_t max,
 		/* Name the xpushd setting when there is one, so the operator knows
 		 * what to raise. */
 		const char *key = strcmp(what, "alias") == 0 ? " (max_alias_bytes)"
-		                : strcmp(what, "tag") == 0 ? " (max_tag_bytes)" : "";
+		                  : strcmp(what, "tag") == 0 ? " (max_tag_bytes)"
+		                                             : "";
 		set_err(err, errlen, "%s longer than %zu bytes%s", what, max, key);
 		return -1;
 	}
@@ -165,8 +172,7 @@ static int check_attr(const char *what, const char *s, size_t max, char *err, si
 	return check_field(what, s, s ? strlen(s) : 0, max, err, errlen);
 }
 
-static int check_text(const char *what, const struct xnode *n, size_t max,
-                      char *err, size_t errlen)
+static int check_text(const char *what, const struct xnode *n, size_t max, char *err, size_t errlen)
 {
 	const char *t = n->text ? n->text : "";
 
@@ -201,9 +207,10 @@ static int check_app_form(const char *app, char *err, size_t errlen)
 	for (const char *p = app; *p; p++) {
 		char c = *p;
 
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
-		      || c == '.' || c == '_' || c == '-')) {
-			set_err(err, errlen, "app may hold only A-Z a-z 0-9 . _ - (a reverse-DNS id)");
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-')) {
+			set_err(err, errlen,
+			        "app may hold only A-Z a-z 0-9 . _ - (a reverse-DNS id)");
 			return -1;
 		}
 	}
@@ -220,11 +227,12 @@ static int check_ident_form(const char *what, const char *s, char *err, size_t e
 			set_err(err, errlen, "%s contains a control character", what);
 			return -1;
 		}
-		if ((p[0] == 0xd8 && p[1] == 0x9c)
-		    || (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0x8e || p[2] == 0x8f
-		                                         || (p[2] >= 0xaa && p[2] <= 0xae)))
-		    || (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)) {
-			set_err(err, errlen, "%s contains a bidirectional formatting character", what);
+		if ((p[0] == 0xd8 && p[1] == 0x9c) ||
+		    (p[0] == 0xe2 && p[1] == 0x80 &&
+		     (p[2] == 0x8e || p[2] == 0x8f || (p[2] >= 0xaa && p[2] <= 0xae))) ||
+		    (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)) {
+			set_err(err, errlen, "%s contains a bidirectional formatting character",
+			        what);
 			return -1;
 		}
 	}
@@ -245,8 +253,8 @@ static int decode_register_body(const struct xnode *reg, const struct limits *l,
 				set_err(err, errlen, "more than one alias");
 				return -1;
 			}
-			if (check_text("alias", c, l->alias, err, errlen) < 0
-			    || check_ident_form("alias", c->text, err, errlen) < 0)
+			if (check_text("alias", c, l->alias, err, errlen) < 0 ||
+			    check_ident_form("alias", c->text, err, errlen) < 0)
 				return -1;
 			out->alias = c->text;
 		} else if (strcmp(c->name, "platform") == 0) {
@@ -262,8 +270,8 @@ static int decode_register_body(const struct xnode *reg, const struct limits *l,
 				set_err(err, errlen, "more than %zu tags (max_tags)", l->tags);
 				return -1;
 			}
-			if (check_text("tag", c, l->tag, err, errlen) < 0
-			    || check_ident_form("tag", c->text, err, errlen) < 0)
+			if (check_text("tag", c, l->tag, err, errlen) < 0 ||
+			    check_ident_form("tag", c->text, err, errlen) < 0)
 				return -1;
 			for (size_t i = 0; i < out->ntags; i++) {
 				if (strcmp(out->tags[i], c->text) == 0) {
@@ -279,8 +287,8 @@ static int decode_register_body(const struct xnode *reg, const struct limits *l,
 }
 
 /* app and device attributes of <register/>, <unregister/> or <device/>. */
-static int decode_device_attrs(const struct xnode *n, const struct limits *l,
-                               struct stanza_in *out, char *err, size_t errlen)
+static int decode_device_attrs(const struct xnode *n, const struct limits *l, struct stanza_in *out,
+                               char *err, size_t errlen)
 {
 	const char *app = xnode_attr(n, "app"), *device = xnode_attr(n, "device");
 
@@ -317,8 +325,8 @@ static void decode_error(const struct xnode *e, const char *cond_ns, const char 
 int stanza_decode_stream_error(const struct xnode *st, const char **condition, const char **text)
 {
 	const char *c = NULL, *t = NULL;
-	int is = st && st->name && st->ns && strcmp(st->ns, STREAM_NS) == 0
-	         && strcmp(st->name, "error") == 0;
+	int is = st && st->name && st->ns && strcmp(st->ns, STREAM_NS) == 0 &&
+	         strcmp(st->name, "error") == 0;
 
 	if (is)
 		decode_error(st, STREAMS_ERR_NS, &c, &t);
@@ -329,8 +337,8 @@ int stanza_decode_stream_error(const struct xnode *st, const char **condition, c
 	return is;
 }
 
-static int decode_iq(const struct xnode *st, const struct limits *l,
-                     struct stanza_in *out, char *err, size_t errlen)
+static int decode_iq(const struct xnode *st, const struct limits *l, struct stanza_in *out,
+                     char *err, size_t errlen)
 {
 	const struct xnode *q = st->children;
 	struct iq_ref ref;
@@ -353,7 +361,7 @@ static int decode_iq(const struct xnode *st, const struct limits *l,
 		return 0;
 	}
 	if (!streq(out->type, "get") && !streq(out->type, "set"))
-		return 0;  /* no valid type: nothing we may answer */
+		return 0; /* no valid type: nothing we may answer */
 	out->kind = STANZA_IQ_UNKNOWN;
 	if (!q)
 		return 0;
@@ -361,8 +369,8 @@ static int decode_iq(const struct xnode *st, const struct limits *l,
 		if (strcmp(q->ns, PING_NS) == 0 && strcmp(q->name, "ping") == 0)
 			out->kind = STANZA_PING;
 		/* A node we do not publish is not ours to describe. */
-		else if (strcmp(q->ns, DISCO_INFO_NS) == 0 && strcmp(q->name, "query") == 0
-		         && !xnode_attr(q, "node"))
+		else if (strcmp(q->ns, DISCO_INFO_NS) == 0 && strcmp(q->name, "query") == 0 &&
+		         !xnode_attr(q, "node"))
 			out->kind = STANZA_DISCO_INFO;
 		return 0;
 	}
@@ -370,23 +378,23 @@ static int decode_iq(const struct xnode *st, const struct limits *l,
 		return 0;
 	if (strcmp(q->name, "register") == 0) {
 		out->kind = STANZA_REGISTER;
-		if (check_from(out->from, err, errlen) < 0
-		    || decode_device_attrs(q, l, out, err, errlen) < 0
-		    || check_app_form(out->app, err, errlen) < 0
-		    || check_ident_form("device", out->device, err, errlen) < 0
-		    || decode_register_body(q, l, out, err, errlen) < 0)
+		if (check_from(out->from, err, errlen) < 0 ||
+		    decode_device_attrs(q, l, out, err, errlen) < 0 ||
+		    check_app_form(out->app, err, errlen) < 0 ||
+		    check_ident_form("device", out->device, err, errlen) < 0 ||
+		    decode_register_body(q, l, out, err, errlen) < 0)
 			return -1;
 	} else if (strcmp(q->name, "unregister") == 0) {
 		out->kind = STANZA_UNREGISTER;
-		if (check_from(out->from, err, errlen) < 0
-		    || decode_device_attrs(q, l, out, err, errlen) < 0)
+		if (check_from(out->from, err, errlen) < 0 ||
+		    decode_device_attrs(q, l, out, err, errlen) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-static int decode_presence(const struct xnode *st, const struct limits *l,
-                           struct stanza_in *out, char *err, size_t errlen)
+static int decode_presence(const struct xnode *st, const struct limits *l, struct stanza_in *out,
+                           char *err, size_t errlen)
 {
 	const struct xnode *dev;
 
@@ -395,7 +403,7 @@ static int decode_presence(const struct xnode *st, const struct limits *l,
 		return 0;
 	}
 	if (out->type)
-		return 0;  /* subscriptions, probes, errors: not ours */
+		return 0; /* subscriptions, probes, errors: not ours */
 	out->kind = STANZA_PRESENCE;
 	if (check_from(out->from, err, errlen) < 0)
 		return -1;
@@ -405,8 +413,8 @@ static int decode_presence(const struct xnode *st, const struct limits *l,
 	return 0;
 }
 
-int stanza_decode(const struct xnode *st, const struct stanza_limits *lim,
-                  struct stanza_in *out, char *err, size_t errlen)
+int stanza_decode(const struct xnode *st, const struct stanza_limits *lim, struct stanza_in *out,
+                  char *err, size_t errlen)
 {
 	struct limits l = limits_of(lim);
 	int rc = 0;

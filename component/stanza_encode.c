@@ -14,7 +14,7 @@
 struct enc {
 	struct xbuf *b;
 	size_t orig;
-	int rc;  /* the first failure: -1 allocation, -2 text XML cannot carry */
+	int rc; /* the first failure: -1 allocation, -2 text XML cannot carry */
 };
 
 static struct enc enc_begin(struct xbuf *b)
@@ -100,7 +100,8 @@ int stanza_encode_notification(struct xbuf *b, const struct notif_out *n)
 		snprintf(iq_id, sizeof iq_id, "xp.%" PRId64 ".%" PRId64 ".%" PRId64, n->notif_id,
 		         n->device_row, n->token);
 	else
-		snprintf(iq_id, sizeof iq_id, "xp.%" PRId64 ".%" PRId64, n->notif_id, n->device_row);
+		snprintf(iq_id, sizeof iq_id, "xp.%" PRId64 ".%" PRId64, n->notif_id,
+		         n->device_row);
 	snprintf(nid, sizeof nid, "%" PRId64, n->notif_id);
 	enc_iq_open(&e, "set", n->from, n->to, iq_id);
 	enc_raw(&e, "><notification xmlns='" XPUSH_NS "'");

@@ -37,8 +37,8 @@ struct req {
 	enum req_kind kind;
 	enum stmt_id stmt;
 	int nparams;
-	char *params[STORE_SQL_MAX_PARAMS];  /* owned; NULL = SQL NULL */
-	union store_cb cb;                   /* REQ_STMT: as its statement's kind says */
+	char *params[STORE_SQL_MAX_PARAMS]; /* owned; NULL = SQL NULL */
+	union store_cb cb;                  /* REQ_STMT: as its statement's kind says */
 	void *ud;
 };
 
@@ -51,11 +51,11 @@ struct store {
 	enum st_state state;
 	struct loop_io io;
 	struct redial redial;
-	struct req *head, *tail;   /* head is in flight when inflight */
+	struct req *head, *tail; /* head is in flight when inflight */
 	int inflight;
-	PGresult *result;          /* first result of the request in flight */
+	PGresult *result; /* first result of the request in flight */
 	size_t qlen;
-	int acks;                  /* the acks session (store_opts.acks_session) */
+	int acks; /* the acks session (store_opts.acks_session) */
 	/* A submit never calls back: a connection that fails while a request is
 	 * being submitted is dropped from this timer, on the next loop turn (the
 	 * caller has stored what the callback will free by then). */
@@ -88,8 +88,14 @@ static void set_state(struct store *st, enum st_state to)
 	st->state = to;
 }
 
-int store_is_ready(const struct store *st) { return st->state == ST_READY; }
-size_t store_queue_len(const struct store *st) { return st->qlen; }
+int store_is_ready(const struct store *st)
+{
+	return st->state == ST_READY;
+}
+size_t store_queue_len(const struct store *st)
+{
+	return st->qlen;
+}
 
 static void req_free(struct req *r)
 {
@@ -192,7 +198,7 @@ static void complete(struct store *st, PGresult *res)
 		return;
 	} else if (r->kind == REQ_SESSION_SETUP) {
 		set_state(st, ST_READY);
-		redial_reset(&st->redial);  /* the next loss starts from reconnect_min_ms */
+		redial_reset(&st->redial); /* the next loss starts from reconnect_min_ms */
 		log_info("postgres ready", "session=%s", session_name(st));
 		if (st->ev.on_ready)
 			st->ev.on_ready(st->ud);
@@ -383,7 +389,8 @@ static void store_drop(struct store *st, const char *why)
 	why = reason;
 	if (st->submitting) {
 		if (!st->drop_why[0])
-			snprintf(st->drop_why, sizeof st->drop_why, "%s", reason[0] ? reason : "failed");
+			snprintf(st->drop_why, sizeof st->drop_why, "%s",
+			         reason[0] ? reason : "failed");
 		loop_timer_arm(&st->dropt, 0);
 		return;
 	}
@@ -416,8 +423,8 @@ static void store_drop(struct store *st, const char *why)
 		st->ev.on_down(st->ud);
 }
 
-struct store *store_new(struct loop *l, const struct store_opts *o,
-                        const struct store_events *ev, void *ud)
+struct store *store_new(struct loop *l, const struct store_opts *o, const struct store_events *ev,
+                        void *ud)
 {
 	struct store *st = calloc(1, sizeof *st);
 
@@ -458,8 +465,8 @@ void store_free(struct store *st)
 
 /* Queue a statement. Parameters are copied; NULL stays SQL NULL. cb's member
  * is the one the statement's kind names (CB below). */
-static int submit(struct store *st, enum stmt_id s, const char *const *params,
-                  union store_cb cb, void *ud)
+static int submit(struct store *st, enum stmt_id s, const char *const *params, union store_cb cb,
+                  void *ud)
 {
 	struct req *r;
 
@@ -496,8 +503,8 @@ int store_fanout(struct store *st, long limit, long chunk, store_fanout_fn cb, v
 	return submit(st, S_FANOUT, p, CB(fanout, cb), ud);
 }
 
-int store_claim(struct store *st, const char *instance, long limit, uint32_t lease_ms,
-                long window, store_claim_fn cb, void *ud)
+int store_claim(struct store *st, const char *instance, long limit, uint32_t lease_ms, long window,
+                store_claim_fn cb, void *ud)
 {
 	char a[24], b[24], d[24];
 	const char *p[] = { instance, I64(a, limit), I64(b, lease_ms), I64(d, window) };
@@ -535,8 +542,7 @@ int store_ack(struct store *st, int64_t notif, int64_t device_row, const char *b
 }
 
 int store_nack(struct store *st, int64_t notif, int64_t device_row, int64_t token,
-               const char *full_jid, const char *reason, int retract,
-               store_count_fn cb, void *ud)
+               const char *full_jid, const char *reason, int retract, store_count_fn cb, void *ud)
 {
 	char a[24], b[24], c[24];
 	const char *p[] = { I64(a, notif), I64(b, device_row), full_jid, reason, I64(c, token) };
@@ -590,14 +596,14 @@ int store_next_due(struct store *st, store_count_fn cb, void *ud)
 }
 
 int store_claim_devices(struct store *st, const char *instance, long limit, uint32_t lease_ms,
-                        long window, const int64_t *devices, size_t n,
-                        store_claim_fn cb, void *ud)
+                        long window, const int64_t *devices, size_t n, store_claim_fn cb, void *ud)
 {
 	char a[24], b[24], d[24], *ids = pgtext_int_array(devices, n);
 	int rc = STORE_NOT_QUEUED;
 
 	if (ids) {
-		const char *p[] = { instance, I64(a, limit), I64(b, lease_ms), I64(d, window), ids };
+		const char *p[] = { instance, I64(a, limit), I64(b, lease_ms), I64(d, window),
+			            ids };
 		rc = submit(st, S_CLAIM_DEVICES, p, CB(claim, cb), ud);
 	}
 	free(ids);
@@ -629,8 +635,8 @@ int store_register(struct store *st, const struct device_reg *r, store_count_fn 
 	if (!tags)
 		return STORE_NOT_QUEUED;
 	char m[24];
-	const char *p[] = { r->jid, r->app, r->device, r->alias, tags, r->platform, r->full_jid,
-	                    I64(m, r->max_devices) };
+	const char *p[] = { r->jid, r->app,      r->device,   r->alias,
+		            tags,   r->platform, r->full_jid, I64(m, r->max_devices) };
 	rc = submit(st, S_REGISTER, p, CB(count, cb), ud);
 	free(tags);
 	return rc;

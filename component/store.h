@@ -19,17 +19,17 @@ struct store;
 /* What every submitter (store_fanout ... store_unavailable) returns. */
 enum store_submit {
 	STORE_QUEUED = 0,
-	STORE_NOT_QUEUED = -1,   /* not ready, or out of memory: no callback, ever */
+	STORE_NOT_QUEUED = -1, /* not ready, or out of memory: no callback, ever */
 };
 /* err in every callback. */
 enum store_err {
 	STORE_OK = 0,
-	STORE_FAILED = -1,       /* the query failed or the connection dropped; no data */
+	STORE_FAILED = -1, /* the query failed or the connection dropped; no data */
 };
 /* store_register's n when the device was not registered. */
 enum store_register_refusal {
-	STORE_REGISTER_OVER_MAX = -1,     /* the JID has max_devices other devices */
-	STORE_REGISTER_ALIAS_TAKEN = -2,  /* the alias belongs to another JID */
+	STORE_REGISTER_OVER_MAX = -1,    /* the JID has max_devices other devices */
+	STORE_REGISTER_ALIAS_TAKEN = -2, /* the alias belongs to another JID */
 };
 /* store_ack's n, and a row's latency in store_ack_batch: not this JID's row. */
 #define STORE_ACK_REFUSED (-1)
@@ -37,9 +37,9 @@ enum store_register_refusal {
 #define STORE_NEXT_DUE_NONE (-1)
 
 struct store_events {
-	void (*on_ready)(void *ud);     /* connected, statements prepared, LISTENing */
-	void (*on_down)(void *ud);      /* connection lost; reconnect scheduled */
-	void (*on_notify)(void *ud);    /* NOTIFY xpush */
+	void (*on_ready)(void *ud);  /* connected, statements prepared, LISTENing */
+	void (*on_down)(void *ud);   /* connection lost; reconnect scheduled */
+	void (*on_notify)(void *ud); /* NOTIFY xpush */
 };
 
 struct store_opts {
@@ -51,9 +51,9 @@ struct store_opts {
 };
 
 /* Connects asynchronously at once. NULL on OOM. Strings are copied. */
-struct store *store_new(struct loop *l, const struct store_opts *o,
-                        const struct store_events *ev, void *ud);
-void store_free(struct store *st);  /* pending callbacks are NOT called */
+struct store *store_new(struct loop *l, const struct store_opts *o, const struct store_events *ev,
+                        void *ud);
+void store_free(struct store *st); /* pending callbacks are NOT called */
 int store_is_ready(const struct store *st);
 size_t store_queue_len(const struct store *st);
 
@@ -61,7 +61,7 @@ size_t store_queue_len(const struct store *st);
 struct claim_row {
 	int64_t notif_id, device_row, token;
 	const char *full_jid, *app, *priority, *created, *expires, *collapse;
-	const char *title, *body, *uri, *payload;  /* NULL if SQL NULL */
+	const char *title, *body, *uri, *payload; /* NULL if SQL NULL */
 	int attempts;
 };
 
@@ -69,7 +69,7 @@ struct device_reg {
 	const char *jid, *full_jid, *app, *device, *alias, *platform;
 	const char *const *tags;
 	size_t ntags;
-	long max_devices;   /* other registered devices allowed for this JID */
+	long max_devices; /* other registered devices allowed for this JID */
 };
 
 typedef void (*store_count_fn)(void *ud, int err, long n);
@@ -99,13 +99,12 @@ int store_fanout(struct store *st, long limit, long chunk, store_fanout_fn cb, v
  * this instance with a fresh fencing token and a lease of lease_ms. Rows
  * sorted by notification. */
 STORE_WUR
-int store_claim(struct store *st, const char *instance, long limit, uint32_t lease_ms,
-                long window, store_claim_fn cb, void *ud);
+int store_claim(struct store *st, const char *instance, long limit, uint32_t lease_ms, long window,
+                store_claim_fn cb, void *ud);
 /* store_claim() for the n devices in `devices` only (refill after their acks). */
 STORE_WUR
 int store_claim_devices(struct store *st, const char *instance, long limit, uint32_t lease_ms,
-                        long window, const int64_t *devices, size_t n,
-                        store_claim_fn cb, void *ud);
+                        long window, const int64_t *devices, size_t n, store_claim_fn cb, void *ud);
 /* Claim queued retracts (rows carry only ids, full_jid and token). */
 STORE_WUR
 int store_claim_retracts(struct store *st, const char *instance, long limit, uint32_t lease_ms,
@@ -130,8 +129,7 @@ int store_ack_batch(struct store *st, const int64_t *notif, const int64_t *devic
  * queued with reason, only under the lease `token` that sent it. */
 STORE_WUR
 int store_nack(struct store *st, int64_t notif, int64_t device_row, int64_t token,
-               const char *full_jid, const char *reason, int retract,
-               store_count_fn cb, void *ud);
+               const char *full_jid, const char *reason, int retract, store_count_fn cb, void *ud);
 /* Judge by the database's clock: unanswered probes make devices silent;
  * rows past their TTL expire; sent rows whose lease ran out go back to the
  * queue (device offline, silent, or on a newer session) or wait for a probe;

@@ -128,7 +128,7 @@ static int claims(const PGresult *res, union store_cb cb, void *ud,
 	for (int i = 0; i < n; i++)
 		fill(&rows[i], res, i);
 	/* RETURNING has no order: per device, send by notification id. */
-	if (n > 1)  /* qsort(NULL, 0, ...) is undefined (UBSan: nonnull) */
+	if (n > 1) /* qsort(NULL, 0, ...) is undefined (UBSan: nonnull) */
 		qsort(rows, (size_t)n, sizeof *rows, claim_row_cmp);
 	cb.claim(ud, 0, rows, (size_t)n);
 	free(rows);

@@ -21,8 +21,8 @@ union store_cb {
 
 /* Decode res, a successful result of kind k, and call cb with err 0. -1 if
  * it cannot (out of memory, malformed): cb was not called. */
-__attribute__((warn_unused_result))
-int store_result_deliver(enum res_kind k, const PGresult *res, union store_cb cb, void *ud);
+__attribute__((warn_unused_result)) int store_result_deliver(enum res_kind k, const PGresult *res,
+                                                             union store_cb cb, void *ud);
 /* Call cb with err STORE_FAILED and no data. */
 void store_result_fail(enum res_kind k, union store_cb cb, void *ud);
 

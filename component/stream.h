@@ -23,8 +23,8 @@
 #define COMPONENT_NS "jabber:component:accept"
 
 struct stream_limits {
-	size_t max_stanza_bytes;  /* bytes of one top-level stanza; 0 = 65536 */
-	unsigned max_depth;       /* element depth inside a stanza; 0 = 32 */
+	size_t max_stanza_bytes; /* bytes of one top-level stanza; 0 = 65536 */
+	unsigned max_depth;      /* element depth inside a stanza; 0 = 32 */
 };
 
 /* The hard bounds of a stanza being skipped, beyond which the stream ends:
@@ -88,7 +88,8 @@ struct stream_parser *stream_parser_new(const struct stream_limits *lim,
  * Callbacks run inside this call. A callback must not feed the parser (that
  * breaks the stream); if it frees the parser, the free is deferred until this
  * call returns -1, and the parser must not be touched again. */
-__attribute__((warn_unused_result)) int stream_parser_feed(struct stream_parser *p, const char *buf, size_t n);
+__attribute__((warn_unused_result)) int stream_parser_feed(struct stream_parser *p, const char *buf,
+                                                           size_t n);
 const char *stream_parser_error(const struct stream_parser *p);
 void stream_parser_mem(const struct stream_parser *p, struct stream_mem *out);
 void stream_parser_free(struct stream_parser *p);

@@ -83,15 +83,24 @@ int xbuf_printf(struct xbuf *b, const char *fmt, ...)
 static const char *escape_of(unsigned char c)
 {
 	switch (c) {
-	case '&': return "&amp;";
-	case '<': return "&lt;";
-	case '>': return "&gt;";
-	case '"': return "&quot;";
-	case '\'': return "&apos;";
-	case '\t': return "&#9;";
-	case '\n': return "&#10;";
-	case '\r': return "&#13;";
-	default: return NULL;
+	case '&':
+		return "&amp;";
+	case '<':
+		return "&lt;";
+	case '>':
+		return "&gt;";
+	case '"':
+		return "&quot;";
+	case '\'':
+		return "&apos;";
+	case '\t':
+		return "&#9;";
+	case '\n':
+		return "&#10;";
+	case '\r':
+		return "&#13;";
+	default:
+		return NULL;
 	}
 }
 

@@ -6,17 +6,21 @@
 #include <stddef.h>
 
 struct xbuf {
-	char *data;   /* owned; always NUL-terminated when non-NULL */
+	char *data; /* owned; always NUL-terminated when non-NULL */
 	size_t len;
 	size_t cap;
 };
 
-#define XBUF_INIT { NULL, 0, 0 }
+#define XBUF_INIT \
+	{ \
+		NULL, 0, 0 \
+	}
 
 /* All return 0, or -1 on allocation failure (buffer unchanged). */
 __attribute__((warn_unused_result)) int xbuf_append(struct xbuf *b, const char *s, size_t n);
 __attribute__((warn_unused_result)) int xbuf_puts(struct xbuf *b, const char *s);
-__attribute__((warn_unused_result, format(printf, 2, 3))) int xbuf_printf(struct xbuf *b, const char *fmt, ...);
+__attribute__((warn_unused_result, format(printf, 2, 3))) int xbuf_printf(struct xbuf *b,
+                                                                          const char *fmt, ...);
 
 /* Append s (n bytes) escaped for XML character data and attribute values
  * (& < > " ' all escaped). Returns -1 on allocation failure and -2 if s is not
@@ -32,7 +36,7 @@ __attribute__((warn_unused_result)) int xbuf_escape(struct xbuf *b, const char *
 void xbuf_truncate(struct xbuf *b, size_t len);
 /* Drop the first n bytes (after a partial write). */
 void xbuf_consume(struct xbuf *b, size_t n);
-void xbuf_reset(struct xbuf *b);  /* len = 0, keeps memory */
-void xbuf_free(struct xbuf *b);   /* frees memory, back to XBUF_INIT */
+void xbuf_reset(struct xbuf *b); /* len = 0, keeps memory */
+void xbuf_free(struct xbuf *b);  /* frees memory, back to XBUF_INIT */
 
 #endif

@@ -8,8 +8,8 @@
 #include <stddef.h>
 
 struct xmem_count {
-	size_t now;   /* bytes expat holds */
-	size_t peak;  /* the most it has held */
+	size_t now;  /* bytes expat holds */
+	size_t peak; /* the most it has held */
 };
 
 /* Give this to XML_ParserCreate_MM. */

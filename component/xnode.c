@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct xnode *xnode_new(const char *ns, size_t nslen, const char *name,
-                        const char *const *attrs, size_t *bytes)
+struct xnode *xnode_new(const char *ns, size_t nslen, const char *name, const char *const *attrs,
+                        size_t *bytes)
 {
 	struct xnode *n = calloc(1, sizeof *n);
 	size_t count = 0;

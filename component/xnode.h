@@ -18,22 +18,22 @@ struct xnode {
 	char **attrs;
 	char *text;
 	size_t text_len;
-	struct xnode *children;  /* first child */
-	struct xnode *next;      /* next sibling */
+	struct xnode *children; /* first child */
+	struct xnode *next;     /* next sibling */
 };
 
 /* A new element without children or text: ns (nslen bytes, need not be
  * NUL-terminated), name and attrs (NULL-terminated name,value pairs; NULL
  * for none) are copied. *bytes is set to what was allocated. NULL on
  * allocation failure. */
-struct xnode *xnode_new(const char *ns, size_t nslen, const char *name,
-                        const char *const *attrs, size_t *bytes);
+struct xnode *xnode_new(const char *ns, size_t nslen, const char *name, const char *const *attrs,
+                        size_t *bytes);
 /* Append len bytes of s to n's text, kept NUL-terminated. *cap is the size of
  * the block behind n->text, kept by the caller (0 while n->text is NULL);
  * it grows by doubling, from 32 bytes (1 for an empty append, which gives a
  * node without text ""). 0, or -1 on allocation failure (n unchanged). */
-__attribute__((warn_unused_result))
-int xnode_append_text(struct xnode *n, size_t *cap, const char *s, size_t len);
+__attribute__((warn_unused_result)) int xnode_append_text(struct xnode *n, size_t *cap,
+                                                          const char *s, size_t len);
 /* Frees the whole tree: n, its children and its later siblings. NULL is
  * fine. Iterative over siblings; it recurses once per level of depth, which
  * the parser bounds. */

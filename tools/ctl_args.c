@@ -21,12 +21,8 @@
 #define LIMIT_MAX 100000000ull
 
 static const char *const cmd_names[] = {
-	[CTL_CMD_NONE] = "xpushctl",
-	[CTL_CMD_SEND] = "send",
-	[CTL_CMD_STATUS] = "status",
-	[CTL_CMD_DEVICES] = "devices",
-	[CTL_CMD_STATS] = "stats",
-	[CTL_CMD_RETRACT] = "retract",
+	[CTL_CMD_NONE] = "xpushctl",   [CTL_CMD_SEND] = "send",   [CTL_CMD_STATUS] = "status",
+	[CTL_CMD_DEVICES] = "devices", [CTL_CMD_STATS] = "stats", [CTL_CMD_RETRACT] = "retract",
 };
 
 const char *ctl_command_name(enum ctl_command cmd)
@@ -40,8 +36,7 @@ struct pctx {
 	size_t errlen;
 };
 
-__attribute__((format(printf, 2, 3)))
-static int bad(struct pctx *x, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int bad(struct pctx *x, const char *fmt, ...)
 {
 	char msg[400];
 	va_list ap;
@@ -149,8 +144,10 @@ static int time_arg(struct pctx *x, const char *opt, char *slot, const char *v)
 		return bad(x, "%s given twice", opt);
 	if (ctl_time_parse(v, slot, CTL_TIME_LEN) < 0) {
 		*slot = '\0';
-		return bad(x, "%s: '%.60s' is not an ISO 8601 time "
-		           "(YYYY-MM-DD[THH:MM[:SS[.frac]]][Z|+HH:MM])", opt, v);
+		return bad(x,
+		           "%s: '%.60s' is not an ISO 8601 time "
+		           "(YYYY-MM-DD[THH:MM[:SS[.frac]]][Z|+HH:MM])",
+		           opt, v);
 	}
 	return 0;
 }
@@ -180,7 +177,8 @@ static int read_payload_file(struct pctx *x, struct ctl_send *s, const char *pat
 		size_t got = fread(buf + n, 1, cap - n, f);
 		n += got;
 		if (n > CTL_PAYLOAD_MAX) {
-			bad(x, "--payload-file: %.200s: larger than %u bytes", path, CTL_PAYLOAD_MAX);
+			bad(x, "--payload-file: %.200s: larger than %u bytes", path,
+			    CTL_PAYLOAD_MAX);
 			goto out;
 		}
 		if (got == 0)
@@ -208,15 +206,38 @@ out:
 }
 
 enum {
-	O_JSON = 256, O_APP, O_JID, O_DEVICE, O_ALIAS, O_TAG, O_TAG_ALL, O_TAG_NOT, O_BROADCAST,
-	O_TITLE, O_BODY, O_URI, O_PAYLOAD, O_PAYLOAD_FILE, O_TTL, O_EXPIRES, O_NOT_BEFORE,
-	O_PRIORITY, O_COLLAPSE, O_DEDUP, O_LIMIT, O_ONLINE, O_OFFLINE, O_ALL, O_VERSION,
+	O_JSON = 256,
+	O_APP,
+	O_JID,
+	O_DEVICE,
+	O_ALIAS,
+	O_TAG,
+	O_TAG_ALL,
+	O_TAG_NOT,
+	O_BROADCAST,
+	O_TITLE,
+	O_BODY,
+	O_URI,
+	O_PAYLOAD,
+	O_PAYLOAD_FILE,
+	O_TTL,
+	O_EXPIRES,
+	O_NOT_BEFORE,
+	O_PRIORITY,
+	O_COLLAPSE,
+	O_DEDUP,
+	O_LIMIT,
+	O_ONLINE,
+	O_OFFLINE,
+	O_ALL,
+	O_VERSION,
 };
 
 #define COMMON_OPTS \
-	{ "db", required_argument, NULL, 'd' }, \
-	{ "json", no_argument, NULL, O_JSON }, \
-	{ "help", no_argument, NULL, 'h' }
+	{ "db", required_argument, NULL, 'd' }, { "json", no_argument, NULL, O_JSON }, \
+	{ \
+		"help", no_argument, NULL, 'h' \
+	}
 
 static const struct option send_opts[] = {
 	COMMON_OPTS,
@@ -272,24 +293,36 @@ static int send_opt(struct pctx *x, int o, const char *v)
 	unsigned long long u;
 
 	switch (o) {
-	case O_APP: return once(x, "--app", &s->app, v, 0);
+	case O_APP:
+		return once(x, "--app", &s->app, v, 0);
 	case O_JID:
 		if (strchr(v, '/'))
 			return bad(x, "--jid: '%.60s' must be a bare JID (no /resource)", v);
 		return once(x, "--jid", &s->jid, v, 0);
-	case O_DEVICE: return once(x, "--device", &s->device, v, 0);
-	case O_ALIAS: return once(x, "--alias", &s->alias, v, 0);
-	case O_TAG: return strv_push(x, "--tag", &s->tags_any, v);
-	case O_TAG_ALL: return strv_push(x, "--tag-all", &s->tags_all, v);
-	case O_TAG_NOT: return strv_push(x, "--tag-not", &s->tags_none, v);
-	case O_BROADCAST: s->broadcast = 1; return 0;
-	case O_TITLE: return once(x, "--title", &s->title, v, 1);
-	case O_BODY: return once(x, "--body", &s->body, v, 1);
-	case O_URI: return once(x, "--uri", &s->uri, v, 1);
+	case O_DEVICE:
+		return once(x, "--device", &s->device, v, 0);
+	case O_ALIAS:
+		return once(x, "--alias", &s->alias, v, 0);
+	case O_TAG:
+		return strv_push(x, "--tag", &s->tags_any, v);
+	case O_TAG_ALL:
+		return strv_push(x, "--tag-all", &s->tags_all, v);
+	case O_TAG_NOT:
+		return strv_push(x, "--tag-not", &s->tags_none, v);
+	case O_BROADCAST:
+		s->broadcast = 1;
+		return 0;
+	case O_TITLE:
+		return once(x, "--title", &s->title, v, 1);
+	case O_BODY:
+		return once(x, "--body", &s->body, v, 1);
+	case O_URI:
+		return once(x, "--uri", &s->uri, v, 1);
 	case O_PAYLOAD:
 		if (s->payload)
-			return bad(x, s->payload_buf ? "--payload and --payload-file exclude each other"
-			                             : "--payload given twice");
+			return bad(x, s->payload_buf
+			                      ? "--payload and --payload-file exclude each other"
+			                      : "--payload given twice");
 		if (text_arg(x, "--payload", v, 1) < 0)
 			return -1;
 		s->payload = v;
@@ -297,25 +330,31 @@ static int send_opt(struct pctx *x, int o, const char *v)
 		return 0;
 	case O_PAYLOAD_FILE:
 		if (s->payload)
-			return bad(x, s->payload_buf ? "--payload-file given twice"
-			                             : "--payload and --payload-file exclude each other");
+			return bad(x, s->payload_buf
+			                      ? "--payload-file given twice"
+			                      : "--payload and --payload-file exclude each other");
 		return read_payload_file(x, s, v);
 	case O_TTL:
 		if (s->ttl >= 0)
 			return bad(x, "--ttl given twice");
 		if (num_parse_uint(v, 0, CTL_TTL_MAX, &u) < 0)
-			return bad(x, "--ttl: '%.60s' is not a whole number in 0..%u", v, CTL_TTL_MAX);
+			return bad(x, "--ttl: '%.60s' is not a whole number in 0..%u", v,
+			           CTL_TTL_MAX);
 		s->ttl = (long long)u;
 		return 0;
-	case O_EXPIRES: return time_arg(x, "--expires", s->expires, v);
-	case O_NOT_BEFORE: return time_arg(x, "--not-before", s->not_before, v);
+	case O_EXPIRES:
+		return time_arg(x, "--expires", s->expires, v);
+	case O_NOT_BEFORE:
+		return time_arg(x, "--not-before", s->not_before, v);
 	case O_PRIORITY:
 		if (strcmp(v, "normal") != 0 && strcmp(v, "high") != 0)
 			return bad(x, "--priority: '%.60s' is not normal or high", v);
 		s->priority = v;
 		return 0;
-	case O_COLLAPSE: return once(x, "--collapse", &s->collapse, v, 0);
-	case O_DEDUP: return once(x, "--dedup", &s->dedup, v, 0);
+	case O_COLLAPSE:
+		return once(x, "--collapse", &s->collapse, v, 0);
+	case O_DEDUP:
+		return once(x, "--dedup", &s->dedup, v, 0);
 	}
 	return bad(x, "internal error: option %d", o);
 }
@@ -330,7 +369,8 @@ static int send_check(struct pctx *x)
 	if (!narrow && !s->broadcast)
 		return bad(x, "no target: give --jid, --alias, --tag, --tag-all or --broadcast");
 	if (s->broadcast && narrow)
-		return bad(x, "--broadcast cannot be combined with --jid, --alias, --tag or --tag-all "
+		return bad(x,
+		           "--broadcast cannot be combined with --jid, --alias, --tag or --tag-all "
 		           "(--tag-not narrows a broadcast)");
 	if (s->device && !s->jid)
 		return bad(x, "--device needs --jid");
@@ -344,18 +384,25 @@ static int devices_opt(struct pctx *x, int o, const char *v)
 	struct ctl_devices *d = &x->c->devices;
 
 	switch (o) {
-	case O_JID: return once(x, "--jid", &d->jid, v, 0);
-	case O_ALIAS: return once(x, "--alias", &d->alias, v, 0);
-	case O_TAG: return strv_push(x, "--tag", &d->tags, v);
-	case O_APP: return once(x, "--app", &d->app, v, 0);
+	case O_JID:
+		return once(x, "--jid", &d->jid, v, 0);
+	case O_ALIAS:
+		return once(x, "--alias", &d->alias, v, 0);
+	case O_TAG:
+		return strv_push(x, "--tag", &d->tags, v);
+	case O_APP:
+		return once(x, "--app", &d->app, v, 0);
 	case O_ONLINE:
 	case O_OFFLINE:
 		if (d->online >= 0 && d->online != (o == O_ONLINE))
 			return bad(x, "--online and --offline exclude each other");
 		d->online = o == O_ONLINE;
 		return 0;
-	case O_ALL: d->all = 1; return 0;
-	case O_LIMIT: return limit_arg(x, v, &d->limit);
+	case O_ALL:
+		d->all = 1;
+		return 0;
+	case O_LIMIT:
+		return limit_arg(x, v, &d->limit);
 	}
 	return bad(x, "internal error: option %d", o);
 }
@@ -369,26 +416,41 @@ static int parse_sub(struct pctx *x, int argc, char **argv)
 	int o;
 
 	switch (c->cmd) {
-	case CTL_CMD_SEND: opts = send_opts; break;
-	case CTL_CMD_STATUS: opts = status_opts; break;
-	case CTL_CMD_DEVICES: opts = devices_opts; break;
-	default: break;
+	case CTL_CMD_SEND:
+		opts = send_opts;
+		break;
+	case CTL_CMD_STATUS:
+		opts = status_opts;
+		break;
+	case CTL_CMD_DEVICES:
+		opts = devices_opts;
+		break;
+	default:
+		break;
 	}
-	optind = 0;   /* reinitialise GNU getopt; options and operands may mix */
+	optind = 0; /* reinitialise GNU getopt; options and operands may mix */
 	opterr = 0;
 	while ((o = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
 		switch (o) {
-		case 'd': c->conninfo = optarg; continue;
-		case O_JSON: c->json = 1; continue;
-		case 'h': c->help = 1; continue;
-		case ':': return bad(x, "%s needs a value (see xpushctl %s --help)", argv[optind - 1],
-		                     ctl_command_name(c->cmd));
+		case 'd':
+			c->conninfo = optarg;
+			continue;
+		case O_JSON:
+			c->json = 1;
+			continue;
+		case 'h':
+			c->help = 1;
+			continue;
+		case ':':
+			return bad(x, "%s needs a value (see xpushctl %s --help)", argv[optind - 1],
+			           ctl_command_name(c->cmd));
 		case '?':
 			if (optopt > 0 && optopt < 256)
-				return bad(x, "unknown option '-%c' (see xpushctl %s --help)", optopt,
-				           ctl_command_name(c->cmd));
-			return bad(x, "unknown or malformed option '%.60s' (see xpushctl %s --help)", argv[optind - 1],
-			           ctl_command_name(c->cmd));
+				return bad(x, "unknown option '-%c' (see xpushctl %s --help)",
+				           optopt, ctl_command_name(c->cmd));
+			return bad(x,
+			           "unknown or malformed option '%.60s' (see xpushctl %s --help)",
+			           argv[optind - 1], ctl_command_name(c->cmd));
 		}
 		int rc = 0;
 		if (c->cmd == CTL_CMD_SEND)
@@ -404,8 +466,8 @@ static int parse_sub(struct pctx *x, int argc, char **argv)
 		return 0;
 	for (int i = optind; i < argc; i++) {
 		if (operand || (c->cmd != CTL_CMD_STATUS && c->cmd != CTL_CMD_RETRACT))
-			return bad(x, "unexpected argument '%.60s' (see xpushctl %s --help)", argv[i],
-			           ctl_command_name(c->cmd));
+			return bad(x, "unexpected argument '%.60s' (see xpushctl %s --help)",
+			           argv[i], ctl_command_name(c->cmd));
 		operand = argv[i];
 	}
 	switch (c->cmd) {
@@ -455,30 +517,42 @@ int ctl_args_parse(int argc, char **argv, struct ctl_cmd *out, char *err, size_t
 	/* '+': stop at the subcommand; its own options are parsed by parse_sub. */
 	while ((o = getopt_long(argc, argv, "+:d:hV", global_opts, NULL)) != -1) {
 		switch (o) {
-		case 'd': out->conninfo = optarg; break;
-		case O_JSON: out->json = 1; break;
-		case 'h': out->help = 1; break;
+		case 'd':
+			out->conninfo = optarg;
+			break;
+		case O_JSON:
+			out->json = 1;
+			break;
+		case 'h':
+			out->help = 1;
+			break;
 		case 'V':
-		case O_VERSION: out->version = 1; break;
-		case ':': return bad(&x, "%s needs a value (see xpushctl --help)", argv[optind - 1]);
+		case O_VERSION:
+			out->version = 1;
+			break;
+		case ':':
+			return bad(&x, "%s needs a value (see xpushctl --help)", argv[optind - 1]);
 		default:
 			if (optopt > 0 && optopt < 256)
-				return bad(&x, "unknown option '-%c' (see xpushctl --help)", optopt);
-			return bad(&x, "unknown or malformed option '%.60s' (see xpushctl --help)", argv[optind - 1]);
+				return bad(&x, "unknown option '-%c' (see xpushctl --help)",
+				           optopt);
+			return bad(&x, "unknown or malformed option '%.60s' (see xpushctl --help)",
+			           argv[optind - 1]);
 		}
 	}
 	if (out->help || out->version)
 		return 0;
 	if (optind >= argc)
 		return bad(&x, "missing subcommand: send, status, devices, stats or retract "
-		           "(see xpushctl --help)");
+		               "(see xpushctl --help)");
 	if (strcmp(argv[optind], "help") == 0) {
 		/* "xpushctl help [SUBCOMMAND]" is "xpushctl [SUBCOMMAND] --help". */
 		out->help = 1;
 		if (optind + 1 < argc) {
 			out->cmd = find_cmd(argv[optind + 1]);
 			if (out->cmd == CTL_CMD_NONE)
-				return bad(&x, "help: unknown subcommand '%.60s'", argv[optind + 1]);
+				return bad(&x, "help: unknown subcommand '%.60s'",
+				           argv[optind + 1]);
 		}
 		return 0;
 	}

@@ -12,13 +12,13 @@
 /* Exit status of xpushctl (also in --help and xpushctl(1)). */
 enum ctl_exit {
 	CTL_EXIT_OK = 0,
-	CTL_EXIT_RUNTIME = 1,    /* database or other runtime error */
-	CTL_EXIT_USAGE = 2,      /* bad command line */
-	CTL_EXIT_NOT_FOUND = 3,  /* status/retract of an unknown notification id */
+	CTL_EXIT_RUNTIME = 1,   /* database or other runtime error */
+	CTL_EXIT_USAGE = 2,     /* bad command line */
+	CTL_EXIT_NOT_FOUND = 3, /* status/retract of an unknown notification id */
 };
 
 enum ctl_command {
-	CTL_CMD_NONE = 0,       /* no subcommand: only --help / --version */
+	CTL_CMD_NONE = 0, /* no subcommand: only --help / --version */
 	CTL_CMD_SEND,
 	CTL_CMD_STATUS,
 	CTL_CMD_DEVICES,
@@ -27,7 +27,7 @@ enum ctl_command {
 };
 
 #define CTL_TTL_MAX 2419200u            /* 28 days, as schema 002's notifications_ttl_range */
-#define CTL_PAYLOAD_MAX (1024u * 1024u)  /* --payload-file cap */
+#define CTL_PAYLOAD_MAX (1024u * 1024u) /* --payload-file cap */
 #define CTL_TIME_LEN 40                 /* normalised ISO time, see ctl_time.h */
 
 /* A repeatable option's values; the strings are borrowed from argv, the
@@ -43,27 +43,27 @@ struct ctl_send {
 	struct ctl_strv tags_any, tags_all, tags_none;
 	int broadcast;
 	const char *title, *body, *uri;
-	const char *payload;      /* borrowed from argv, or payload_buf */
+	const char *payload; /* borrowed from argv, or payload_buf */
 	size_t payload_len;
-	char *payload_buf;        /* owned: read from --payload-file */
-	long long ttl;            /* -1: unset */
-	char expires[CTL_TIME_LEN];     /* "" unset, else normalised UTC */
+	char *payload_buf;          /* owned: read from --payload-file */
+	long long ttl;              /* -1: unset */
+	char expires[CTL_TIME_LEN]; /* "" unset, else normalised UTC */
 	char not_before[CTL_TIME_LEN];
-	const char *priority;     /* "normal" (default) or "high" */
+	const char *priority; /* "normal" (default) or "high" */
 	const char *collapse, *dedup;
 };
 
 struct ctl_status {
 	long long id;
-	long long limit;          /* ledger rows shown; 0 = all */
+	long long limit; /* ledger rows shown; 0 = all */
 };
 
 struct ctl_devices {
 	const char *jid, *alias, *app;
-	struct ctl_strv tags;     /* any of them */
-	int online;               /* -1 either, 0 offline, 1 online */
-	int all;                  /* include unregistered devices */
-	long long limit;          /* 0 = no limit */
+	struct ctl_strv tags; /* any of them */
+	int online;           /* -1 either, 0 offline, 1 online */
+	int all;              /* include unregistered devices */
+	long long limit;      /* 0 = no limit */
 };
 
 struct ctl_retract {
@@ -72,9 +72,9 @@ struct ctl_retract {
 
 struct ctl_cmd {
 	enum ctl_command cmd;
-	const char *conninfo;     /* -d/--db; NULL: $XPUSH_DB, then libpq's PG* defaults */
+	const char *conninfo; /* -d/--db; NULL: $XPUSH_DB, then libpq's PG* defaults */
 	int json;
-	int help;                 /* print the help of cmd (or of the tool) and exit 0 */
+	int help; /* print the help of cmd (or of the tool) and exit 0 */
 	int version;
 	struct ctl_send send;
 	struct ctl_status status;

@@ -5,17 +5,17 @@
 
 /* How a column is written in JSON (text output escapes every kind alike). */
 enum ctl_kind {
-	CTL_KIND_TEXT,    /* a JSON string */
-	CTL_KIND_NUMBER,  /* written as is: Postgres' integer/numeric/float text */
-	CTL_KIND_BOOL,    /* "t"/"f" -> true/false */
-	CTL_KIND_JSON,    /* already JSON (e.g. a tags array), written as is */
+	CTL_KIND_TEXT,   /* a JSON string */
+	CTL_KIND_NUMBER, /* written as is: Postgres' integer/numeric/float text */
+	CTL_KIND_BOOL,   /* "t"/"f" -> true/false */
+	CTL_KIND_JSON,   /* already JSON (e.g. a tags array), written as is */
 };
 
 struct ctl_rows {
 	int ncols, nrows;
-	char **names;           /* ncols column names */
-	enum ctl_kind *kinds;   /* ncols */
-	char **cells;           /* nrows * ncols, row-major; NULL = SQL NULL */
+	char **names;         /* ncols column names */
+	enum ctl_kind *kinds; /* ncols */
+	char **cells;         /* nrows * ncols, row-major; NULL = SQL NULL */
 };
 
 /* Allocate an empty result of that shape (names, kinds and cells all NULL /

@@ -16,6 +16,7 @@ struct ctl_db {
 
 /* Timestamps leave Postgres as ISO 8601 text with an offset, in the session's
  * TimeZone: to_json() writes them that way whatever DateStyle says. */
+/* clang-format off: SQL laid out by hand, a clause a line */
 #define TS(x) "(to_json(" x ")#>>'{}')"
 
 enum stmt {
@@ -33,92 +34,92 @@ enum stmt {
 
 static const char *const sql[] = {
 	[Q_SEND] =
-	"INSERT INTO push.notifications (app, to_jid, to_device, to_alias, tags_any, tags_all,"
-	" tags_none, broadcast, title, body, uri, payload, ttl_seconds, expires_at, not_before,"
-	" priority, collapse_key, dedup_key)"
-	" VALUES ($1, $2, $3, $4, $5::text[], $6::text[], $7::text[], $8::boolean, $9, $10, $11,"
-	" $12, $13::integer, $14::timestamptz, $15::timestamptz, $16, $17, $18)"
-	" ON CONFLICT (producer, app, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING"
-	" RETURNING id",
+		"INSERT INTO push.notifications (app, to_jid, to_device, to_alias, tags_any, tags_all,"
+		" tags_none, broadcast, title, body, uri, payload, ttl_seconds, expires_at, not_before,"
+		" priority, collapse_key, dedup_key)"
+		" VALUES ($1, $2, $3, $4, $5::text[], $6::text[], $7::text[], $8::boolean, $9, $10, $11,"
+		" $12, $13::integer, $14::timestamptz, $15::timestamptz, $16, $17, $18)"
+		" ON CONFLICT (producer, app, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING"
+		" RETURNING id",
 
 	/* A new statement, so a new snapshot: it sees the row that made the
 	 * INSERT above skip, once that row's transaction committed. Dedup keys
 	 * are per producer (schema 006): the producer is this session's role. */
 	[Q_SEND_EXISTING] =
-	"SELECT id FROM push.notifications WHERE producer = session_user AND app = $1"
-	" AND dedup_key = $2",
+		"SELECT id FROM push.notifications WHERE producer = session_user AND app = $1"
+		" AND dedup_key = $2",
 
 	[Q_BEGIN_SNAPSHOT] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 	[Q_COMMIT] = "COMMIT",
 	[Q_ROLLBACK] = "ROLLBACK",
 
 	[Q_STATUS] =
-	"SELECT n.id, n.app, n.to_jid, n.to_device, n.to_alias,"
-	" array_to_json(n.tags_any) AS tags_any, array_to_json(n.tags_all) AS tags_all,"
-	" array_to_json(n.tags_none) AS tags_none, n.broadcast, n.priority,"
-	" n.title, n.body, n.uri, n.payload, n.collapse_key, n.dedup_key, n.ttl_seconds,"
-	" " TS("n.created_at") " AS created_at,"
-	" " TS("n.not_before") " AS not_before,"
-	" " TS("p.expires") " AS expires,"
-	" " TS("p.fanned_out_at") " AS fanned_out_at,"
-	" p.target_count, p.fanout_note,"
-	" " TS("p.retracted_at") " AS retracted_at,"
-	" p.queued + p.sent + p.acked + p.expired + p.superseded + p.retracted + p.failed"
-	" AS deliveries_total,"
-	" p.queued, p.sent, p.acked, p.expired, p.superseded, p.retracted, p.failed"
-	" FROM push.notifications n JOIN push.notification_progress p ON p.id = n.id"
-	" WHERE n.id = $1::bigint",
+		"SELECT n.id, n.app, n.to_jid, n.to_device, n.to_alias,"
+		" array_to_json(n.tags_any) AS tags_any, array_to_json(n.tags_all) AS tags_all,"
+		" array_to_json(n.tags_none) AS tags_none, n.broadcast, n.priority,"
+		" n.title, n.body, n.uri, n.payload, n.collapse_key, n.dedup_key, n.ttl_seconds,"
+		" " TS("n.created_at") " AS created_at,"
+				       " " TS("n.not_before") " AS not_before,"
+							      " " TS("p.expires") " AS expires,"
+										  " " TS("p.fanned_out_at") " AS fanned_out_at,"
+													    " p.target_count, p.fanout_note,"
+													    " " TS("p.retracted_at") " AS retracted_at,"
+																     " p.queued + p.sent + p.acked + p.expired + p.superseded + p.retracted + p.failed"
+																     " AS deliveries_total,"
+																     " p.queued, p.sent, p.acked, p.expired, p.superseded, p.retracted, p.failed"
+																     " FROM push.notifications n JOIN push.notification_progress p ON p.id = n.id"
+																     " WHERE n.id = $1::bigint",
 
 	[Q_LEDGER] =
-	"SELECT l.device_id, d.jid, d.device, d.alias, d.online, l.state, l.attempts, l.acks,"
-	" " TS("l.created_at") " AS created_at,"
-	" " TS("l.sent_at") " AS sent_at,"
-	" " TS("l.acked_at") " AS acked_at,"
-	" " TS("l.updated_at") " AS updated_at,"
-	" l.retract_state, l.last_error"
-	" FROM push.deliveries l JOIN push.devices d ON d.id = l.device_id"
-	" WHERE l.notification_id = $1::bigint"
-	" ORDER BY l.device_id LIMIT $2::bigint",
+		"SELECT l.device_id, d.jid, d.device, d.alias, d.online, l.state, l.attempts, l.acks,"
+		" " TS("l.created_at") " AS created_at,"
+				       " " TS("l.sent_at") " AS sent_at,"
+							   " " TS("l.acked_at") " AS acked_at,"
+										" " TS("l.updated_at") " AS updated_at,"
+												       " l.retract_state, l.last_error"
+												       " FROM push.deliveries l JOIN push.devices d ON d.id = l.device_id"
+												       " WHERE l.notification_id = $1::bigint"
+												       " ORDER BY l.device_id LIMIT $2::bigint",
 
 	/* NULL parameters are "no filter"; LIMIT NULL is no limit. */
 	[Q_DEVICES] =
-	"SELECT d.id, d.jid, d.app, d.device, d.alias, array_to_json(d.tags) AS tags, d.platform,"
-	" d.online, d.full_jid,"
-	" " TS("d.last_seen") " AS last_seen,"
-	" " TS("d.registered_at") " AS registered_at,"
-	" " TS("d.unregistered_at") " AS unregistered_at"
-	" FROM push.devices d"
-	" WHERE ($1::text IS NULL OR lower(d.jid) = lower($1::text))"
-	" AND ($2::text IS NULL OR d.alias = $2::text)"
-	" AND ($3::text[] IS NULL OR d.tags && $3::text[])"
-	" AND ($4::boolean IS NULL OR d.online = $4::boolean)"
-	" AND ($5::text IS NULL OR d.app = $5::text)"
-	" AND ($6::boolean OR d.unregistered_at IS NULL)"
-	" ORDER BY d.id LIMIT $7::bigint",
+		"SELECT d.id, d.jid, d.app, d.device, d.alias, array_to_json(d.tags) AS tags, d.platform,"
+		" d.online, d.full_jid,"
+		" " TS("d.last_seen") " AS last_seen,"
+				      " " TS("d.registered_at") " AS registered_at,"
+								" " TS("d.unregistered_at") " AS unregistered_at"
+											    " FROM push.devices d"
+											    " WHERE ($1::text IS NULL OR lower(d.jid) = lower($1::text))"
+											    " AND ($2::text IS NULL OR d.alias = $2::text)"
+											    " AND ($3::text[] IS NULL OR d.tags && $3::text[])"
+											    " AND ($4::boolean IS NULL OR d.online = $4::boolean)"
+											    " AND ($5::text IS NULL OR d.app = $5::text)"
+											    " AND ($6::boolean OR d.unregistered_at IS NULL)"
+											    " ORDER BY d.id LIMIT $7::bigint",
 
 	[Q_STATS] =
-	"SELECT h.awaiting_fanout, h.queued, h.in_flight, h.failed, h.expired,"
-	" h.acked_last_minute,"
-	" (SELECT count(*) FROM push.deliveries"
-	"   WHERE state = 'acked' AND acked_at > now() - interval '1 hour') AS acked_last_hour,"
-	" (SELECT count(*) FROM push.deliveries"
-	"   WHERE state = 'failed' AND updated_at > now() - interval '1 minute') AS failed_last_minute,"
-	" (SELECT count(*) FROM push.deliveries"
-	"   WHERE state = 'failed' AND updated_at > now() - interval '1 hour') AS failed_last_hour,"
-	" round(extract(epoch FROM h.oldest_queued_age)::numeric, 3) AS oldest_queued_age_s,"
-	" h.devices_online, h.devices_registered"
-	" FROM push.queue_health h",
+		"SELECT h.awaiting_fanout, h.queued, h.in_flight, h.failed, h.expired,"
+		" h.acked_last_minute,"
+		" (SELECT count(*) FROM push.deliveries"
+		"   WHERE state = 'acked' AND acked_at > now() - interval '1 hour') AS acked_last_hour,"
+		" (SELECT count(*) FROM push.deliveries"
+		"   WHERE state = 'failed' AND updated_at > now() - interval '1 minute') AS failed_last_minute,"
+		" (SELECT count(*) FROM push.deliveries"
+		"   WHERE state = 'failed' AND updated_at > now() - interval '1 hour') AS failed_last_hour,"
+		" round(extract(epoch FROM h.oldest_queued_age)::numeric, 3) AS oldest_queued_age_s,"
+		" h.devices_online, h.devices_registered"
+		" FROM push.queue_health h",
 
 	/* push.retract_own: what a producer role may run (push.retract is the
 	 * daemon's); it refuses another producer's notification (SQLSTATE 42501)
 	 * and passes the owner's and the daemon's through. retracted_at is read
 	 * from the snapshot taken before it runs; NULL: no such notification (or
 	 * one a producer may not see, but then retract_own has refused). */
-	[Q_RETRACT] = (
-	"SELECT (SELECT n.retracted_at IS NOT NULL FROM push.notifications n"
-	"  WHERE n.id = $1::bigint) AS already,"
-	" push.retract_own($1::bigint) AS affected"),
+	[Q_RETRACT] = ("SELECT (SELECT n.retracted_at IS NOT NULL FROM push.notifications n"
+	               "  WHERE n.id = $1::bigint) AS already,"
+	               " push.retract_own($1::bigint) AS affected"),
 };
+/* clang-format on */
 
 /* Collapse a multi-line message into one line, in place. */
 static void one_line(char *s)
@@ -203,11 +204,21 @@ static int run_void(struct ctl_db *db, enum stmt q, char *err, size_t errlen)
 static enum ctl_kind kind_of(Oid type)
 {
 	switch (type) {
-	case 16: return CTL_KIND_BOOL;                     /* bool */
-	case 20: case 21: case 23: case 26:                /* int8, int2, int4, oid */
-	case 700: case 701: case 1700: return CTL_KIND_NUMBER;  /* float4/8, numeric */
-	case 114: case 3802: return CTL_KIND_JSON;         /* json, jsonb */
-	default: return CTL_KIND_TEXT;
+	case 16:
+		return CTL_KIND_BOOL; /* bool */
+	case 20:
+	case 21:
+	case 23:
+	case 26: /* int8, int2, int4, oid */
+	case 700:
+	case 701:
+	case 1700:
+		return CTL_KIND_NUMBER; /* float4/8, numeric */
+	case 114:
+	case 3802:
+		return CTL_KIND_JSON; /* json, jsonb */
+	default:
+		return CTL_KIND_TEXT;
 	}
 }
 
@@ -244,7 +255,8 @@ int ctl_db_open(const char *conninfo, struct ctl_db **out, char *err, size_t err
 {
 	/* dbname is expanded (it may be a whole conninfo string or URI); the
 	 * keywords after it override it: JSON output assumes UTF-8. */
-	const char *const keys[] = { "fallback_application_name", "dbname", "client_encoding", NULL };
+	const char *const keys[] = { "fallback_application_name", "dbname", "client_encoding",
+		                     NULL };
 	const char *const vals[] = { "xpushctl", conninfo ? conninfo : "", "UTF8", NULL };
 	struct ctl_db *db = calloc(1, sizeof *db);
 
@@ -324,10 +336,24 @@ int ctl_sql_send(struct ctl_db *db, const struct ctl_send *s, struct ctl_send_re
 	if (s->ttl >= 0)
 		snprintf(ttl, sizeof ttl, "%lld", s->ttl);
 	const char *const p[18] = {
-		s->app, s->jid, s->device, s->alias, any, all, none, s->broadcast ? "t" : "f",
-		s->title, s->body, s->uri, s->payload, *ttl ? ttl : NULL,
-		*s->expires ? s->expires : NULL, *s->not_before ? s->not_before : NULL,
-		s->priority, s->collapse, s->dedup,
+		s->app,
+		s->jid,
+		s->device,
+		s->alias,
+		any,
+		all,
+		none,
+		s->broadcast ? "t" : "f",
+		s->title,
+		s->body,
+		s->uri,
+		s->payload,
+		*ttl ? ttl : NULL,
+		*s->expires ? s->expires : NULL,
+		*s->not_before ? s->not_before : NULL,
+		s->priority,
+		s->collapse,
+		s->dedup,
 	};
 	/* The dedup row may be rolled back or deleted between the two statements:
 	 * then the INSERT is tried again. */
@@ -354,8 +380,10 @@ int ctl_sql_send(struct ctl_db *db, const struct ctl_send *s, struct ctl_send_re
 		PQclear(res);
 		res = NULL;
 	}
-	snprintf(err, errlen, "dedup key '%.100s' conflicts with a notification that keeps "
-	         "disappearing; try again", s->dedup ? s->dedup : "");
+	snprintf(err, errlen,
+	         "dedup key '%.100s' conflicts with a notification that keeps "
+	         "disappearing; try again",
+	         s->dedup ? s->dedup : "");
 out:
 	PQclear(res);
 	free(any);
@@ -364,9 +392,8 @@ out:
 	return rc;
 }
 
-int ctl_sql_status(struct ctl_db *db, long long id, long long limit,
-                   struct ctl_rows **notification, struct ctl_rows **deliveries,
-                   char *err, size_t errlen)
+int ctl_sql_status(struct ctl_db *db, long long id, long long limit, struct ctl_rows **notification,
+                   struct ctl_rows **deliveries, char *err, size_t errlen)
 {
 	char ids[24], lim[24];
 	const char *const p[2] = { ids, limit > 0 ? lim : NULL };
@@ -418,8 +445,15 @@ int ctl_sql_devices(struct ctl_db *db, const struct ctl_devices *f, struct ctl_r
 	}
 	snprintf(lim, sizeof lim, "%lld", f->limit);
 	const char *const p[7] = {
-		f->jid, f->alias, tags, f->online < 0 ? NULL : f->online ? "t" : "f", f->app,
-		f->all ? "t" : "f", f->limit > 0 ? lim : NULL,
+		f->jid,
+		f->alias,
+		tags,
+		f->online < 0 ? NULL
+		: f->online   ? "t"
+			      : "f",
+		f->app,
+		f->all ? "t" : "f",
+		f->limit > 0 ? lim : NULL,
 	};
 	if (run(db, Q_DEVICES, 7, p, &res, err, errlen) == CTL_SQL_OK)
 		rc = to_rows(res, out, err, errlen);
@@ -441,8 +475,8 @@ int ctl_sql_stats(struct ctl_db *db, struct ctl_rows **out, char *err, size_t er
 	return rc;
 }
 
-int ctl_sql_retract(struct ctl_db *db, long long id, long long *affected, int *already,
-                    char *err, size_t errlen)
+int ctl_sql_retract(struct ctl_db *db, long long id, long long *affected, int *already, char *err,
+                    size_t errlen)
 {
 	char ids[24];
 	const char *const p[1] = { ids };
@@ -456,8 +490,10 @@ int ctl_sql_retract(struct ctl_db *db, long long id, long long *affected, int *a
 
 		/* retract_own's refusal, not a missing grant ("permission denied ..."). */
 		if (state && strcmp(state, "42501") == 0 && msg && strstr(msg, "is not yours")) {
-			snprintf(err, errlen, "notification %lld is not yours: a producer role may "
-			         "retract only the notifications it enqueued", id);
+			snprintf(err, errlen,
+			         "notification %lld is not yours: a producer role may "
+			         "retract only the notifications it enqueued",
+			         id);
 			PQclear(res);
 			return CTL_SQL_REFUSED;
 		}

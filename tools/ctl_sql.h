@@ -14,9 +14,9 @@
 
 enum {
 	CTL_SQL_OK = 0,
-	CTL_SQL_ERROR = -1,      /* connection or statement failed; err says why */
-	CTL_SQL_NOT_FOUND = -2,  /* no notification with that id */
-	CTL_SQL_REFUSED = -3,    /* not this role's to change; err says why */
+	CTL_SQL_ERROR = -1,     /* connection or statement failed; err says why */
+	CTL_SQL_NOT_FOUND = -2, /* no notification with that id */
+	CTL_SQL_REFUSED = -3,   /* not this role's to change; err says why */
 };
 
 struct ctl_db;
@@ -29,7 +29,7 @@ void ctl_db_close(struct ctl_db *db);
 
 struct ctl_send_result {
 	long long id;
-	int created;    /* 0: the dedup key was already used by notification id */
+	int created; /* 0: the dedup key was already used by notification id */
 };
 
 /* INSERT one notification. With a dedup key this producer (the session's
@@ -42,8 +42,8 @@ CTL_WUR int ctl_sql_send(struct ctl_db *db, const struct ctl_send *s, struct ctl
  * ledger (one row per device, at most limit rows, 0 = all), read in one
  * snapshot. CTL_SQL_NOT_FOUND if there is no such id. */
 CTL_WUR int ctl_sql_status(struct ctl_db *db, long long id, long long limit,
-                           struct ctl_rows **notification, struct ctl_rows **deliveries,
-                           char *err, size_t errlen);
+                           struct ctl_rows **notification, struct ctl_rows **deliveries, char *err,
+                           size_t errlen);
 
 /* Devices matching every given filter, in id order. */
 CTL_WUR int ctl_sql_devices(struct ctl_db *db, const struct ctl_devices *f, struct ctl_rows **out,

@@ -13,7 +13,6 @@
  * "YYYY-MM-DDTHH:MM:SS[.ffffff]Z" (fraction cut to microseconds, as Postgres
  * keeps them) into out (at least 32 bytes). Returns 0, or -1 if s is not
  * such a time or out is too small. */
-__attribute__((warn_unused_result))
-int ctl_time_parse(const char *s, char *out, size_t outlen);
+__attribute__((warn_unused_result)) int ctl_time_parse(const char *s, char *out, size_t outlen);
 
 #endif

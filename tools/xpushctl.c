@@ -88,12 +88,13 @@ static int cmd_status(struct run *r)
 		putchar('\n');
 		if (l->nrows == 0)
 			puts(ctl_rows_get(n, 0, ctl_rows_col(n, "fanned_out_at"))
-			     ? "(no ledger rows: no device matched at fan-out)"
-			     : "(no ledger rows yet: not fanned out)");
+			             ? "(no ledger rows: no device matched at fan-out)"
+			             : "(no ledger rows yet: not fanned out)");
 		else
 			ctl_out_table(stdout, l);
 		if (total && strtoll(total, NULL, 10) > l->nrows)
-			printf("(%d of %s ledger rows shown; --limit 0 shows all)\n", l->nrows, total);
+			printf("(%d of %s ledger rows shown; --limit 0 shows all)\n", l->nrows,
+			       total);
 	}
 	ctl_rows_free(n);
 	ctl_rows_free(l);
@@ -185,12 +186,24 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	switch (cmd.cmd) {
-	case CTL_CMD_SEND: code = cmd_send(&r); break;
-	case CTL_CMD_STATUS: code = cmd_status(&r); break;
-	case CTL_CMD_DEVICES: code = cmd_devices(&r); break;
-	case CTL_CMD_STATS: code = cmd_stats(&r); break;
-	case CTL_CMD_RETRACT: code = cmd_retract(&r); break;
-	default: code = fail(&cmd, CTL_EXIT_USAGE, "no command"); break;
+	case CTL_CMD_SEND:
+		code = cmd_send(&r);
+		break;
+	case CTL_CMD_STATUS:
+		code = cmd_status(&r);
+		break;
+	case CTL_CMD_DEVICES:
+		code = cmd_devices(&r);
+		break;
+	case CTL_CMD_STATS:
+		code = cmd_stats(&r);
+		break;
+	case CTL_CMD_RETRACT:
+		code = cmd_retract(&r);
+		break;
+	default:
+		code = fail(&cmd, CTL_EXIT_USAGE, "no command");
+		break;
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		if (code == CTL_EXIT_OK)

@@ -131,19 +131,19 @@ struct xpush_notification {
 	const char *body;
 	const char *uri;
 	const char *payload;
-	const char *from;     /* sender JID (the component), never NULL */
-	const char *iq_id;    /* the IQ id being acked, never NULL */
-	int maybe_shown;      /* 1: handed to the app before, but the process died
+	const char *from;  /* sender JID (the component), never NULL */
+	const char *iq_id; /* the IQ id being acked, never NULL */
+	int maybe_shown;   /* 1: handed to the app before, but the process died
 	                         before the display was recorded; it may be on
 	                         screen already: replace it (keyed by id), do not
 	                         add a second one */
 };
 
 enum xpush_event_type {
-	XPUSH_EVENT_STATE = 1,  /* state changed: state, old_state, error, reason, delay_ms */
-	XPUSH_EVENT_ACKED,      /* an ack was queued for sending: id, duplicate */
-	XPUSH_EVENT_DUPLICATE,  /* a redelivered id was seen (acked, not displayed): id */
-	XPUSH_EVENT_REFUSED,    /* a notification or retract from a non-component
+	XPUSH_EVENT_STATE = 1,     /* state changed: state, old_state, error, reason, delay_ms */
+	XPUSH_EVENT_ACKED,         /* an ack was queued for sending: id, duplicate */
+	XPUSH_EVENT_DUPLICATE,     /* a redelivered id was seen (acked, not displayed): id */
+	XPUSH_EVENT_REFUSED,       /* a notification or retract from a non-component
 	                           sender was refused with service-unavailable:
 	                           id (may be NULL), from */
 	XPUSH_EVENT_RETRACT_ACKED, /* a retract was handled and its ack queued: id,
@@ -168,16 +168,16 @@ struct xpush_retract {
  * fields may be appended in later versions. */
 struct xpush_event {
 	enum xpush_event_type type;
-	enum xpush_state state;      /* STATE: the new state */
-	enum xpush_state old_state;  /* STATE: the previous state */
-	int error;                   /* STATE: XPUSH_OK or why (XPUSH_ECONN, XPUSH_EAUTH, ...) */
-	const char *reason;          /* STATE: human-readable cause, or NULL */
-	const char *jid;             /* bound full JID once known, else the configured JID */
-	uint32_t delay_ms;           /* STATE WAITING: delay before the next attempt */
-	const char *id;              /* ACKED/DUPLICATE/REFUSED: notification id */
-	const char *from;            /* REFUSED: the sender */
-	int duplicate;               /* ACKED, RETRACT_ACKED: 1 if the id had been seen before */
-	int retracted;               /* DUPLICATE: 1 if the id was retracted (a late
+	enum xpush_state state;     /* STATE: the new state */
+	enum xpush_state old_state; /* STATE: the previous state */
+	int error;                  /* STATE: XPUSH_OK or why (XPUSH_ECONN, XPUSH_EAUTH, ...) */
+	const char *reason;         /* STATE: human-readable cause, or NULL */
+	const char *jid;            /* bound full JID once known, else the configured JID */
+	uint32_t delay_ms;          /* STATE WAITING: delay before the next attempt */
+	const char *id;             /* ACKED/DUPLICATE/REFUSED: notification id */
+	const char *from;           /* REFUSED: the sender */
+	int duplicate;              /* ACKED, RETRACT_ACKED: 1 if the id had been seen before */
+	int retracted;              /* DUPLICATE: 1 if the id was retracted (a late
 	                                copy after its retract: acked, never shown) */
 };
 

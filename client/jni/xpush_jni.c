@@ -125,9 +125,10 @@ static int build_config(JNIEnv *env, jobjectArray kv, xpush_config **out, jbyteA
 		else
 			rc = xpush_config_set(cfg, k, v);
 		if (rc != XPUSH_OK && err)
-			*err = bytes(env, rc == XPUSH_EINVAL && !bad && k ? xpush_config_last_error(cfg)
-			                  : bad == XPUSH_EINVAL ? "a key or value holds a NUL character"
-			                  : xpush_strerror(rc));
+			*err = bytes(env,
+			             rc == XPUSH_EINVAL && !bad && k ? xpush_config_last_error(cfg)
+			             : bad == XPUSH_EINVAL ? "a key or value holds a NUL character"
+			                                   : xpush_strerror(rc));
 		if (v)
 			wipe(v); /* it may be the password */
 		free(k);
@@ -144,7 +145,7 @@ static int build_config(JNIEnv *env, jobjectArray kv, xpush_config **out, jbyteA
 }
 
 JNIEXPORT jbyteArray JNICALL Java_org_xpush_XPushClient_nativeValidate(JNIEnv *env, jclass cls,
-                                                                      jobjectArray kv)
+                                                                       jobjectArray kv)
 {
 	xpush_config *cfg;
 	jbyteArray err = NULL;
@@ -170,8 +171,8 @@ static void on_notify(void *ud, const struct xpush_notification *n)
 {
 	struct jctx *j = ud;
 	JNIEnv *env = j->env;
-	const char *f[] = { n->id, n->app, n->priority, n->collapse, n->expires, n->created,
-	                    n->title, n->body, n->uri, n->payload, n->from, n->iq_id };
+	const char *f[] = { n->id,    n->app,  n->priority, n->collapse, n->expires, n->created,
+		            n->title, n->body, n->uri,      n->payload,  n->from,    n->iq_id };
 	const jsize nf = (jsize)(sizeof f / sizeof f[0]);
 	jobjectArray arr;
 
@@ -180,7 +181,8 @@ static void on_notify(void *ud, const struct xpush_notification *n)
 	if ((arr = (*env)->NewObjectArray(env, nf, c_bytes, NULL)) != NULL) {
 		for (jsize i = 0; i < nf; i++)
 			(*env)->SetObjectArrayElement(env, arr, i, bytes(env, f[i]));
-		(*env)->CallVoidMethod(env, j->self, m_notification, arr, (jboolean)(n->maybe_shown != 0));
+		(*env)->CallVoidMethod(env, j->self, m_notification, arr,
+		                       (jboolean)(n->maybe_shown != 0));
 	}
 	(*env)->ExceptionClear(env);
 	(*env)->PopLocalFrame(env, NULL);
@@ -193,7 +195,8 @@ static void on_retract(void *ud, const struct xpush_retract *r)
 
 	if ((*env)->PushLocalFrame(env, 4) != 0)
 		return;
-	(*env)->CallVoidMethod(env, j->self, m_retract, bytes(env, r->id), (jboolean)(r->seen != 0));
+	(*env)->CallVoidMethod(env, j->self, m_retract, bytes(env, r->id),
+	                       (jboolean)(r->seen != 0));
 	(*env)->ExceptionClear(env);
 	(*env)->PopLocalFrame(env, NULL);
 }
@@ -213,7 +216,7 @@ static void on_event(void *ud, const struct xpush_event *ev)
 }
 
 JNIEXPORT jint JNICALL Java_org_xpush_XPushClient_nativeRun(JNIEnv *env, jobject self,
-                                                           jobjectArray kv)
+                                                            jobjectArray kv)
 {
 	struct jctx j = { env, self };
 	xpush_config *cfg;
@@ -245,8 +248,8 @@ JNIEXPORT void JNICALL Java_org_xpush_XPushClient_nativeStop(JNIEnv *env, jclass
 	xpush_client_stop((xpush_client *)(intptr_t)h);
 }
 
-JNIEXPORT jint JNICALL Java_org_xpush_XPushClient_nativeSetNetwork(JNIEnv *env, jclass cls,
-                                                                  jlong h, jbyteArray key)
+JNIEXPORT jint JNICALL Java_org_xpush_XPushClient_nativeSetNetwork(JNIEnv *env, jclass cls, jlong h,
+                                                                   jbyteArray key)
 {
 	int bad = 0, rc;
 	char *k = cstr(env, key, &bad);
@@ -259,7 +262,7 @@ JNIEXPORT jint JNICALL Java_org_xpush_XPushClient_nativeSetNetwork(JNIEnv *env, 
 }
 
 JNIEXPORT jbyteArray JNICALL Java_org_xpush_XPushClient_nativeStrerror(JNIEnv *env, jclass cls,
-                                                                      jint code)
+                                                                       jint code)
 {
 	return bytes(env, xpush_strerror(code));
 }

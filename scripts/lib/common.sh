@@ -6,7 +6,8 @@
 # image may have no C compiler; runuser (util-linux) is essential and always there. ejabberd:
 # the second XMPP server of the e2e matrix (Debian's 23.01).
 XPUSH_PACKAGES=(libstrophe-dev libexpat1-dev libssl-dev libpq-dev libmicrohttpd-dev postgresql prosody
-	ejabberd meson ninja-build pkg-config python3 openssl curl faketime gcc libc6-dev groff-base man-db)
+	ejabberd meson ninja-build pkg-config python3 openssl curl faketime gcc libc6-dev groff-base man-db
+	clang-format) # clang-format: the layout check of the unit tests (tests/structure)
 XPUSH_PACKAGES+=(default-jdk-headless) # javac + jni.h: the JNI binding and its host test (client/jni/)
 
 xpush_die() {
