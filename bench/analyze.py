@@ -294,6 +294,9 @@ def report(raw, out):
 
     b1_rate = section_b1(raw, out, meta, R, summary, md)
     section_b2(raw, out, meta, R, summary, md)
+    if os.path.exists(os.path.join(raw, "pin_b1_base_1.txt")):
+        section_b1(raw, out, meta, R, summary, md, "pin_", "Prosody, pinned")
+        section_b2(raw, out, meta, R, summary, md, "pin_", "Prosody, pinned")
 
     # B3
     if "b3_notrigger_c1_tps" in R:
@@ -496,6 +499,26 @@ def report(raw, out):
             md.append("```\n")
         pgss_table(raw, R, md, "b7", "the same round")
 
+    # B7's Postgres statement time per push, and B10: that over the floor
+    pg_us = float(R.get("b7_pg_us_per_push", "nan") or "nan")
+    if pg_us == pg_us:
+        summary.append(("B7 Postgres", "Postgres statement time per delivered push (top-level "
+                        "statements of xpushd and the bulk producer, pg_stat_statements)",
+                        "%s us" % fmt(pg_us, 1), "<= 60 us", verdict(pg_us <= 60)))
+    floor_us = float(R.get("b10_pg_us_per_push", "nan") or "nan")
+    if floor_us == floor_us and floor_us > 0:
+        md.append("## B10: xpush's Postgres work over the floor\n")
+        md.append("The floor is the cheapest durable work per push Postgres can do on this machine: "
+                  "one INSERT per 1,000 messages and one UPDATE per 1,000 acks into a plain table "
+                  "with a primary key, each its own transaction (`synchronous_commit` on). "
+                  "Statement time per push: floor %s us, xpush (B7's round) %s us.\n"
+                  % (fmt(floor_us, 2), fmt(pg_us, 1)))
+        if pg_us == pg_us:
+            summary.append(("B10", "Postgres statement time per push / the floor on this machine "
+                            "(batched INSERT + batched ack UPDATE)",
+                            "%s / %s = **%.1f**" % (fmt(pg_us, 1), fmt(floor_us, 2), pg_us / floor_us),
+                            "<= 1.5", verdict(pg_us / floor_us <= 1.5)))
+
     # The same B1 and B2 through ejabberd (scripts/bench --ejabberd)
     if os.path.exists(os.path.join(raw, "ej_b1_base_1.txt")):
         md.append("## ejabberd\n")
@@ -503,6 +526,9 @@ def report(raw, out):
                   "in-band registration; the same xpushd and Postgres).\n" % meta.get("ejabberd", "?"))
         section_b1(raw, out, meta, R, summary, md, "ej_", "ejabberd")
         section_b2(raw, out, meta, R, summary, md, "ej_", "ejabberd")
+        if os.path.exists(os.path.join(raw, "ej_pin_b1_base_1.txt")):
+            section_b1(raw, out, meta, R, summary, md, "ej_pin_", "ejabberd, pinned")
+            section_b2(raw, out, meta, R, summary, md, "ej_pin_", "ejabberd, pinned")
 
     # Accounts and logins
     if "accounts_files_ms_each" in R:
@@ -534,7 +560,10 @@ def report(raw, out):
             "",
             "Everything (Postgres, Prosody, xpushd, the simulated devices, the producers) shares this "
             "machine, so each figure is a ratio to a baseline measured in the same run, on the same "
-            "devices and the same Prosody.",
+            "devices and the same Prosody. B1 and B2 are measured twice: on shared cores, and "
+            "*pinned*: the XMPP server alone on core 0 in both the baseline and the xpush run, "
+            "everything else on the other cores (`taskset`), as a deployment gives the server a "
+            "core of its own. The goals of B1 and B2 are for the pinned run.",
             "",
             "## Summary\n",
             "| | figure | result | goal | |",
