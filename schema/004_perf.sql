@@ -118,6 +118,6 @@ END $$;
 -- no index or constraint depends on it being IMMUTABLE.
 ALTER FUNCTION push.expiry(timestamptz, integer, timestamptz) STABLE;
 
--- The rows in flight of one device, for the claim's per-device window (store_sql.h S_CLAIM):
+-- The rows in flight of one device, for the claim's per-device window (component/store_sql.c S_CLAIM):
 -- an index probe of at most device_window entries instead of a pass over every pending row.
 CREATE INDEX deliveries_sent ON push.deliveries (device_id) WHERE state = 'sent';

@@ -6,7 +6,7 @@
 --    added latency was ~110 ms (B2) and a broadcast to 100k registered devices probed the 5,000
 --    online ones once per chunk of 1,000 (B6: 23 s). push.fanout_devices() returns, beside the
 --    number of notifications it took, the online devices that received new queued rows, and
---    xpushd claims for those only (store_sql.h S_FANOUT, S_CLAIM_DEVICES). The claim
+--    xpushd claims for those only (component/store_sql.c S_FANOUT, S_CLAIM_DEVICES). The claim
 --    over all online devices still runs on start, reconnect, presence, lease expiry and the
 --    periodic scan.
 -- 2. The batch was matched with `id = ANY (batch)`: when the plan is a scan of the pending

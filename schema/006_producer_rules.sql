@@ -21,7 +21,7 @@
 -- 4. Identifiers have a documented form (docs/schema.md "Forms"), checked by named constraints:
 --    to_jid a bare JID, app a reverse-DNS id, aliases, device ids and tags free of control and
 --    bidirectional-formatting characters (a U+202E in an alias is shown reversed in listings).
---    xpushd checks the same forms when a device registers (component/stanza.c).
+--    xpushd checks the same forms when a device registers (component/stanza_decode.c).
 -- 5. expires_at is bounded like ttl_seconds: at most 28 days after created_at, so a device's
 --    de-duplication store never has to remember an id longer than that.
 --
@@ -54,8 +54,8 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
     SELECT s ~ '^[A-Za-z0-9._-]+$' AND octet_length(s) <= 128
 $$;
 
--- A bare JID as xpushd and the device library split it (component/stanza.c jid_split,
--- client/xjid.c): `localpart@domain` or `domain`; no '/', at most one '@', both parts
+-- A bare JID as xpushd and the device library split it (common/jid.c jid_split, the one
+-- rule of both): `localpart@domain` or `domain`; no '/', at most one '@', both parts
 -- non-empty and at most 1023 bytes; no whitespace, control or bidirectional-formatting
 -- character; the domain is dot-separated non-empty labels of letters, digits and '-' (letters
 -- beyond ASCII allowed: internationalised domains as the server stamps them).

@@ -10,7 +10,7 @@
 -- Now:
 -- * `attempts` counts sends (for the ledger's reader and the ttl-0 rule) and limits nothing.
 --   `strikes` counts sends that a *live* session did not ack: only those can fail a push.
--- * A lease that runs out is judged by the sweep (xpushd, store_sql.h S_SWEEP):
+-- * A lease that runs out is judged by the sweep (xpushd, component/store_sql.c S_SWEEP):
 --   - the device is offline, unregistered, or the row went to an earlier session of it
 --     (sent before `session_at`): back to `queued`, no strike;
 --   - the device is online: xpushd probes the session with an XEP-0199 ping to its full JID
