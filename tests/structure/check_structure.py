@@ -4,7 +4,8 @@
 Reads the object files of each product folder with nm and fails if
   - two or more .c files of one folder need each other's symbols, directly
     or around a cycle (a file may use another's API only one way), or
-  - a C file of the product is longer than MAX_LINES lines.
+  - a C file of the product, its tests or its benchmark tools is longer than
+    MAX_LINES lines.
 
 Usage: check_structure.py SOURCE_ROOT BUILD_ROOT
 """
@@ -22,7 +23,7 @@ ROOMS = {
     'tools': ['tools/libxpushctl_core.a.p', 'tools/xpushctl.p'],
     'common': ['common/libxpushcommon.a.p'],
 }
-PRODUCT_DIRS = ['component', 'client', 'cli', 'tools', 'common']
+LENGTH_DIRS = ['component', 'client', 'cli', 'tools', 'common', 'tests', 'bench']
 
 
 def symbols(obj):
@@ -114,7 +115,7 @@ def main():
                     if (a, b) in why:
                         print(f'  {a} -> {b}: {", ".join(why[(a, b)][:6])}')
         print(f'{room}: {len(defs)} files, {sum(len(v) for v in edges.values())} one-way uses')
-    for d in PRODUCT_DIRS:
+    for d in LENGTH_DIRS:
         for path in sorted(glob.glob(os.path.join(src, d, '**', '*.c'), recursive=True)):
             with open(path, encoding='utf-8', errors='replace') as f:
                 n = sum(1 for _ in f)
