@@ -391,8 +391,7 @@ struct component *component_new(struct loop *l, const struct component_opts *o,
 	}
 	c->loop = l;
 	c->port = o->port;
-	c->handshake_timeout_ms = o->handshake_timeout_ms ? o->handshake_timeout_ms
-	                                                  : COMPONENT_HANDSHAKE_TIMEOUT_MS;
+	c->handshake_timeout_ms = o->handshake_timeout_ms;
 	c->max_stanza_bytes = o->max_stanza_bytes;
 	c->ev = *ev;
 	c->ud = ud;

@@ -12,9 +12,6 @@
 
 struct component;
 
-/* The default of xpushd's handshake_timeout_ms setting (config.c). */
-#define COMPONENT_HANDSHAKE_TIMEOUT_MS 10000
-
 struct component_events {
 	void (*on_ready)(void *ud);                          /* handshake accepted */
 	void (*on_stanza)(void *ud, const struct xnode *st); /* borrowed for the call */
@@ -31,7 +28,7 @@ struct component_opts {
 	const char *jid, *secret, *host;
 	uint16_t port;
 	uint32_t reconnect_min_ms, reconnect_max_ms;
-	uint32_t handshake_timeout_ms; /* 0: COMPONENT_HANDSHAKE_TIMEOUT_MS */
+	uint32_t handshake_timeout_ms; /* TCP, stream and handshake must be done by then */
 	size_t max_stanza_bytes;       /* larger stanzas are refused (on_refused), not parsed */
 };
 

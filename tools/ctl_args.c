@@ -51,12 +51,6 @@ __attribute__((format(printf, 2, 3))) static int bad(struct pctx *x, const char 
 	return -1;
 }
 
-int ctl_parse_uint(const char *s, unsigned long long min, unsigned long long max,
-                   unsigned long long *out)
-{
-	return num_parse_uint(s, min, max, out);
-}
-
 int ctl_check_text(const char *s, size_t len, const char **why)
 {
 	for (size_t i = 0; i < len;) {

@@ -92,10 +92,6 @@ void ctl_args_free(struct ctl_cmd *c);
 const char *ctl_command_name(enum ctl_command cmd);
 
 /* Validators, exposed for the unit tests. Each returns 0 or -1. */
-/* num_parse_uint (common/num.h) under xpushctl's name: decimal digits only
- * (no sign, no spaces), value in min..max. */
-CTL_WUR int ctl_parse_uint(const char *s, unsigned long long min, unsigned long long max,
-                           unsigned long long *out);
 /* Valid UTF-8 of len bytes without C0 control bytes other than TAB, LF, CR
  * (XML 1.0 cannot carry them). On -1, *why says what is wrong (static text). */
 CTL_WUR int ctl_check_text(const char *s, size_t len, const char **why);

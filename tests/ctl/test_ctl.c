@@ -12,6 +12,7 @@
 #include "ctl_out.h"
 #include "ctl_rows.h"
 #include "ctl_time.h"
+#include "num.h"
 #include "test.h"
 
 static char err[512];
@@ -185,13 +186,13 @@ static void test_text_checks(void)
 	CHECK_INT(ctl_check_text("\xc0\xaf", 2, &why), -1);          /* overlong */
 	CHECK_INT(ctl_check_text("\xed\xa0\x80", 3, &why), -1);      /* surrogate */
 	CHECK_STR(why, "is not valid UTF-8");
-	CHECK_INT(ctl_parse_uint("10", 0, 10, &v), 0);
+	CHECK_INT(num_parse_uint("10", 0, 10, &v), 0);
 	CHECK_INT(v, 10);
-	CHECK_INT(ctl_parse_uint("11", 0, 10, &v), -1);
-	CHECK_INT(ctl_parse_uint("+1", 0, 10, &v), -1);
-	CHECK_INT(ctl_parse_uint(" 1", 0, 10, &v), -1);
-	CHECK_INT(ctl_parse_uint("1x", 0, 10, &v), -1);
-	CHECK_INT(ctl_parse_uint("99999999999999999999999", 0, ~0ull, &v), -1);
+	CHECK_INT(num_parse_uint("11", 0, 10, &v), -1);
+	CHECK_INT(num_parse_uint("+1", 0, 10, &v), -1);
+	CHECK_INT(num_parse_uint(" 1", 0, 10, &v), -1);
+	CHECK_INT(num_parse_uint("1x", 0, 10, &v), -1);
+	CHECK_INT(num_parse_uint("99999999999999999999999", 0, ~0ull, &v), -1);
 }
 
 /* Capture what fn writes to a FILE. */
