@@ -1,12 +1,10 @@
 /* test_client_config: the configuration table (client/cfg.c), its public
- * wrappers, and the JID helpers (client/xjid.c). */
+ * wrappers (the JID helpers: tests/common/test_jid.c, tests/client/test_xjid.c). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cfg.h"
 #include "test.h"
-#include "jid.h"
-#include "xjid.h"
 #include "xpush.h"
 
 static void test_defaults(void)
@@ -249,62 +247,5 @@ static void test_public_wrappers(void)
 	CHECK_STR(xpush_version(), XPUSH_VERSION_STRING);
 }
 
-static void test_jid_split(void)
-{
-	struct jid_parts p;
-
-	CHECK_INT(jid_split("alice@example.org/phone 1", &p), 0);
-	CHECK_INT(p.local_len, 5);
-	CHECK_INT(p.domain_len, 11);
-	CHECK(strncmp(p.domain, "example.org", 11) == 0);
-	CHECK_INT(p.resource_len, 7);
-	CHECK_INT(jid_split("example.org", &p), 0);
-	CHECK(p.local == NULL && p.resource == NULL);
-	CHECK_INT(jid_split("a@b/c@d", &p), 0); /* '@' in the resource is fine */
-	CHECK_INT(p.local_len, 1);
-	CHECK_INT(p.resource_len, 3);
-	CHECK_INT(jid_split("a@@b", &p), -1);
-	CHECK_INT(jid_split("/res", &p), -1);
-	CHECK_INT(jid_split("a@b/", &p), -1);
-	CHECK_INT(jid_split("a@b/x\ny", &p), -1);
-	CHECK_INT(jid_split("", &p), -1);
-	CHECK_INT(jid_split(NULL, &p), -1);
-}
-
-static void test_is_component(void)
-{
-	static const struct { const char *from, *comp; int want; } cases[] = {
-		{ "push.example.org", "push.example.org", 1 },
-		{ "PUSH.Example.ORG", "push.example.org", 1 },
-		{ "push.example.org/res", "push.example.org", 0 },
-		{ "evil@push.example.org", "push.example.org", 0 },
-		{ "push.example.org.evil", "push.example.org", 0 },
-		{ "example.org", "push.example.org", 0 },
-		{ "mallory@example.org/x", "push.example.org", 0 },
-		{ "", "push.example.org", 0 },
-		{ NULL, "push.example.org", 0 },
-		{ "bot@push.example.org", "bot@push.example.org", 1 },
-		{ "Bot@push.example.org", "bot@push.example.org", 0 }, /* nodes compare exactly */
-		{ "push.example.org", "bot@push.example.org", 0 },
-	};
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		int got = xjid_is_component(cases[i].from, cases[i].comp);
-		if (got != cases[i].want)
-			fprintf(stderr, "case %zu: %s vs %s\n", i, cases[i].from ? cases[i].from : "(null)",
-				cases[i].comp);
-		CHECK_INT(got, cases[i].want);
-	}
-}
-
-static void test_domain(void)
-{
-	char d[16];
-
-	CHECK_INT(jid_domain("alice@example.org/x", d, sizeof d), 0);
-	CHECK_STR(d, "example.org");
-	CHECK_INT(jid_domain("alice@a-very-long-domain.example.org", d, sizeof d), -1);
-	CHECK_INT(jid_domain("@x", d, sizeof d), -1);
-}
-
 TEST_MAIN(T(test_defaults), T(test_set_values), T(test_direct_tls), T(test_tags), T(test_validate), T(test_copy),
-	  T(test_public_wrappers), T(test_jid_split), T(test_is_component), T(test_domain))
+	  T(test_public_wrappers))

@@ -1,7 +1,7 @@
 /* test_xjid: the device's JID decisions on the one JID reading
  * (common/jid.c), where it differs from the device's former splitter: text
  * that is not UTF-8 of XML characters is no JID (the daemon's splitter
- * already said so). The other sender-check cases: test_client_config. */
+ * already said so), and the sender check's cases. */
 #include <string.h>
 
 #include "cfg.h"
@@ -41,4 +41,30 @@ static void test_config_keys(void)
 	}
 }
 
-TEST_MAIN(T(test_is_component), T(test_config_keys))
+/* The sender check: only the exact component JID, no resource. */
+static void test_is_component_cases(void)
+{
+	static const struct { const char *from, *comp; int want; } cases[] = {
+		{ "push.example.org", "push.example.org", 1 },
+		{ "PUSH.Example.ORG", "push.example.org", 1 },
+		{ "push.example.org/res", "push.example.org", 0 },
+		{ "evil@push.example.org", "push.example.org", 0 },
+		{ "push.example.org.evil", "push.example.org", 0 },
+		{ "example.org", "push.example.org", 0 },
+		{ "mallory@example.org/x", "push.example.org", 0 },
+		{ "", "push.example.org", 0 },
+		{ NULL, "push.example.org", 0 },
+		{ "bot@push.example.org", "bot@push.example.org", 1 },
+		{ "Bot@push.example.org", "bot@push.example.org", 0 }, /* nodes compare exactly */
+		{ "push.example.org", "bot@push.example.org", 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int got = xjid_is_component(cases[i].from, cases[i].comp);
+		if (got != cases[i].want)
+			fprintf(stderr, "case %zu: %s vs %s\n", i, cases[i].from ? cases[i].from : "(null)",
+				cases[i].comp);
+		CHECK_INT(got, cases[i].want);
+	}
+}
+
+TEST_MAIN(T(test_is_component), T(test_is_component_cases), T(test_config_keys))

@@ -1,7 +1,7 @@
 /* test_jid: the one JID reading of xpushd and libxpush (common/jid.c):
  * the parts, what is refused, the sizes, and the rule the daemon's and the
  * device's former copies disagreed on (text that is not UTF-8 of XML
- * characters is no JID). The device's sender check on top: test_client_config. */
+ * characters is no JID). The device's sender check on top: tests/client/test_xjid.c. */
 #include "jid.h"
 #include "test.h"
 
@@ -176,5 +176,40 @@ static void test_jid_sizes(void)
 	}
 }
 
+/* A few JIDs read part by part. */
+static void test_split_examples(void)
+{
+	struct jid_parts p;
+
+	CHECK_INT(jid_split("alice@example.org/phone 1", &p), 0);
+	CHECK_INT(p.local_len, 5);
+	CHECK_INT(p.domain_len, 11);
+	CHECK(strncmp(p.domain, "example.org", 11) == 0);
+	CHECK_INT(p.resource_len, 7);
+	CHECK_INT(jid_split("example.org", &p), 0);
+	CHECK(p.local == NULL && p.resource == NULL);
+	CHECK_INT(jid_split("a@b/c@d", &p), 0); /* '@' in the resource is fine */
+	CHECK_INT(p.local_len, 1);
+	CHECK_INT(p.resource_len, 3);
+	CHECK_INT(jid_split("a@@b", &p), -1);
+	CHECK_INT(jid_split("/res", &p), -1);
+	CHECK_INT(jid_split("a@b/", &p), -1);
+	CHECK_INT(jid_split("a@b/x\ny", &p), -1);
+	CHECK_INT(jid_split("", &p), -1);
+	CHECK_INT(jid_split(NULL, &p), -1);
+}
+
+/* jid_domain into a buffer too small for the domain. */
+static void test_domain_small_buffer(void)
+{
+	char d[16];
+
+	CHECK_INT(jid_domain("alice@example.org/x", d, sizeof d), 0);
+	CHECK_STR(d, "example.org");
+	CHECK_INT(jid_domain("alice@a-very-long-domain.example.org", d, sizeof d), -1);
+	CHECK_INT(jid_domain("@x", d, sizeof d), -1);
+}
+
 TEST_MAIN(T(test_split_parts), T(test_split_refuses), T(test_split_lengths), T(test_jid),
-	  T(test_jid_sizes))
+	  T(test_jid_sizes), T(test_split_examples),
+	  T(test_domain_small_buffer))
