@@ -379,16 +379,19 @@ static void keep_fanned(struct scan *sc, const int64_t *dev, size_t n)
 	sc->fan_n = n;
 }
 
-static void on_fanned(void *ud, int err, long touched, const int64_t *dev, size_t n)
+static void on_fanned(void *ud, int err, long touched, const int64_t *dev, size_t n,
+                      const struct claim_row *sent, size_t nsent)
 {
 	struct scan *sc = answered(ud, err);
 
 	if (!sc)
 		return;
 	if (touched > 0) {
-		log_debug("fanned out", "notifications=%ld online_devices=%zu", touched, n);
+		log_debug("fanned out", "notifications=%ld sent=%zu devices_to_claim=%zu", touched,
+		          nsent, n);
 		sc->found_work = 1;
 	}
+	send_claimed(sc, sent, nsent);
 	keep_fanned(sc, dev, n);
 	scan_enter(sc, SC_CLAIM);
 	scan_advance(sc);
@@ -477,8 +480,10 @@ static enum submitted submit_probe(struct scan *sc)
 
 static enum submitted submit_fanout(struct scan *sc)
 {
-	return queued(
-		store_fanout(sc->store, sc->cfg->batch_size, sc->cfg->fanout_chunk, on_fanned, sc));
+	const struct config *c = sc->cfg;
+
+	return queued(store_fanout(sc->store, c->batch_size, c->fanout_chunk, c->instance_id,
+	                           c->ack_timeout_ms, c->device_window, on_fanned, sc));
 }
 
 /* The claim: the full one if asked for, else for the devices the fan-out

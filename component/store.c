@@ -496,10 +496,12 @@ static int submit(struct store *st, enum stmt_id s, const char *const *params, u
 #define CB(member, fn) ((union store_cb){ .member = (fn) })
 #define I64(buf, v) (snprintf(buf, sizeof buf, "%lld", (long long)(v)), buf)
 
-int store_fanout(struct store *st, long limit, long chunk, store_fanout_fn cb, void *ud)
+int store_fanout(struct store *st, long limit, long chunk, const char *instance, uint32_t lease_ms,
+                 long window, store_fanout_fn cb, void *ud)
 {
-	char a[24], b[24];
-	const char *p[] = { I64(a, limit), I64(b, chunk) };
+	char a[24], b[24], c[24], d[24];
+	const char *p[] = { I64(a, limit), I64(b, chunk), instance, I64(c, lease_ms),
+		            I64(d, window) };
 	return submit(st, S_FANOUT, p, CB(fanout, cb), ud);
 }
 

@@ -86,14 +86,19 @@ typedef void (*store_rows_fn)(void *ud, int err, const int64_t *v, size_t nrows,
  * called from inside the submitting call: always from the loop. cb may be
  * NULL (the result is dropped). */
 
-/* Fan-out result: notifications taken, and the online devices that got new
- * queued rows (borrowed for the call; may repeat). */
+/* Fan-out result: notifications taken, the online devices that got new
+ * queued rows (may repeat), and the rows sent at once, sorted like a
+ * claim's (all borrowed for the call). */
 typedef void (*store_fanout_fn)(void *ud, int err, long touched, const int64_t *devices,
-                                size_t ndevices);
-/* Expand due notifications into ledger rows (push.fanout_devices): up to
- * `limit` notifications, `chunk` devices each. */
+                                size_t ndevices, const struct claim_row *sent, size_t nsent);
+/* Expand due notifications into ledger rows (push.fanout_send): up to
+ * `limit` notifications, `chunk` devices each. A row whose device is online,
+ * not probed, has nothing queued and a free slot in its window of `window`
+ * goes out at once: marked sent under this instance with a fresh fencing
+ * token and a lease of lease_ms, as store_claim() does. */
 STORE_WUR
-int store_fanout(struct store *st, long limit, long chunk, store_fanout_fn cb, void *ud);
+int store_fanout(struct store *st, long limit, long chunk, const char *instance, uint32_t lease_ms,
+                 long window, store_fanout_fn cb, void *ud);
 /* Claim up to `limit` queued deliveries for online devices that no probe
  * is running for, at most `window` sent per device; mark them sent under
  * this instance with a fresh fencing token and a lease of lease_ms. Rows

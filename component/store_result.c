@@ -145,18 +145,40 @@ static int dec_claim_ids(const PGresult *res, union store_cb cb, void *ud)
 	return claims(res, cb, ud, fill_claim_ids);
 }
 
+/* push.fanout_send: the rows sent at once (a claim's columns), then one row
+ * with only the last two columns: notifications taken and the devices to
+ * claim for. */
+enum { FANOUT_TOUCHED = 14, FANOUT_DEVICES = 15 };
+
 static int dec_fanout(const PGresult *res, union store_cb cb, void *ud)
 {
-	int any = PQntuples(res) > 0;
-	long touched = any ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : 0;
-	const char *arr = any && !PQgetisnull(res, 0, 1) ? PQgetvalue(res, 0, 1) : "{}";
+	int n = PQntuples(res), nsent = 0;
+	long touched = 0;
+	const char *arr = "{}";
+	struct claim_row *rows = n ? calloc((size_t)n, sizeof *rows) : NULL;
 	int64_t *devs;
 	size_t ndev;
 
-	if (pgtext_parse_int_array(arr, &devs, &ndev) < 0)
+	if (n && !rows)
 		return -1;
-	cb.fanout(ud, 0, touched, devs, ndev);
+	for (int i = 0; i < n; i++) {
+		if (!PQgetisnull(res, i, 0)) {
+			fill_claim(&rows[nsent++], res, i);
+			continue;
+		}
+		touched = (long)num(res, i, FANOUT_TOUCHED);
+		if (!PQgetisnull(res, i, FANOUT_DEVICES))
+			arr = PQgetvalue(res, i, FANOUT_DEVICES);
+	}
+	if (touched < 0 || pgtext_parse_int_array(arr, &devs, &ndev) < 0) {
+		free(rows);
+		return -1;
+	}
+	if (nsent > 1)
+		qsort(rows, (size_t)nsent, sizeof *rows, claim_row_cmp);
+	cb.fanout(ud, 0, touched, devs, ndev, rows, (size_t)nsent);
 	free(devs);
+	free(rows);
 	return 0;
 }
 
@@ -220,7 +242,7 @@ void store_result_fail(enum res_kind k, union store_cb cb, void *ud)
 		cb.claim(ud, STORE_FAILED, NULL, 0);
 		break;
 	case RES_FANOUT:
-		cb.fanout(ud, STORE_FAILED, 0, NULL, 0);
+		cb.fanout(ud, STORE_FAILED, 0, NULL, 0, NULL, 0);
 		break;
 	case RES_KINDS:
 		break;

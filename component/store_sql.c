@@ -84,11 +84,14 @@ const char *const store_sql_session_setup[2] = {
 	"   AND push.expiry(n.created_at, n.ttl_seconds, n.expires_at) > now() RETURNING 1)"
 
 const struct stmt_def store_sql_stmts[S_COUNT] = {
-	/* Expansion into ledger rows lives in SQL (push.fanout_devices, schema
-	 * 005): the number of notifications taken and the online devices that
-	 * got new queued rows, as a bigint[] (claimed for those only). */
-	[S_FANOUT] = { "xp_fanout", 2, RES_FANOUT, 2,
-	               "SELECT touched, devices FROM push.fanout_devices($1::int, $2::int)" },
+	/* Expansion into ledger rows lives in SQL (push.fanout_send, schema
+	 * 008): rows whose device can take them now are inserted `sent` under
+	 * this instance's lease ($3, $4 ms, window $5) and returned like a
+	 * claim's; a last row carries the number of notifications taken and the
+	 * online devices that got queued rows, as a bigint[] (claimed for those). */
+	[S_FANOUT] = { "xp_fanout", 5, RES_FANOUT, 16,
+	               "SELECT * FROM push.fanout_send($1::int, $2::int, $3,"
+	               " $4::double precision, $5::int)" },
 
 	/* Claim deliveries for online devices: due, unexpired, at most $4 in
 	 * flight per device, high priority first, then by id.

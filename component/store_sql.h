@@ -41,7 +41,8 @@ enum res_kind {
 	RES_ROWS,        /* store_rows_fn: every row's columns as numbers */
 	RES_CLAIM,       /* store_claim_fn: deliveries to send (14 columns, see S_CLAIM) */
 	RES_CLAIM_IDS,   /* store_claim_fn: notification, device, full JID, token */
-	RES_FANOUT,      /* store_fanout_fn: notifications taken, bigint[] of devices */
+	RES_FANOUT,      /* store_fanout_fn: rows sent at once (RES_CLAIM's columns), then
+	                    notifications taken and bigint[] of devices (columns 15, 16) */
 	RES_KINDS
 };
 

@@ -99,6 +99,7 @@ struct answer {
 	const int64_t *v;            /* numbers, rows of numbers, fanned devices */
 	size_t nv, ncols;
 	const struct claim_row *rows;
+	size_t nrows; /* CB_FANOUT: rows sent at once */
 };
 
 /* Call p's callback with a, in p's shape. */
@@ -116,7 +117,7 @@ static void call(struct pending *p, const struct answer *a)
 		p->cb.claim(p->ud, a->err, a->rows, a->nv);
 		break;
 	case CB_FANOUT:
-		p->cb.fanout(p->ud, a->err, a->n, a->v, a->nv);
+		p->cb.fanout(p->ud, a->err, a->n, a->v, a->nv, a->rows, a->nrows);
 		break;
 	case CB_ROWS:
 		p->cb.rows(p->ud, a->err, a->v, a->nv, a->ncols);
@@ -223,7 +224,14 @@ int fake_reply_claim(struct store *st, enum fake_op op, const struct claim_row *
 
 int fake_reply_fanout(struct store *st, long touched, const int64_t *dev, size_t n)
 {
-	return reply(st, FS_FANOUT, CB_FANOUT, &(struct answer){ .n = touched, .v = dev, .nv = n });
+	return fake_reply_fanout_sent(st, touched, dev, n, NULL, 0);
+}
+
+int fake_reply_fanout_sent(struct store *st, long touched, const int64_t *dev, size_t n,
+                           const struct claim_row *sent, size_t nsent)
+{
+	return reply(st, FS_FANOUT, CB_FANOUT,
+	             &(struct answer){ .n = touched, .v = dev, .nv = n, .rows = sent, .nrows = nsent });
 }
 
 int fake_reply_rows(struct store *st, enum fake_op op, const int64_t *v, size_t nrows,
@@ -264,7 +272,8 @@ int store_probe(struct store *st, const char *instance, long limit, uint32_t tim
 	              CB(claim, cb), ud);
 }
 
-int store_fanout(struct store *st, long limit, long chunk, store_fanout_fn cb, void *ud)
+int store_fanout(struct store *st, long limit, long chunk, const char *instance, uint32_t lease_ms,
+                 long window, store_fanout_fn cb, void *ud)
 {
 	return record(st, REQ(.op = FS_FANOUT, .limit = limit), CB_FANOUT, CB(fanout, cb), ud);
 }

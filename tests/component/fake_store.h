@@ -50,6 +50,9 @@ int fake_reply_count(struct store *st, enum fake_op op, long n);
 int fake_reply_nums(struct store *st, enum fake_op op, const int64_t *v, size_t n);
 int fake_reply_claim(struct store *st, enum fake_op op, const struct claim_row *rows, size_t n);
 int fake_reply_fanout(struct store *st, long touched, const int64_t *dev, size_t n);
+/* The same with rows the fan-out sent at once. */
+int fake_reply_fanout_sent(struct store *st, long touched, const int64_t *dev, size_t n,
+                           const struct claim_row *sent, size_t nsent);
 int fake_reply_rows(struct store *st, enum fake_op op, const int64_t *v, size_t nrows,
                     size_t ncols);
 /* Answer the oldest request, which must be `op`, with err = -1. */

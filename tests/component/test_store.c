@@ -54,7 +54,7 @@ static void table(void)
 			CHECK_INT(d->ncols, 4);
 			break;
 		case RES_FANOUT:
-			CHECK_INT(d->ncols, 2);
+			CHECK_INT(d->ncols, 16);
 			break;
 		case RES_COUNT_ROWS:
 		case RES_NUMS:
@@ -150,7 +150,8 @@ static void on_claim(void *ud, int err, const struct claim_row *rows, size_t n)
 	}
 }
 
-static void on_fanout(void *ud, int err, long touched, const int64_t *devices, size_t ndevices)
+static void on_fanout(void *ud, int err, long touched, const int64_t *devices, size_t ndevices,
+                      const struct claim_row *sent, size_t nsent)
 {
 	seen.calls++;
 	seen.err = err;
@@ -158,6 +159,8 @@ static void on_fanout(void *ud, int err, long touched, const int64_t *devices, s
 	seen.nv = ndevices;
 	for (size_t i = 0; i < ndevices && i < 32; i++)
 		seen.v[i] = devices[i];
+	on_claim(ud, err, sent, nsent);
+	seen.calls--;
 }
 
 #define CB(member, fn) ((union store_cb){ .member = (fn) })
@@ -264,28 +267,63 @@ static void claims(void)
 	PQclear(res2);
 }
 
+/* 14 NULL columns, then touched and devices: push.fanout_send's last row. */
+#define FANOUT_TAIL(touched, devices)                                                      \
+	NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+		touched, devices
+
 static void fanout(void)
 {
-	static const char *const ok[] = { "3", "{10,11,10}" };
-	static const char *const null_devices[] = { "2", NULL };
-	static const char *const bad[] = { "1", "{x}" };
-	PGresult *r1 = result(2, 1, ok), *r2 = result(2, 1, null_devices), *r3 = result(2, 1, bad);
+	static const char *const ok[] = { FANOUT_TAIL("3", "{10,11,10}") };
+	static const char *const null_devices[] = { FANOUT_TAIL("2", NULL) };
+	static const char *const bad[] = { FANOUT_TAIL("1", "{x}") };
+	/* Two rows sent at once (out of order), then the summary. */
+	static const char *const sent[] = {
+		"9", "2", "a@x/r", "app", "high", "2024-01-01T00:00:00Z", "t9", NULL, NULL, NULL,
+		"1", "77", NULL, NULL, NULL, NULL,
+		"3", "4", "c@x/r", "app", "normal", "2024-01-01T00:00:00Z", "t3", NULL, NULL, NULL,
+		"1", "77", NULL, "2024-01-02T00:00:00Z", NULL, NULL,
+		FANOUT_TAIL("2", "{5}"),
+	};
+	PGresult *r1 = result(16, 1, ok), *r2 = result(16, 1, null_devices), *r3 = result(16, 1, bad);
+	PGresult *r4 = result(16, 3, sent), *r5 = result(16, 0, ok);
 
 	reset();
 	CHECK_INT(store_result_deliver(RES_FANOUT, r1, CB(fanout, on_fanout), NULL), 0);
 	CHECK_INT(seen.n, 3);
 	CHECK_INT(seen.nv, 3);
 	CHECK_INT(seen.v[1], 11);
+	CHECK_INT(seen.nrows, 0);
 	reset();
 	CHECK_INT(store_result_deliver(RES_FANOUT, r2, CB(fanout, on_fanout), NULL), 0);
 	CHECK_INT(seen.n, 2);
 	CHECK_INT(seen.nv, 0);
 	reset();
 	CHECK_INT(store_result_deliver(RES_FANOUT, r3, CB(fanout, on_fanout), NULL), -1);
-	CHECK_INT(seen.calls, 0);  /* the caller fails the request */
+	CHECK_INT(seen.calls, 0); /* the caller fails the request */
+	reset();
+	CHECK_INT(store_result_deliver(RES_FANOUT, r4, CB(fanout, on_fanout), NULL), 0);
+	CHECK_INT(seen.calls, 1);
+	CHECK_INT(seen.n, 2);
+	CHECK_INT(seen.nv, 1);
+	CHECK_INT(seen.v[0], 5);
+	CHECK_INT(seen.nrows, 2); /* sorted like a claim: by notification */
+	CHECK_INT(seen.rows[0].notif_id, 3);
+	CHECK_INT(seen.rows[0].device_row, 4);
+	CHECK_STR(seen.rows[0].expires, "2024-01-02T00:00:00Z");
+	CHECK_INT(seen.rows[1].notif_id, 9);
+	CHECK_INT(seen.rows[1].token, 77);
+	CHECK_STR(seen.titles[1], "t9");
+	reset();
+	/* No summary row (not what the function returns): nothing taken. */
+	CHECK_INT(store_result_deliver(RES_FANOUT, r5, CB(fanout, on_fanout), NULL), 0);
+	CHECK_INT(seen.n, 0);
+	CHECK_INT(seen.nv, 0);
 	PQclear(r1);
 	PQclear(r2);
 	PQclear(r3);
+	PQclear(r4);
+	PQclear(r5);
 }
 
 static void failures(void)
