@@ -238,6 +238,35 @@ static void new_work_claims_its_devices_only(void)
 	fx_free(f);
 }
 
+/* Rows the fan-out sent at once go on the wire from its answer; with no
+ * device named there is no claim, and their lease (100 ms) brings a full
+ * scan when it runs out. */
+static void fanout_sends_what_it_marked_sent(void)
+{
+	struct fx *f = fx_new(100, 600000);
+	struct claim_row sent[2];
+	uint64_t sent_at;
+
+	fill(sent, 2, 7);
+	settle(f);
+	scan_request(f->sc, SCAN_NEW);
+	sent_at = monotime_ms();
+	CHECK_INT(fake_reply_fanout_sent(f->st, 2, NULL, 0, sent, 2), 0);
+	CHECK_INT(f->nsent, 2);
+	CHECK(sent_has(f, 0, "xp.100.7.50"));
+	CHECK(sent_has(f, 1, "xp.101.7.51"));
+	CHECK_INT(f->stats.sent, 2);
+	CHECK_STR(drain(f), "wake");
+	fake_loop_run_ms(&f->fl, 0);
+	CHECK_STR(drain(f), "fanout wake due");
+	fake_loop_run_ms(&f->fl, 0);
+	CHECK_STR(drain(f), "fanout due");
+	fake_loop_run_until(&f->fl, f->st, 2000);
+	CHECK(monotime_ms() - sent_at >= 100);
+	CHECK_STR(drain(f), "fanout claim retracts due");
+	fx_free(f);
+}
+
 static void full_request_during_full_claim_is_kept(void)
 {
 	struct fx *f = fx_default();
@@ -514,6 +543,7 @@ static void unencodable_row_is_failed_not_sent(void)
 }
 
 TEST_MAIN(T(first_scan_runs_every_step), T(new_work_claims_its_devices_only),
+          T(fanout_sends_what_it_marked_sent),
           T(full_request_during_full_claim_is_kept), T(full_batches_claim_again),
           T(backpressure_pauses_the_claims), T(store_down_mid_scan_and_back),
           T(refill_after_acks), T(probes_repeat_while_full), T(retracts_when_notified),

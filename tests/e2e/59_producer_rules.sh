@@ -99,6 +99,19 @@ refused "tags_any U+2066" notifications_tags_form "${base[@]}" -v v=$'t\xe2\x81\
 	<<<"INSERT INTO push.notifications (app, broadcast, tags_any) VALUES (:'app', true, ARRAY[:'v'])"
 refused "tags_none U+061C" notifications_tags_form "${base[@]}" -v v=$'t\xd8\x9c' \
 	<<<"INSERT INTO push.notifications (app, broadcast, tags_none) VALUES (:'app', true, ARRAY[:'v'])"
+# The array rules check every element: a NULL element (the first of the two constraints that
+# refuse it, by name, reports it), a bad character in the second dimension, an empty tag, a tag
+# over the tag_bytes limit (64).
+refused "tags_all with a NULL element" notifications_tag_bytes "${base[@]}" \
+	<<<"INSERT INTO push.notifications (app, broadcast, tags_all) VALUES (:'app', true, ARRAY['a', NULL])"
+refused "tags_any 2-D, U+202E in [2][2]" notifications_tags_form "${base[@]}" -v v=$'t\xe2\x80\xae' \
+	<<<"INSERT INTO push.notifications (app, broadcast, tags_any) VALUES (:'app', true, ARRAY[['a', 'b'], ['c', :'v']])"
+refused "tags_none with an empty tag" notifications_tag_bytes "${base[@]}" \
+	<<<"INSERT INTO push.notifications (app, broadcast, tags_none) VALUES (:'app', true, ARRAY['a', ''])"
+refused "tags_any with a 65-byte tag" notifications_tag_bytes "${base[@]}" \
+	<<<"INSERT INTO push.notifications (app, broadcast, tags_any) VALUES (:'app', true, ARRAY['a', repeat('x', 65)])"
+refused "roster tags with a NULL element" devices_tags_form \
+	<<<"INSERT INTO push.devices (jid, app, device, tags) VALUES ('x@xpush.test', 'org.example', 'x1', ARRAY['a', NULL])"
 refused "expires_at in 29 days" notifications_expires_range "${base[@]}" \
 	<<<"INSERT INTO push.notifications (app, to_jid, expires_at) VALUES (:'app', :'jid', now() + interval '29 days')"
 refused "roster alias U+202E" devices_alias_form -v v=$'ali\xe2\x80\xaece' \
@@ -113,6 +126,11 @@ ok_ids=$(sql_script -v app="$T_APP" <<<"INSERT INTO push.notifications (app, to_
 	(:'app', NULL, E'\\u05d0\\u05d1 \\u65e5 x''; -- <&>', now() + interval '28 days' - interval '1 second', 'alias')
 	RETURNING id") || fail "valid forms were refused"
 assert_eq 4 "$(wc -l <<<"$ok_ids")" "notifications with valid forms accepted"
+# Tags: a comma, spaces and non-ASCII letters are legal, and a 64-byte tag is at the limit.
+tag_ids=$(sql_script -v app="$T_APP" <<<"INSERT INTO push.notifications (app, broadcast, tags_any, tags_all) VALUES
+	(:'app', true, ARRAY['a,b', 'c d', E'\\u00e9t\\u00e9'], ARRAY[repeat('x', 64)])
+	RETURNING id") || fail "valid tags were refused"
+assert_eq 1 "$(wc -l <<<"$tag_ids")" "notification with valid tags accepted"
 
 # ---- producer roles ----------------------------------------------------------------------------
 
