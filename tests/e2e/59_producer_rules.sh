@@ -269,4 +269,18 @@ assert_eq 1 "$(count_in "$OUT" "notification id=$r ")" "lines displayed for $r"
 assert_eq 0 "$(count_in "$OUT" "notification id=$c2 ")" "lines displayed for the ttl-0 $c2"
 assert_eq "expired - 0" "$(row "$c2")" "ledger row of $c2 at the end"
 assert_eq 0 "$(count_in "$T_DIR/xpushd.log" 'level=error')" "error lines in xpushd's log"
+
+# ---- the ledger follows deletes (statement triggers in place of foreign keys) ------------------
+stop_proc phone TERM
+assert_eq 1 "$(sql "SELECT count(*) FROM push.deliveries WHERE notification_id = $d1")" "ledger rows of $d1 before"
+sql "DELETE FROM push.notifications WHERE id = $d1" >/dev/null || fail "DELETE of notification $d1 failed"
+assert_eq 0 "$(sql "SELECT count(*) FROM push.deliveries WHERE notification_id = $d1")" "ledger rows of deleted $d1"
+dev=$(sql "SELECT device_id FROM push.deliveries WHERE notification_id = $d2")
+[[ -n $dev ]] || fail "no ledger row for $d2"
+left=$(sql "SELECT count(*) FROM push.deliveries WHERE device_id <> $dev")
+sql "DELETE FROM push.devices WHERE id = $dev" >/dev/null || fail "DELETE of device $dev failed"
+assert_eq 0 "$(sql "SELECT count(*) FROM push.deliveries WHERE device_id = $dev")" "ledger rows of deleted device $dev"
+assert_eq "$left" "$(sql "SELECT count(*) FROM push.deliveries")" "other devices' ledger rows kept"
+sql "TRUNCATE push.notifications" >/dev/null || fail "TRUNCATE push.notifications failed"
+assert_eq 0 "$(sql "SELECT count(*) FROM push.deliveries")" "ledger rows after TRUNCATE push.notifications"
 log "pass"
