@@ -209,8 +209,6 @@ static void send_notification(struct scan *sc, const struct claim_row *r)
 
 static void send_claimed(struct scan *sc, const struct claim_row *rows, size_t n)
 {
-	if (n > 0)
-		FAULT_POINT("after_claim"); /* claimed (sent in SQL), nothing on the wire */
 	for (size_t i = 0; i < n; i++) {
 		send_notification(sc, &rows[i]);
 		FAULT_POINT("after_send"); /* on the wire, ack not yet seen */
@@ -226,6 +224,8 @@ static void on_refilled(void *ud, int err, const struct claim_row *rows, size_t 
 
 	if (err)
 		return; /* the store logs why; the next scan claims those rows */
+	if (n > 0)
+		FAULT_POINT("after_claim"); /* claimed (sent in SQL), nothing on the wire */
 	send_claimed(sc, rows, n);
 	if (n == sc->cfg->batch_size)
 		scan_request(sc, SCAN_FULL); /* more devices freed slots than one claim takes */
@@ -252,6 +252,8 @@ static void on_claimed(void *ud, int err, const struct claim_row *rows, size_t n
 	 * left behind is waiting for acks, and each ack batch refills its own
 	 * devices (scan_refill). Rescanning here probed every online device after
 	 * every ack batch. */
+	if (n > 0)
+		FAULT_POINT("after_claim"); /* claimed (sent in SQL), nothing on the wire */
 	send_claimed(sc, rows, n);
 	if (n == sc->cfg->batch_size && sc->sink.ready(sc->sink.ud)) {
 		/* More may be waiting than one claim takes: go on with the full claim. */
@@ -391,6 +393,8 @@ static void on_fanned(void *ud, int err, long touched, const int64_t *dev, size_
 		          nsent, n);
 		sc->found_work = 1;
 	}
+	if (nsent > 0)
+		FAULT_POINT("after_fanout_sent"); /* fanned out as sent in SQL, nothing on the wire */
 	send_claimed(sc, sent, nsent);
 	keep_fanned(sc, dev, n);
 	scan_enter(sc, SC_CLAIM);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # (60) Fault test 1: xpushd-faults is SIGKILLed at each of its crash points while it
 # delivers a batch of pushes to an online device, then restarted with the same instance_id:
+#   after_fanout_sent  rows fanned out straight to 'sent' in SQL, nothing on the wire
 #   after_claim        rows claimed ('sent' in SQL) but nothing on the wire
 #   after_send         some notifications on the wire, their acks not yet seen
 #   before_ack_commit  the device acked, the ledger was not yet told
@@ -32,7 +33,7 @@ dups_in() {
 	echo "$n"
 }
 
-for point in after_claim:1 after_send:5 before_ack_commit:5 after_ack_commit:5; do
+for point in after_fanout_sent:1 after_claim:1 after_send:5 before_ack_commit:5 after_ack_commit:5; do
 	name=${point%%:*}
 	log "---- crash point $point"
 	start_xpushd_faults xpushd "$point"
@@ -56,9 +57,15 @@ for point in after_claim:1 after_send:5 before_ack_commit:5 after_ack_commit:5; 
 	acked_at_kill=$(ledger_count "notification_id IN ($list) AND state = 'acked'")
 	log "killed at $point: $sent rows sent (leased by $T_UID), $acked_at_kill acked"
 	case $name in
-	after_claim)
-		assert_eq 8 "$sent" "rows claimed (one window) and left 'sent' by the crash"
+	after_fanout_sent)
+		# The device is online with nothing queued: the fan-out sends one window at once.
+		assert_eq 8 "$sent" "rows fanned out as sent (one window) and left 'sent' by the crash"
 		assert_eq 0 "$acked_at_kill" "acked rows (nothing reached the wire)" ;;
+	after_claim)
+		# The first window went out with the fan-out and was acked; the crash is at the claim
+		# that refills the window from the queued rest.
+		((sent >= 1)) || fail "no row was left 'sent' by a crash at $name"
+		((acked_at_kill >= 1)) || fail "no ack committed before the refill claim at $name" ;;
 	after_send | before_ack_commit)
 		((sent > 0)) || fail "no row was left 'sent' by a crash at $name" ;;
 	after_ack_commit)
@@ -87,8 +94,12 @@ for point in after_claim:1 after_send:5 before_ack_commit:5 after_ack_commit:5; 
 		((dups >= 5)) || fail "only $dups redeliveries acked as duplicates after the crash at $name" ;;
 	after_send)
 		((dups >= 1)) || fail "no redelivery acked as a duplicate after the crash at $name" ;;
-	after_claim)
+	after_fanout_sent)
 		assert_eq 0 "$dups" "duplicates (nothing had reached the device)" ;;
+	after_claim)
+		# The claimed rows had not reached the device; the first window's rows whose acks were
+		# not yet committed had, and come back as duplicates.
+		((dups < sent)) || fail "$dups duplicates for $sent rows in flight: the claimed ones were not on the wire" ;;
 	esac
 	stop_proc xpushd TERM
 	assert_eq 0 "$PROC_RC" "xpushd exit status on SIGTERM"
