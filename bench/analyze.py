@@ -519,6 +519,31 @@ def report(raw, out):
                             "%s / %s = **%.1f**" % (fmt(pg_us, 1), fmt(floor_us, 2), pg_us / floor_us),
                             "<= 1.5", verdict(pg_us / floor_us <= 1.5)))
 
+    # B11: xpushd's statements replayed, Postgres backend CPU per push
+    cpu = float(R.get("b11_cpu_us_per_push", "nan") or "nan")
+    cpu_floor = float(R.get("b11_floor_cpu_us", "nan") or "nan")
+    if cpu == cpu:
+        md.append("## B11: Postgres CPU per push, xpushd's statements replayed\n")
+        md.append("bench/pgreplay runs the producer's 1,000-row INSERTs and xpushd's own prepared "
+                  "statements (fan-out, claim, ack batch; component/store_sql.c) on one connection, "
+                  "without XMPP, each batch acked at once, and the floor's statements likewise; the "
+                  "figure is that backend's CPU time, which a busy machine inflates far less than "
+                  "statement wall time (median of 3 runs).\n")
+        md.append("| part | CPU us per push |")
+        md.append("|---|---:|")
+        for k, label in (("insert", "producer INSERT"), ("fanout", "fan-out (push.fanout_send)"),
+                         ("claim", "claim of the devices the fan-out named"), ("ack", "ack batch")):
+            md.append("| %s | %s |" % (label, R.get("b11_%s_cpu_us" % k, "?")))
+        md.append("| **total** | **%s** |" % fmt(cpu, 1))
+        md.append("| the floor | %s |\n" % R.get("b11_floor_cpu_us", "?"))
+        md.append("Rows sent by the fan-out itself: %s; claimed: %s.\n"
+                  % (R.get("b11_sent_by_fanout", "?"), R.get("b11_claimed", "?")))
+        if cpu_floor == cpu_floor and cpu_floor > 0:
+            summary.append(("B11", "Postgres CPU per push of xpushd's statements replayed / the "
+                            "floor's (bench/pgreplay)",
+                            "%s / %s = **%.1f**" % (fmt(cpu, 1), fmt(cpu_floor, 2), cpu / cpu_floor),
+                            "-", "-"))
+
     # The same B1 and B2 through ejabberd (scripts/bench --ejabberd)
     if os.path.exists(os.path.join(raw, "ej_b1_base_1.txt")):
         md.append("## ejabberd\n")
