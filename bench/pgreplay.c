@@ -162,7 +162,8 @@ static void path(long n, long devices)
 		fan += b - a;
 		if (claim.len > 2) {
 			const char *cp[5] = { "pgreplay", "256", "30000", "16", claim.p };
-			r = ok(PQexecPrepared(db, "xp_claim_devices", 5, cp, NULL, NULL, 0), "claim");
+			r = ok(PQexecPrepared(db, "xp_claim_devices", 5, cp, NULL, NULL, 0),
+			       "claim");
 			for (int i = 0; i < PQntuples(r); i++, k++)
 				to_ack(&nid, &dev, &jid, r, i);
 			claimed += PQntuples(r);
@@ -176,7 +177,8 @@ static void path(long n, long devices)
 		put(&jid, "}");
 		if (k) {
 			const char *ap[3] = { nid.p, dev.p, jid.p };
-			PQclear(ok(PQexecPrepared(db, "xp_ack_batch", 3, ap, NULL, NULL, 0), "ack batch"));
+			PQclear(ok(PQexecPrepared(db, "xp_ack_batch", 3, ap, NULL, NULL, 0),
+			           "ack batch"));
 		}
 		ack += cpu_ms() - b;
 		if (touched <= 0 && k == 0)
@@ -203,10 +205,11 @@ static void floor_(long n)
 	     " acked_at timestamptz)");
 	t0 = cpu_ms();
 	for (long b = 0; b < n; b += 1000) {
-		snprintf(q, sizeof q,
-		         "INSERT INTO public.pgreplay_floor (id, device, title, body) SELECT g, g %% 1000,"
-		         " 'Bench', 'benchmark notification body' FROM generate_series(%ld, %ld) g",
-		         b + 1, b + 1000);
+		snprintf(
+			q, sizeof q,
+			"INSERT INTO public.pgreplay_floor (id, device, title, body) SELECT g, g %% 1000,"
+			" 'Bench', 'benchmark notification body' FROM generate_series(%ld, %ld) g",
+			b + 1, b + 1000);
 		exec(q);
 		snprintf(q, sizeof q,
 		         "UPDATE public.pgreplay_floor SET acked_at = now() WHERE id = ANY (ARRAY("
