@@ -36,20 +36,33 @@ wait_for 5 "the notify listener to bind" test -S "$NOTIFY_SOCK"
 
 notified() { grep -qF -- "$1" "$NOTIFY_LOG"; }
 notified_count() { count_in "$NOTIFY_LOG" "$1"; }
+# at_least N CMD...: CMD prints a number >= N (evaluated at every try of wait_for).
+at_least() {
+	local n=$1
+	shift
+	(($("$@") >= n))
+}
 
-# relay_up NAME UPSTREAM LISTEN: xrelay on a fixed port (so it can be stopped and started again).
+# relay_up NAME UPSTREAM [LISTEN]: xrelay in front of UPSTREAM, on port LISTEN (so that it can be
+# stopped and started again on the same port) or on one it picks; sets RELAY_LISTEN.
 relay_up() {
 	local pf=$T_DIR/$1.ports
 	rm -f "$pf"
-	"$XRELAY" --upstream "$2" --listen "$3" --ports-file "$pf" </dev/null >/dev/null 2>>"$T_DIR/$1.log" &
+	"$XRELAY" --upstream "$2" --listen "${3:-0}" --ports-file "$pf" </dev/null >/dev/null 2>>"$T_DIR/$1.log" &
 	T_PIDS[$1]=$!
-	wait_for 5 "relay $1 to listen on $3" test -s "$pf"
+	wait_for 5 "relay $1 to listen" test -s "$pf"
+	RELAY_LISTEN=$(sed -n 's/^listen=\([0-9]*\) .*/\1/p' "$pf")
 }
 
-read -r comp_port pg_port mport mport2 dead_port < <(stack_free_ports 5)
-relay_up pgrelay "$XPUSH_PGPORT" "$pg_port"
+read -r mport mport2 dead_port < <(stack_free_ports 3)
+relay_up pgrelay "$XPUSH_PGPORT"
+pg_port=$RELAY_LISTEN
+# A port for the component relay, which starts later: xpushd first finds nothing there.
+relay_up comprelay "$XPUSH_COMPONENT_PORT"
+comp_port=$RELAY_LISTEN
+stop_proc comprelay
 write_xpushd_config server_port="$comp_port" metrics_port="$mport" metrics_refresh_ms=1000 \
-	pg_conninfo="host=127.0.0.1 port=$pg_port user=xpush dbname=$T_DB" reconnect_max_ms=300
+	pg_conninfo="host=127.0.0.1 port=$pg_port user=xpush dbname=$T_DB" reconnect_min_ms=100 reconnect_max_ms=300
 NOTIFY_SOCKET=$NOTIFY_SOCK WATCHDOG_USEC=400000 start_xpushd xpushd
 
 health() { curl -s -o "$T_DIR/healthz.body" -w '%{http_code}' "http://127.0.0.1:$1/healthz" 2>/dev/null; }
@@ -57,8 +70,8 @@ health_is() { [[ $(health "$1") == "$2" ]] && grep -qF -- "$3" "$T_DIR/healthz.b
 
 # ---- not ready while nothing listens on the component port ---------------------------------------
 wait_for 10 "xpushd to fail to connect to the component port twice" \
-	test "$(count_in "$T_DIR/xpushd.log" 'msg="component connection lost"')" -ge 2
-wait_for 10 "3 watchdog pings from the loop" test "$(notified_count WATCHDOG=1)" -ge 3
+	at_least 2 count_in "$T_DIR/xpushd.log" 'msg="component connection lost"'
+wait_for 10 "3 watchdog pings from the loop" at_least 3 notified_count WATCHDOG=1
 wait_for 5 "STATUS=not ready: component not connected" notified "STATUS=not ready: component not connected"
 wait_for 5 "/healthz 503 component not connected" health_is "$mport" 503 "not ready: component not connected"
 assert_eq 0 "$(notified_count READY=1)" "READY=1 before the component is connected"
@@ -79,7 +92,7 @@ wait_for 15 "notification $id acked" acked 1 "$id"
 # ---- /healthz follows the component stream and Postgres ------------------------------------------
 stop_proc comprelay
 wait_for 10 "/healthz 503 component not connected" health_is "$mport" 503 "not ready: component not connected"
-wait_for 5 "STATUS=not ready after READY" test "$(notified_count 'STATUS=not ready: component not connected')" -ge 2
+wait_for 5 "STATUS=not ready after READY" at_least 2 notified_count 'STATUS=not ready: component not connected'
 relay_up comprelay "$XPUSH_COMPONENT_PORT" "$comp_port"
 await_xpushd_ready xpushd 2
 wait_for 10 "/healthz 200 again" health_is "$mport" 200 ready
@@ -101,7 +114,7 @@ exporters() {
 exporters_are() { [[ $(exporters) == "$1" ]]; }
 # A second instance of the same database (its component port leads nowhere: Postgres only).
 write_xpushd_config "$T_DIR/second.conf" server_port="$dead_port" metrics_port="$mport2" \
-	metrics_refresh_ms=1000 instance_id="second-$T_UID" reconnect_max_ms=300
+	metrics_refresh_ms=1000 instance_id="second-$T_UID" reconnect_min_ms=100 reconnect_max_ms=300
 "$XPUSHD" -c "$T_DIR/second.conf" </dev/null >>"$T_DIR/second.log" 2>&1 &
 T_PIDS[second]=$!
 _known() { [[ $(exporters) =~ ^(10|01)$ ]]; }
@@ -134,17 +147,17 @@ r0=$(reloads)
 ready0=$(notified_count READY=1)
 # Live: log level, rate limits, max_tags; restart: server_port.
 write_xpushd_config server_port="$dead_port" metrics_port="$mport" metrics_refresh_ms=1000 \
-	pg_conninfo="host=127.0.0.1 port=$pg_port user=xpush dbname=$T_DB" reconnect_max_ms=300 \
+	pg_conninfo="host=127.0.0.1 port=$pg_port user=xpush dbname=$T_DB" reconnect_min_ms=100 reconnect_max_ms=300 \
 	log_level=info rate_burst=50 max_tags=1
 kill -HUP "$pid"
-wait_for 10 "the reload to be logged" test "$(reloads)" -gt "$r0"
+wait_for 10 "the reload to be logged" at_least $((r0 + 1)) reloads
 log_has xpushd 'msg="setting reloaded" key=log_level was="debug" now="info"' || fail "log_level not reloaded"
 log_has xpushd 'msg="setting reloaded" key=rate_burst was="100" now="50"' || fail "rate_burst not reloaded"
 log_has xpushd 'msg="setting reloaded" key=max_tags was="64" now="1"' || fail "max_tags not reloaded"
 log_has xpushd "msg=\"setting changed: needs a restart\" key=server_port running=\"$comp_port\" file=\"$dead_port\"" ||
 	fail "server_port not named as needing a restart"
 log_has xpushd 'msg="reloaded" applied=3 need_restart=1' || fail "no reload summary"
-wait_for 5 "RELOADING=1 then READY=1" test "$(notified_count READY=1)" -gt "$ready0"
+wait_for 5 "RELOADING=1 then READY=1" at_least $((ready0 + 1)) notified_count READY=1
 notified RELOADING=1 || fail "no RELOADING=1"
 # The component stays on its port (server_port needs a restart): a push still goes through.
 id=$(notify app="$T_APP" to_jid="${USER_JID[una]}" title="after the reload")
