@@ -16,11 +16,14 @@ PKGS=(xpushd xpush-client libxpush0 libxpush-dev libxpush-jni)
 for t in dpkg-buildpackage dh lintian apt-get git; do
 	command -v "$t" >/dev/null || skip "$t is not installed (scripts/test installs debhelper, dpkg-dev, lintian)"
 done
+# pkg_state P: dpkg's state of package P (not-installed if dpkg does not know it).
+pkg_state() {
+	local st
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null) || st=not-installed
+	echo "${st:-not-installed}"
+}
 for p in "${PKGS[@]}"; do
-	if [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) != not-installed &&
-		-n $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) ]]; then
-		skip "package $p is already installed on this machine: not touching it"
-	fi
+	[[ $(pkg_state "$p") == not-installed ]] || skip "package $p is already on this machine: not touching it"
 done
 user_before=""
 getent passwd xpushd >/dev/null && user_before=1
@@ -55,8 +58,8 @@ log "ok: lintian: no error, $(grep -c '^W: ' "$T_DIR/lintian.log") warning lines
 _deb_cleanup() {
 	local rc=$? p
 	for p in "${PKGS[@]}"; do
-		if [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) != not-installed ]]; then
-			DEBIAN_FRONTEND=noninteractive apt-get purge -y -q -o DPkg::Lock::Timeout=300 "${PKGS[@]}" >/dev/null 2>&1
+		if [[ $(pkg_state "$p") != not-installed ]]; then
+			DEBIAN_FRONTEND=noninteractive apt-get purge -y -q -o DPkg::Lock::Timeout=300 "${PKGS[@]}" >/dev/null 2>&1 || true
 			break
 		fi
 	done
@@ -68,7 +71,7 @@ trap _deb_cleanup EXIT
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=300 "${debs[@]}" \
 	>"$T_DIR/install.log" 2>&1 || fail "apt-get install failed: $(tail -n 5 "$T_DIR/install.log")"
 for p in "${PKGS[@]}"; do
-	assert_eq installed "$(dpkg-query -W -f='${db:Status-Status}' "$p")" "package $p"
+	assert_eq installed "$(pkg_state "$p")" "package $p"
 	dpkg -L "$p" >"$T_DIR/$p.files"
 done
 getent passwd xpushd | grep -q ':/nonexistent:/usr/sbin/nologin$' || fail "no system user xpushd: $(getent passwd xpushd)"
@@ -113,16 +116,17 @@ log "ok: libxpush-dev builds a program; libxpush-jni's library resolves"
 DEBIAN_FRONTEND=noninteractive apt-get purge -y -q -o DPkg::Lock::Timeout=300 "${PKGS[@]}" \
 	>"$T_DIR/purge.log" 2>&1 || fail "apt-get purge failed: $(tail -n 5 "$T_DIR/purge.log")"
 for p in "${PKGS[@]}"; do
-	assert_eq not-installed "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || echo not-installed)" \
-		"package state of $p after purge"
+	assert_eq not-installed "$(pkg_state "$p")" "package state of $p after purge"
 done
 left=()
 while read -r f; do
 	[[ -z $f || $f == /. ]] && continue
-	if [[ -L $f || -f $f ]]; then
+	if [[ -d $f ]]; then # a directory (or a link to one, such as /lib) may be another package's
+		if ! dpkg -S "$f" >/dev/null 2>&1 && [[ -z $(ls -A "$f") ]]; then
+			left+=("$f (empty directory of no package)")
+		fi
+	elif [[ -L $f || -e $f ]]; then
 		left+=("$f")
-	elif [[ -d $f ]] && ! dpkg -S "$f" >/dev/null 2>&1 && [[ -z $(ls -A "$f") ]]; then
-		left+=("$f (empty directory of no package)")
 	fi
 done < <(for p in "${PKGS[@]}"; do cat "$T_DIR/$p.files"; done | sort -u)
 ((${#left[@]} == 0)) || fail "left behind by purge: ${left[*]}"
