@@ -9,7 +9,7 @@
 
 struct want {
 	const char *jid;
-	const char *local, *domain, *resource; /* NULL: absent */
+	const char *local, *domain, *resource;  /* NULL: absent */
 };
 
 static int part_is(const char *got, size_t len, const char *want)
@@ -25,8 +25,8 @@ static void test_split_parts(void)
 		{ "alice@example.org/phone 1", "alice", "example.org", "phone 1" },
 		{ "example.org", NULL, "example.org", NULL },
 		{ "push.example.org/res", NULL, "push.example.org", "res" },
-		{ "a@b/c@d", "a", "b", "c@d" }, /* '@' in the resource is fine */
-		{ "a@b/c/d", "a", "b", "c/d" }, /* so is '/' */
+		{ "a@b/c@d", "a", "b", "c@d" },        /* '@' in the resource is fine */
+		{ "a@b/c/d", "a", "b", "c/d" },        /* so is '/' */
 		{ "\xc3\xbc@\xe6\x97\xa5/\xf0\x9f\x98\x80", "\xc3\xbc", "\xe6\x97\xa5",
 		  "\xf0\x9f\x98\x80" },
 	};
@@ -46,28 +46,10 @@ static void test_split_parts(void)
 static void test_split_refuses(void)
 {
 	static const char *const cases[] = {
-		"",
-		"@example.org",
-		"alice@",
-		"alice@/r",
-		"/r",
-		"/res",
-		"a@b/",
-		"a@@b",
-		"a@b@c",
-		"a b@c",
-		"a@b c",
-		"a@b\n/r",
-		"a@b/r\x01",
-		"a@b/x\ny",
-		"a\t@b",
-		"a@b\x7f",
+		"", "@example.org", "alice@", "alice@/r", "/r", "/res", "a@b/", "a@@b", "a@b@c",
+		"a b@c", "a@b c", "a@b\n/r", "a@b/r\x01", "a@b/x\ny", "a\t@b", "a@b\x7f",
 		/* not UTF-8 of XML 1.0 characters */
-		"a@\xff",
-		"\xff@b",
-		"a@b/\xc3",
-		"a@b/\xef\xbf\xbe",
-		"\xed\xa0\x80@b",
+		"a@\xff", "\xff@b", "a@b/\xc3", "a@b/\xef\xbf\xbe", "\xed\xa0\x80@b",
 		"a@b/\xc0\x80",
 	};
 
@@ -99,13 +81,13 @@ static void test_split_lengths(void)
 		int want = lens[k] <= JID_PART_MAX ? 0 : -1;
 		size_t n = lens[k];
 
-		memset(jid, 'x', n); /* domainpart */
+		memset(jid, 'x', n);  /* domainpart */
 		jid[n] = '\0';
 		CHECK_INT(jid_split(jid, &p), want);
-		memset(jid, 'x', n); /* localpart */
+		memset(jid, 'x', n);  /* localpart */
 		memcpy(jid + n, "@d", 3);
 		CHECK_INT(jid_split(jid, &p), want);
-		memcpy(jid, "a@d/", 4); /* resourcepart */
+		memcpy(jid, "a@d/", 4);  /* resourcepart */
 		memset(jid + 4, 'x', n);
 		jid[4 + n] = '\0';
 		CHECK_INT(jid_split(jid, &p), want);
@@ -128,9 +110,7 @@ static void test_split_lengths(void)
 /* jid_bare and jid_domain agree with each other on every case. */
 static void test_jid(void)
 {
-	static const struct {
-		const char *jid, *bare, *domain;
-	} cases[] = {
+	static const struct { const char *jid, *bare, *domain; } cases[] = {
 		{ "alice@example.org/phone", "alice@example.org", "example.org" },
 		{ "alice@example.org", "alice@example.org", "example.org" },
 		{ "example.org", "example.org", "example.org" },
@@ -242,5 +222,6 @@ static void test_domain_small_buffer(void)
 }
 
 TEST_MAIN(T(test_split_parts), T(test_split_refuses), T(test_split_lengths), T(test_jid),
-          T(test_jid_sizes), T(test_split_examples), T(test_domain_small_buffer),
-          T(test_domain_listed))
+	  T(test_jid_sizes), T(test_split_examples),
+	  T(test_domain_small_buffer),
+	  T(test_domain_listed))
