@@ -25,6 +25,7 @@ pkg_state() {
 for p in "${PKGS[@]}"; do
 	[[ $(pkg_state "$p") == not-installed ]] || skip "package $p is already on this machine: not touching it"
 done
+git -C "$E2E_ROOT" rev-parse --verify -q HEAD >/dev/null || skip "$E2E_ROOT is not a git checkout: nothing to clone"
 user_before=""
 getent passwd xpushd >/dev/null && user_before=1
 
