@@ -75,7 +75,8 @@ for p in "${PKGS[@]}"; do
 	assert_eq installed "$(pkg_state "$p")" "package $p"
 	dpkg -L "$p" >"$T_DIR/$p.files"
 done
-getent passwd xpushd | grep -q ':/nonexistent:/usr/sbin/nologin$' || fail "no system user xpushd: $(getent passwd xpushd)"
+pw=$(getent passwd xpushd) || fail "no system user xpushd"
+[[ $pw == *:/nonexistent:/usr/sbin/nologin ]] || fail "system user xpushd has a home or a shell: $pw"
 assert_eq "600 root" "$(stat -c '%a %U' /etc/xpush/secret)" "mode and owner of /etc/xpush/secret"
 grep -qx '/etc/xpush/xpushd.conf' <(dpkg-query -W -f='${Conffiles}\n' xpushd | awk '{ print $1 }') ||
 	fail "/etc/xpush/xpushd.conf is not a conffile"
@@ -95,7 +96,9 @@ await_device_online phone deb deb-phone
 id=$(notify app="$T_APP" to_jid="${USER_JID[deb]}" title="from the packages")
 wait_for 15 "notification $id acked (installed xpushd and xpush-client)" acked 1 "$id"
 wait_for 5 "the installed client to print it" grep -qF '"title":"from the packages"' "$T_DIR/phone.out"
-ldd /usr/bin/xpush-client | grep -qE 'libxpush.so.0 => (/usr)?/lib/' || fail "xpush-client does not use the packaged libxpush"
+# (ldd's output is read whole: grep -q would stop early and pipefail would see SIGPIPE)
+deps=$(ldd /usr/bin/xpush-client) || fail "ldd /usr/bin/xpush-client failed"
+grep -qE 'libxpush.so.0 => (/usr)?/lib/' <<<"$deps" || fail "xpush-client does not use the packaged libxpush: $deps"
 /usr/bin/xpushctl --version >/dev/null || fail "xpushctl --version"
 stop_proc phone
 stop_proc xpushd
@@ -110,7 +113,8 @@ cc -o "$T_DIR/use" "$T_DIR/use.c" $(pkg-config --cflags --libs libxpush) 2>"$T_D
 	fail "a program does not build against libxpush-dev: $(head -n 3 "$T_DIR/cc.log")"
 [[ $("$T_DIR/use") == "libxpush "* ]] || fail "the program linked against libxpush-dev did not run"
 [[ -f /usr/share/java/xpush.jar ]] || fail "no /usr/share/java/xpush.jar"
-! ldd /usr/lib/jni/libxpush-jni.so | grep -q 'not found' || fail "libxpush-jni.so has unresolved libraries"
+deps=$(ldd /usr/lib/jni/libxpush-jni.so) || fail "ldd libxpush-jni.so failed"
+! grep -q 'not found' <<<"$deps" || fail "libxpush-jni.so has unresolved libraries: $deps"
 log "ok: libxpush-dev builds a program; libxpush-jni's library resolves"
 
 # ---- purge leaves nothing --------------------------------------------------------------------------
