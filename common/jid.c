@@ -4,6 +4,7 @@
 #include "jid.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "utf8.h"
 
@@ -77,4 +78,30 @@ int jid_domain(const char *jid, char *out, size_t outlen)
 	if (jid_split(jid, &p) < 0)
 		return -1;
 	return copy_out(p.domain, p.domain_len, out, outlen);
+}
+
+int jid_domain_listed(const char *jid, const char *domains)
+{
+	char dom[JID_PART_MAX + 1];
+	size_t n;
+
+	if (jid_domain(jid, dom, sizeof dom) < 0)
+		return 0;
+	n = strlen(dom);
+	for (const char *p = domains; *p;) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		while (len && *p == ' ') {
+			p++;
+			len--;
+		}
+		while (len && p[len - 1] == ' ')
+			len--;
+		if (len == n && strncasecmp(p, dom, n) == 0)
+			return 1;
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return 0;
 }

@@ -30,5 +30,8 @@ int jid_split(const char *jid, struct jid_parts *p);
 int jid_bare(const char *jid, char *out, size_t outlen);
 /* The domainpart of jid into out, likewise. */
 int jid_domain(const char *jid, char *out, size_t outlen);
+/* 1 if jid's domainpart is one of domains (comma-separated, spaces around a
+ * name ignored, ASCII case-insensitive), else 0 (also for a malformed jid). */
+int jid_domain_listed(const char *jid, const char *domains);
 
 #endif

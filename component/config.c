@@ -36,6 +36,9 @@ static const struct ckey keys[] = {
 	STR(server_host, "127.0.0.1", "XMPP server host for the component connection"),
 	U32(server_port, "5347", 1, 65535, "XMPP server component port"),
 	STR(pg_conninfo, "", "libpq connection string; empty uses the PG* environment"),
+	STR(migrate_conninfo, "",
+	    "libpq connection string of the schema owner, for --migrate (empty: pg_conninfo); when "
+	    "set, xpushd itself never migrates and refuses to start on an old schema"),
 	STR(instance_id, NULL,
 	    "stable name of this instance in the ledger (default component_jid@hostname)"),
 	U32(scan_interval_ms, "10000", 100, 3600000,
@@ -353,6 +356,80 @@ void config_free(struct config *c)
 			free(*(char **)((char *)c + keys[i].off));
 	free(c->component_secret);
 	memset(c, 0, sizeof *c);
+}
+
+int config_read(struct config *c, const struct config_source *src, int fin, char *err,
+                size_t errlen)
+{
+	if (config_init(c) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (src->file && config_load_file(c, src->file, err, errlen) < 0)
+		return -1;
+	for (int i = 0; i < src->nsets; i++)
+		if (config_set_pair(c, src->sets[i], err, errlen) < 0)
+			return -1;
+	return fin ? config_finish(c, err, errlen) : 0;
+}
+
+size_t config_key_count(void)
+{
+	return NKEYS;
+}
+
+const char *config_key_name(size_t i)
+{
+	return i < NKEYS ? keys[i].name : NULL;
+}
+
+int config_key_same(const struct config *a, const struct config *b, size_t i)
+{
+	const struct ckey *k = &keys[i];
+	const char *pa = (const char *)a + k->off, *pb = (const char *)b + k->off;
+
+	switch (k->type) {
+	case CT_STR: {
+		const char *sa = *(char *const *)pa, *sb = *(char *const *)pb;
+		return strcmp(sa ? sa : "", sb ? sb : "") == 0;
+	}
+	case CT_U32:
+		return *(const uint32_t *)pa == *(const uint32_t *)pb;
+	case CT_LEVEL:
+		return *(const enum log_level *)pa == *(const enum log_level *)pb;
+	}
+	return 0;
+}
+
+int config_key_copy(struct config *dst, const struct config *src, size_t i)
+{
+	char v[32], err[64];
+	const struct ckey *k = &keys[i];
+
+	if (k->type == CT_STR) {
+		const char *sv = *(char *const *)((const char *)src + k->off);
+		return set_key(dst, k, sv ? sv : "", err, sizeof err);
+	}
+	config_key_text(src, i, v, sizeof v);
+	return set_key(dst, k, v, err, sizeof err);
+}
+
+void config_key_text(const struct config *c, size_t i, char *buf, size_t len)
+{
+	const struct ckey *k = &keys[i];
+	const char *p = (const char *)c + k->off;
+
+	switch (k->type) {
+	case CT_STR:
+		snprintf(buf, len, "%s", *(char *const *)p ? *(char *const *)p : "");
+		break;
+	case CT_U32:
+		snprintf(buf, len, "%u", *(const uint32_t *)p);
+		break;
+	case CT_LEVEL:
+		snprintf(buf, len, "%s", log_level_name(*(const enum log_level *)p));
+		break;
+	}
 }
 
 void config_print_keys(FILE *out)

@@ -22,7 +22,8 @@ struct config {
 	char *server_host;
 	uint32_t server_port;
 	char *pg_conninfo;
-	char *instance_id; /* default: component_jid "@" hostname */
+	char *migrate_conninfo; /* the schema owner's; empty: pg_conninfo migrates */
+	char *instance_id;      /* default: component_jid "@" hostname */
 	uint32_t scan_interval_ms;
 	uint32_t ack_timeout_ms;
 	uint32_t batch_size;
@@ -60,6 +61,29 @@ __attribute__((warn_unused_result)) int config_load_file(struct config *c, const
  * instance_id. Errors name the key. */
 __attribute__((warn_unused_result)) int config_finish(struct config *c, char *err, size_t errlen);
 void config_free(struct config *c);
+
+/* Where a configuration comes from: the file (or NULL) and the -o pairs,
+ * applied in that order. Kept by main so that SIGHUP can read it again. */
+struct config_source {
+	const char *file;
+	const char *const *sets;
+	int nsets;
+};
+/* config_init, then the file, then the pairs; with finish, config_finish
+ * too. On error c is to be freed and err says why (file:line: key: ...). */
+__attribute__((warn_unused_result)) int config_read(struct config *c,
+                                                    const struct config_source *src, int finish,
+                                                    char *err, size_t errlen);
+
+/* The keys one by one (for reload.c): their count, the name of key i, and
+ * whether a and b hold the same value for it; copy key i's value from src;
+ * its value as text (log lines). */
+size_t config_key_count(void);
+const char *config_key_name(size_t i);
+int config_key_same(const struct config *a, const struct config *b, size_t i);
+__attribute__((warn_unused_result)) int config_key_copy(struct config *dst,
+                                                        const struct config *src, size_t i);
+void config_key_text(const struct config *c, size_t i, char *buf, size_t len);
 
 /* Every key with its type, default and help, for --help and docs. */
 void config_print_keys(FILE *out);

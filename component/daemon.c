@@ -10,19 +10,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "acks.h"
 #include "component.h"
 #include "fault.h"
+#include "gauges.h"
 #include "jid.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
 #include "ratelimit.h"
+#include "reload.h"
 #include "scan.h"
+#include "service.h"
 #include "stanza.h"
 #include "store.h"
 #include "xbuf.h"
@@ -34,7 +36,9 @@
 #define HEALTH_FIRST_MS 1000
 
 struct daemon {
-	const struct config *cfg;
+	/* Ours to update on SIGHUP (reload.h); everyone else reads it. */
+	struct config *cfg;
+	const struct config_source *src;
 	struct loop *loop;
 	struct store *store;
 	/* Device acks run on a session of their own (acks.h). */
@@ -42,8 +46,9 @@ struct daemon {
 	struct component *comp;
 	struct scan *scan;
 	struct acks *acks;
-	struct loop_timer health; /* refresh the Postgres gauges of /metrics */
+	struct gauges *gauges; /* the Postgres gauges of /metrics */
 	struct metrics *metrics;
+	struct service *svc; /* readiness, sd_notify */
 	struct stanza_limits lim;
 	struct ratelimit *rl;
 	uint64_t throttle_log_ms; /* last "throttled" log line */
@@ -285,33 +290,6 @@ static int is_request(const struct stanza_in *in)
 	return in->id && in->type && (strcmp(in->type, "get") == 0 || strcmp(in->type, "set") == 0);
 }
 
-/* Is the sender's domain one of user_domains (comma-separated)? */
-static int domain_served(const struct daemon *d, const char *from)
-{
-	char dom[JID_PART_MAX + 1];
-	size_t n;
-
-	if (jid_domain(from, dom, sizeof dom) < 0)
-		return 0;
-	n = strlen(dom);
-	for (const char *p = d->cfg->user_domains; *p;) {
-		const char *e = strchr(p, ',');
-		size_t len = e ? (size_t)(e - p) : strlen(p);
-		while (len && *p == ' ') {
-			p++;
-			len--;
-		}
-		while (len && p[len - 1] == ' ')
-			len--;
-		if (len == n && strncasecmp(p, dom, n) == 0)
-			return 1;
-		if (!e)
-			break;
-		p = e + 1;
-	}
-	return 0;
-}
-
 static void on_stanza(void *ud, const struct xnode *st)
 {
 	struct daemon *d = ud;
@@ -327,7 +305,7 @@ static void on_stanza(void *ud, const struct xnode *st)
 			         log_q(st->name));
 		return;
 	}
-	if (!domain_served(d, in.from)) {
+	if (!jid_domain_listed(in.from, d->cfg->user_domains)) {
 		d->st.bad_requests++;
 		if (is_request(&in))
 			reply_error(d, in.from, in.id, "cancel", "not-allowed",
@@ -498,6 +476,7 @@ static void on_comp_ready(void *ud)
 
 	d->st.xmpp_connects++;
 	d->st.xmpp_up = 1;
+	service_update(d->svc, d->st.xmpp_up, d->st.pg_up);
 	/* Acks for stanzas sent on the old connection can no longer arrive. */
 	scan_request(d->scan, SCAN_FULL | SCAN_RECLAIM);
 }
@@ -507,6 +486,7 @@ static void on_comp_down(void *ud, int final, const char *condition, const char 
 	struct daemon *d = ud;
 
 	d->st.xmpp_up = 0;
+	service_update(d->svc, d->st.xmpp_up, d->st.pg_up);
 	if (final) {
 		d->exit_code = XPUSHD_EXIT_REFUSED;
 		loop_stop(d->loop);
@@ -519,6 +499,7 @@ static void on_store_ready(void *ud)
 
 	d->st.pg_connects++;
 	d->st.pg_up = 1;
+	service_update(d->svc, d->st.xmpp_up, d->st.pg_up);
 	acks_store_ready(d->acks); /* acks that waited for the database */
 	scan_request(d->scan, SCAN_FULL);
 }
@@ -530,39 +511,14 @@ static void on_ackstore_ready(void *ud)
 	acks_store_ready(d->acks); /* acks that waited for the database */
 }
 
-static void on_health(void *ud, int err, const int64_t *v, size_t n)
-{
-	struct xp_stats *s = &((struct daemon *)ud)->st;
-
-	if (err || n < 10)
-		return;
-	s->awaiting_fanout = v[0];
-	s->queued = v[1];
-	s->in_flight = v[2];
-	s->db_failed = v[3];
-	s->db_expired = v[4];
-	s->devices_online = v[5];
-	s->devices_registered = v[6];
-	s->oldest_queued_s = v[7];
-	s->stuck = v[8];
-	s->devices_silent = v[9];
-}
-
-static void on_health_timer(struct loop_timer *t)
-{
-	struct daemon *d = t->ud;
-
-	loop_timer_arm(&d->health, d->cfg->metrics_refresh_ms);
-	if (store_is_ready(d->store) && store_health(d->store, on_health, d) < 0)
-		log_debug("health query not queued", NULL);
-}
-
 static void on_store_down(void *ud)
 {
 	struct daemon *d = ud;
 
 	scan_store_down(d->scan);
+	gauges_store_down(d->gauges);
 	d->st.pg_up = 0;
+	service_update(d->svc, d->st.xmpp_up, d->st.pg_up);
 }
 
 static void on_notify(void *ud)
@@ -572,15 +528,45 @@ static void on_notify(void *ud)
 	scan_request(d->scan, SCAN_RETRACTS);
 }
 
+/* SIGHUP: the live settings (reload.h) take effect here. */
+static void reload(struct daemon *d)
+{
+	struct reload_result r;
+	char err[512];
+
+	service_reloading(d->svc);
+	if (reload_config(d->cfg, d->src, &r, err, sizeof err) < 0) {
+		log_error("reload failed: settings unchanged", "error=%s", log_q(err));
+	} else {
+		if (r.groups & RELOAD_LOG)
+			log_set_level(d->cfg->log_level);
+		if (r.groups & RELOAD_RATE)
+			ratelimit_set_rate(d->rl, d->cfg->rate_per_jid, d->cfg->rate_burst);
+		if (r.groups & RELOAD_LIMITS) {
+			d->lim.max_alias = d->cfg->max_alias_bytes;
+			d->lim.max_tags = d->cfg->max_tags;
+			d->lim.max_tag_len = d->cfg->max_tag_bytes;
+		}
+		log_info("reloaded", "applied=%d need_restart=%d", r.changed, r.restart);
+	}
+	service_reloaded(d->svc);
+}
+
+static int daemon_ready(void *ud, char *why, size_t len)
+{
+	return service_ready(((struct daemon *)ud)->svc, why, len);
+}
+
 static void on_signal(int signo, void *ud)
 {
 	struct daemon *d = ud;
 
 	if (signo == SIGHUP) {
-		log_info("SIGHUP: rescanning", NULL);
+		reload(d);
 		scan_request(d->scan, SCAN_FULL);
 		return;
 	}
+	service_stopping(d->svc);
 	log_info("shutting down", "signal=%d sent=%llu acked=%llu refused_acks=%llu retracts=%llu",
 	         signo, (unsigned long long)d->st.sent, (unsigned long long)d->st.acked,
 	         (unsigned long long)d->st.acks_refused, (unsigned long long)d->st.retracts);
@@ -605,9 +591,9 @@ static size_t sink_queued(void *ud)
 	return component_outbuf_len(((struct daemon *)ud)->comp);
 }
 
-int daemon_run(const struct config *cfg)
+int daemon_run(struct config *cfg, const struct config_source *src)
 {
-	struct daemon d = { .cfg = cfg, .exit_code = XPUSHD_EXIT_OK };
+	struct daemon d = { .cfg = cfg, .src = src, .exit_code = XPUSHD_EXIT_OK };
 	struct store_opts so = {
 		.conninfo = cfg->pg_conninfo,
 		.reconnect_min_ms = cfg->reconnect_min_ms,
@@ -637,30 +623,25 @@ int daemon_run(const struct config *cfg)
 		return XPUSHD_EXIT_RUNTIME;
 	}
 	metrics_stats_init(&d.st);
+	d.svc = service_new(d.loop);
 	d.lim.max_alias = cfg->max_alias_bytes;
 	d.lim.max_tags = cfg->max_tags;
 	d.lim.max_tag_len = cfg->max_tag_bytes;
 	d.rl = ratelimit_new(cfg->rate_table_size, cfg->rate_per_jid, cfg->rate_burst);
-	if (!d.rl) {
+	if (!d.rl || !d.svc) {
 		log_error("out of memory at start", NULL);
-		loop_free(d.loop);
-		return XPUSHD_EXIT_RUNTIME;
+		goto out;
 	}
-	loop_timer_init(d.loop, &d.health, on_health_timer, &d);
 	if (cfg->metrics_port) {
 		const char *merr = NULL;
 		d.metrics = metrics_start(d.loop, cfg->metrics_address, (uint16_t)cfg->metrics_port,
-		                          &d.st, &merr);
+		                          &d.st, daemon_ready, &d, &merr);
 		if (!d.metrics) {
 			log_error("metrics endpoint failed", "error=%s", log_q(merr));
-			loop_timer_remove(d.loop, &d.health);
-			ratelimit_free(d.rl);
-			loop_free(d.loop);
-			return XPUSHD_EXIT_RUNTIME;
+			goto out;
 		}
 		log_info("metrics endpoint listening", "address=%s port=%u", cfg->metrics_address,
 		         cfg->metrics_port);
-		loop_timer_arm(&d.health, HEALTH_FIRST_MS);
 	}
 	log_info("starting", "jid=%s server=%s:%u instance=%s", cfg->component_jid,
 	         cfg->server_host, cfg->server_port, log_q(cfg->instance_id));
@@ -671,14 +652,21 @@ int daemon_run(const struct config *cfg)
 	d.ackstore = d.store ? store_new(d.loop, &ao, &ae, &d) : NULL;
 	d.scan = d.ackstore ? scan_new(d.loop, d.store, cfg, &d.st, &sink) : NULL;
 	d.acks = d.scan ? acks_new(d.loop, d.ackstore, &d.st, &owner) : NULL;
-	d.comp = d.acks ? component_new(d.loop, &co, &ce, &d) : NULL;
+	d.gauges = d.acks && d.metrics ? gauges_new(d.loop, d.store, cfg, &d.st, HEALTH_FIRST_MS)
+	                               : NULL;
+	d.comp = d.acks && (d.gauges || !d.metrics) ? component_new(d.loop, &co, &ce, &d) : NULL;
 	if (!d.comp) {
 		log_error("out of memory at start", NULL);
 		d.exit_code = XPUSHD_EXIT_RUNTIME;
 	} else if (loop_run(d.loop) < 0) {
 		log_error("event loop failed", NULL);
 		d.exit_code = XPUSHD_EXIT_RUNTIME;
+	} else {
+		goto done;
 	}
+out:
+	d.exit_code = XPUSHD_EXIT_RUNTIME;
+done:
 	metrics_stop(d.metrics);
 	component_free(d.comp);
 	/* Stores first: freed, they never call back into the scan or the acks. */
@@ -686,7 +674,8 @@ int daemon_run(const struct config *cfg)
 	store_free(d.ackstore);
 	scan_free(d.scan);
 	acks_free(d.acks);
-	loop_timer_remove(d.loop, &d.health);
+	gauges_free(d.gauges);
+	service_free(d.svc);
 	loop_free(d.loop);
 	ratelimit_free(d.rl);
 	xbuf_free(&d.out);

@@ -14,7 +14,9 @@ enum {
 	XPUSHD_EXIT_REFUSED = 3, /* the XMPP server refused the component (secret, name) */
 };
 
-/* Run until SIGTERM/SIGINT or a final refusal. Returns an exit code. */
-int daemon_run(const struct config *cfg);
+/* Run until SIGTERM/SIGINT or a final refusal. Returns an exit code. cfg
+ * is finished (config_finish); SIGHUP reads src again and updates cfg's live
+ * settings in place (reload.h). */
+int daemon_run(struct config *cfg, const struct config_source *src);
 
 #endif

@@ -27,7 +27,9 @@ static void usage(FILE *out)
 	        "Options:\n"
 	        "  -c, --config FILE     read settings from FILE (key = value lines, # comments)\n"
 	        "  -o, --set KEY=VALUE   override one setting (repeatable; applied after the file)\n"
-	        "      --migrate         apply database migrations and exit (also done at start)\n"
+	        "      --migrate         apply database migrations as migrate_conninfo's role (or\n"
+	        "                        pg_conninfo's) and exit; at start xpushd applies them\n"
+	        "                        itself only if migrate_conninfo is empty\n"
 	        "      --check-config    validate the configuration, print it (secret hidden), exit\n"
 	        "  -h, --help            show this help\n"
 	        "  -V, --version         show the version\n"
@@ -58,7 +60,8 @@ int main(int argc, char **argv)
 	const char *sets[64];
 	int nsets = 0, migrate_only = 0, check_only = 0, opt, rc, applied = 0;
 	struct config cfg;
-	char err[512];
+	struct config_source src = { NULL, sets, 0 };
+	char err[1024];
 
 	opterr = 0; /* one error line, ours, not getopt's plus ours */
 	while ((opt = getopt_long(argc, argv, "c:o:hV", opts, NULL)) != -1) {
@@ -98,19 +101,15 @@ int main(int argc, char **argv)
 		        argv[optind]);
 		return XPUSHD_EXIT_USAGE;
 	}
-	if (config_init(&cfg) < 0) {
-		fprintf(stderr, "xpushd: error: out of memory\n");
-		return XPUSHD_EXIT_RUNTIME;
-	}
+	src.file = file;
+	src.nsets = nsets;
 	rc = XPUSHD_EXIT_USAGE;
-	if (file && config_load_file(&cfg, file, err, sizeof err) < 0)
+	if (config_read(&cfg, &src, 0, err, sizeof err) < 0)
 		goto bad;
-	for (int i = 0; i < nsets; i++)
-		if (config_set_pair(&cfg, sets[i], err, sizeof err) < 0)
-			goto bad;
 	if (migrate_only) {
-		/* Only the database matters here. */
-		if (migrate_apply(cfg.pg_conninfo, &applied, err, sizeof err) < 0) {
+		/* Only the database matters here: the owner's, if named. */
+		const char *ci = *cfg.migrate_conninfo ? cfg.migrate_conninfo : cfg.pg_conninfo;
+		if (migrate_apply(ci, 0, &applied, err, sizeof err) < 0) {
 			fprintf(stderr, "xpushd: error: %s\n", err);
 			rc = XPUSHD_EXIT_RUNTIME;
 			goto out;
@@ -130,12 +129,15 @@ int main(int argc, char **argv)
 	}
 	/* Postgres may come up after us: wait for it with backoff (SIGTERM's
 	 * default action still ends us here; no state exists yet). A failing
-	 * migration is final: the daemon cannot trust the schema. */
+	 * migration is final: the daemon cannot trust the schema. With an owner
+	 * named (migrate_conninfo), the runtime role only checks the schema:
+	 * the owner migrates (xpushd --migrate), never the daemon. */
 	for (struct backoff bo = { cfg.reconnect_min_ms, cfg.reconnect_max_ms, 0 };;) {
-		int m = migrate_apply(cfg.pg_conninfo, &applied, err, sizeof err);
+		int m = migrate_apply(cfg.pg_conninfo, *cfg.migrate_conninfo != '\0', &applied, err,
+		                      sizeof err);
 		if (m == 0)
 			break;
-		if (m == MIGRATE_FAILED) {
+		if (m == MIGRATE_FAILED || m == MIGRATE_OUTDATED) {
 			log_error("migration failed", "error=%s", log_q(err));
 			rc = XPUSHD_EXIT_RUNTIME;
 			goto out;
@@ -147,7 +149,7 @@ int main(int argc, char **argv)
 	}
 	if (applied)
 		log_info("schema migrated", "applied=%d", applied);
-	rc = daemon_run(&cfg);
+	rc = daemon_run(&cfg, &src);
 	goto out;
 bad:
 	fprintf(stderr, "xpushd: error: %s\n", err);

@@ -1,12 +1,13 @@
 /* metrics: rendering of xp_stats and the /metrics HTTP endpoint. The HTTP
  * server is libmicrohttpd in external-epoll mode: its epoll fd sits in
  * xpushd's loop and MHD_run() is called when it is readable and once a
- * second for its timeouts. Only GET /metrics is served; anything else is
- * 404/405. Listens where told (the docs say: loopback). */
+ * second for its timeouts. Only GET /metrics and GET /healthz are served;
+ * anything else is 404/405. Listens where told (the docs say: loopback). */
 #include "metrics.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +20,7 @@ void metrics_stats_init(struct xp_stats *s)
 	memset(s, 0, sizeof *s);
 	s->awaiting_fanout = s->queued = s->in_flight = s->db_failed = s->db_expired = -1;
 	s->devices_online = s->devices_registered = s->oldest_queued_s = -1;
-	s->stuck = s->devices_silent = -1;
+	s->stuck = s->devices_silent = s->db_exporter = -1;
 }
 
 void metrics_observe_latency(struct xp_stats *s, int64_t latency_ms)
@@ -54,10 +55,11 @@ static int gauge(struct xbuf *o, const char *name, const char *help, int64_t v)
 	                   (long long)v);
 }
 
+static int render_db_gauges(const struct xp_stats *s, struct xbuf *o);
+static int render_latency(const struct xp_stats *s, struct xbuf *o);
+
 int metrics_render(const struct xp_stats *s, struct xbuf *o)
 {
-	uint64_t cum = 0;
-
 	TRY(counter(o, "xpush_notifications_sent_total", "Notification stanzas sent to devices.",
 	            s->sent));
 	TRY(counter(o, "xpush_notifications_retried_total",
@@ -94,6 +96,17 @@ int metrics_render(const struct xp_stats *s, struct xbuf *o)
 	            s->pg_connects));
 	TRY(gauge(o, "xpush_xmpp_connected", "1 if the component stream is up.", s->xmpp_up));
 	TRY(gauge(o, "xpush_postgres_connected", "1 if the Postgres session is up.", s->pg_up));
+	TRY(gauge(o, "xpush_database_gauges_exporter",
+	          "1 if this instance exports the database-wide gauges (one instance does).",
+	          s->db_exporter));
+	if (s->db_exporter == 1)
+		TRY(render_db_gauges(s, o));
+	return render_latency(s, o);
+}
+
+/* push.queue_health: the same for every instance of a database. */
+static int render_db_gauges(const struct xp_stats *s, struct xbuf *o)
+{
 	TRY(gauge(o, "xpush_queue_awaiting_fanout",
 	          "Notifications not yet expanded into the ledger.", s->awaiting_fanout));
 	TRY(gauge(o, "xpush_queue_queued", "Ledger rows waiting for their device.", s->queued));
@@ -110,6 +123,13 @@ int metrics_render(const struct xp_stats *s, struct xbuf *o)
 		o, "xpush_queue_stuck",
 		"Queued rows an idle online device has waited more than a minute for (must be 0).",
 		s->stuck));
+	return 0;
+}
+
+static int render_latency(const struct xp_stats *s, struct xbuf *o)
+{
+	uint64_t cum = 0;
+
 	TRY(xbuf_puts(
 		o,
 		"# HELP xpush_delivery_latency_seconds From INSERT to the device's ack recorded.\n"
@@ -135,6 +155,8 @@ struct metrics {
 	struct loop_io io;
 	struct loop_timer tick;
 	const struct xp_stats *stats;
+	metrics_ready_fn ready;
+	void *ready_ud;
 };
 
 static enum MHD_Result respond(struct MHD_Connection *c, unsigned code, const char *type,
@@ -166,8 +188,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return respond(c, 413, "text/plain", "no body expected\n", 17);
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return respond(c, 405, "text/plain", "GET only\n", 9);
+	if (strcmp(url, "/healthz") == 0) {
+		char why[160], text[192];
+		int n;
+		if (m->ready(m->ready_ud, why, sizeof why))
+			return respond(c, 200, "text/plain", "ready\n", 6);
+		n = snprintf(text, sizeof text, "not ready: %s\n", why);
+		return respond(c, 503, "text/plain", text, (size_t)n);
+	}
 	if (strcmp(url, "/metrics") != 0)
-		return respond(c, 404, "text/plain", "try /metrics\n", 13);
+		return respond(c, 404, "text/plain", "try /metrics or /healthz\n", 25);
 	(void)req_cls;
 	if (metrics_render(m->stats, &body) < 0) {
 		xbuf_free(&body);
@@ -195,7 +225,8 @@ static void on_tick(struct loop_timer *t)
 }
 
 struct metrics *metrics_start(struct loop *l, const char *address, uint16_t port,
-                              const struct xp_stats *s, const char **err)
+                              const struct xp_stats *s, metrics_ready_fn ready, void *ready_ud,
+                              const char **err)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
 	struct metrics *m;
@@ -215,6 +246,8 @@ struct metrics *metrics_start(struct loop *l, const char *address, uint16_t port
 	}
 	m->loop = l;
 	m->stats = s;
+	m->ready = ready;
+	m->ready_ud = ready_ud;
 	m->io.fd = -1;
 	m->io.fn = on_io;
 	m->io.ud = m;

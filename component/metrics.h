@@ -29,6 +29,9 @@ struct xp_stats {
 	int64_t awaiting_fanout, queued, in_flight, db_failed, db_expired;
 	int64_t devices_online, devices_registered, oldest_queued_s;
 	int64_t stuck, devices_silent;
+	/* 1: this instance exports the database-wide gauges above (gauges.h);
+	 * 0: another one does (they are left out here); -1: not known yet */
+	int64_t db_exporter;
 };
 
 void metrics_stats_init(struct xp_stats *s);
@@ -36,11 +39,17 @@ void metrics_observe_latency(struct xp_stats *s, int64_t latency_ms);
 /* Append the exposition text. 0 or -1 on OOM. */
 __attribute__((warn_unused_result)) int metrics_render(const struct xp_stats *s, struct xbuf *out);
 
+/* Is the daemon ready? 1, or 0 with why[] saying what is missing. */
+typedef int (*metrics_ready_fn)(void *ud, char *why, size_t len);
+
 struct metrics;
-/* Serve GET /metrics on address:port (port 0: no endpoint, returns NULL
- * with *err = NULL). On failure returns NULL and sets *err to a message. */
+/* Serve GET /metrics and GET /healthz (200 "ready", or 503 "not ready: "
+ * and the reason, from ready()) on address:port (port 0: no endpoint,
+ * returns NULL with *err = NULL). On failure returns NULL and sets *err to a
+ * message. */
 struct metrics *metrics_start(struct loop *l, const char *address, uint16_t port,
-                              const struct xp_stats *s, const char **err);
+                              const struct xp_stats *s, metrics_ready_fn ready, void *ready_ud,
+                              const char **err);
 void metrics_stop(struct metrics *m);
 
 #endif

@@ -18,8 +18,20 @@ static int exec_ok(PGconn *c, const char *sql, char *err, size_t errlen, const c
 	ExecStatusType s = PQresultStatus(r);
 	int ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
 
-	if (!ok)
+	if (!ok) {
+		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		size_t n;
 		snprintf(err, errlen, "%s: %s", what, PQresultErrorMessage(r));
+		n = strlen(err);
+		while (n && (err[n - 1] == '\n' || err[n - 1] == ' '))
+			err[--n] = '\0';
+		/* 42501 insufficient_privilege ("permission denied", "must be
+		 * owner"): a runtime role, not the schema's owner. */
+		if (state && strcmp(state, "42501") == 0)
+			snprintf(err + n, errlen - n,
+			         " (this role may not change the schema: run xpushd --migrate with "
+			         "migrate_conninfo naming the schema owner)");
+	}
 	PQclear(r);
 	return ok ? 0 : -1;
 }
@@ -75,10 +87,11 @@ static int record_version(PGconn *c, const struct migration *m, char *err, size_
 	return ok ? 0 : -1;
 }
 
-int migrate_apply(const char *conninfo, int *applied, char *err, size_t errlen)
+int migrate_apply(const char *conninfo, int check_only, int *applied, char *err, size_t errlen)
 {
 	PGconn *c = PQconnectdb(conninfo);
-	int rc = MIGRATE_FAILED;
+	int rc = MIGRATE_FAILED, missing = 0;
+	size_t at = 0;
 
 	*applied = 0;
 	if (PQstatus(c) != CONNECTION_OK) {
@@ -100,6 +113,18 @@ int migrate_apply(const char *conninfo, int *applied, char *err, size_t errlen)
 		    version_table_exists(c, &have_table, err, errlen) < 0 ||
 		    (have_table && applied_version(c, m->version, &done, err, errlen) < 0))
 			goto rollback;
+		if (!done && check_only) {
+			/* Name what is missing, then look at the next one. */
+			if (!missing++)
+				at = (size_t)snprintf(
+					err, errlen,
+					"the schema is not up to date: missing migration");
+			if (at < errlen)
+				at += (size_t)snprintf(err + at, errlen - at, " %03d_%s",
+				                       m->version, m->name);
+			PQclear(PQexec(c, "ROLLBACK"));
+			continue;
+		}
 		/* Only DDL when there is something to apply: CREATE SCHEMA IF NOT
 		 * EXISTS needs CREATE on the database even when the schema is there,
 		 * and xpushd may run as xpush_daemon, which has no such right. */
@@ -121,6 +146,13 @@ int migrate_apply(const char *conninfo, int *applied, char *err, size_t errlen)
 			goto out;
 		if (!done)
 			(*applied)++;
+	}
+	if (missing) {
+		if (at < errlen)
+			snprintf(err + at, errlen - at,
+			         "; run xpushd --migrate as the schema owner (migrate_conninfo)");
+		rc = MIGRATE_OUTDATED;
+		goto out;
 	}
 	rc = MIGRATE_OK;
 	goto out;

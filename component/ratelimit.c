@@ -48,6 +48,13 @@ struct ratelimit *ratelimit_new(size_t capacity, double rate_per_s, double burst
 	return rl;
 }
 
+void ratelimit_set_rate(struct ratelimit *rl, double rate_per_s, double burst)
+{
+	rl->rate_per_ms = rate_per_s / 1000.0;
+	rl->burst = burst < 1 ? 1 : burst;
+	/* Banked tokens above the new burst go at each bucket's next refill. */
+}
+
 void ratelimit_free(struct ratelimit *rl)
 {
 	if (!rl)

@@ -13,6 +13,8 @@ struct ratelimit;
 /* rate_per_s tokens per second, at most burst banked. NULL on OOM. */
 struct ratelimit *ratelimit_new(size_t capacity, double rate_per_s, double burst);
 void ratelimit_free(struct ratelimit *rl);
+/* New rate and burst for every key (a reload); the tracked keys stay. */
+void ratelimit_set_rate(struct ratelimit *rl, double rate_per_s, double burst);
 
 /* Take one token for key. 1 = allowed, 0 = throttled. If the table is full
  * of active keys, new keys are allowed untracked (fail open: a flood of

@@ -160,8 +160,10 @@ int store_probe_alive(struct store *st, int64_t device_row, const char *full_jid
 STORE_WUR
 int store_probe_gone(struct store *st, int64_t device_row, const char *full_jid, int64_t token,
                      const char *reason, store_count_fn cb, void *ud);
-/* push.queue_health: v = {awaiting_fanout, queued, in_flight, failed, expired,
- * devices_online, devices_registered, oldest_queued_s, stuck, devices_silent}. */
+/* push.queue_health: v = {exporter, awaiting_fanout, queued, in_flight, failed,
+ * expired, devices_online, devices_registered, oldest_queued_s, stuck,
+ * devices_silent}; exporter is 1 if this session holds the gauges' advisory
+ * lock (taken here if free), else 0. */
 STORE_WUR
 int store_health(struct store *st, store_nums_fn cb, void *ud);
 /* Tell producers' trigger whether to NOTIFY (xpushd idle, for lease_ms unless

@@ -440,9 +440,17 @@ const struct stmt_def store_sql_stmts[S_COUNT] = {
 	                 "  (SELECT min(probe_until) FROM push.devices WHERE probe_until > now())"
 	                 " ) - now()) * 1000)::bigint, -1)" },
 
-	/* Gauges for /metrics. */
-	[S_HEALTH] = { "xp_health", 0, RES_NUMS, 10,
-	               "SELECT awaiting_fanout, queued, in_flight, failed, expired, devices_online,"
+	/* Gauges for /metrics. They are the database's, not this instance's:
+	 * only the instance holding the session advisory lock (7867, 2) exports
+	 * them (the first column), so a sum over instances counts them once. The
+	 * lock is taken once per session (CASE keeps the order: a second
+	 * pg_try_advisory_lock would stack) and ends with the session. */
+	[S_HEALTH] = { "xp_health", 0, RES_NUMS, 11,
+	               "SELECT (CASE WHEN EXISTS (SELECT 1 FROM pg_locks"
+	               "   WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+	               "     AND classid = 7867 AND objid = 2 AND objsubid = 2)"
+	               "  THEN true ELSE pg_try_advisory_lock(7867, 2) END)::int,"
+	               " awaiting_fanout, queued, in_flight, failed, expired, devices_online,"
 	               " devices_registered, coalesce(extract(epoch FROM oldest_queued_age)::bigint, 0),"
 	               " stuck, devices_silent"
 	               " FROM push.queue_health" },

@@ -176,6 +176,17 @@ static void test_jid_sizes(void)
 	}
 }
 
+/* user_domains: a comma-separated list, spaces and case ignored. */
+static void test_domain_listed(void)
+{
+	CHECK_INT(jid_domain_listed("a@example.org/r", "example.org"), 1);
+	CHECK_INT(jid_domain_listed("a@Example.ORG/r", " other.net , example.org "), 1);
+	CHECK_INT(jid_domain_listed("a@example.org", "other.net,ample.org"), 0);
+	CHECK_INT(jid_domain_listed("a@example.org", "example.org.evil"), 0);
+	CHECK_INT(jid_domain_listed("a@example.org", ""), 0);
+	CHECK_INT(jid_domain_listed("a@@example.org", "example.org"), 0);
+}
+
 /* A few JIDs read part by part. */
 static void test_split_examples(void)
 {
@@ -212,4 +223,5 @@ static void test_domain_small_buffer(void)
 
 TEST_MAIN(T(test_split_parts), T(test_split_refuses), T(test_split_lengths), T(test_jid),
 	  T(test_jid_sizes), T(test_split_examples),
-	  T(test_domain_small_buffer))
+	  T(test_domain_small_buffer),
+	  T(test_domain_listed))

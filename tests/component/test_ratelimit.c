@@ -79,4 +79,22 @@ static void check_does_not_consume(void)
 	ratelimit_free(rl);
 }
 
-TEST_MAIN(T(check_does_not_consume), T(burst_then_throttle), T(refills_at_rate), T(keys_are_isolated), T(memory_is_bounded))
+/* A reload: the new rate and burst apply to keys already tracked. */
+static void set_rate_applies(void)
+{
+	struct ratelimit *rl = ratelimit_new(64, 1, 2);
+	int allowed = 0;
+
+	CHECK_INT(ratelimit_take(rl, "a@x", 0), 1);
+	CHECK_INT(ratelimit_take(rl, "a@x", 0), 1);
+	CHECK_INT(ratelimit_take(rl, "a@x", 0), 0);
+	ratelimit_set_rate(rl, 1000, 5);
+	for (int i = 0; i < 10; i++)
+		allowed += ratelimit_take(rl, "a@x", 1000);
+	CHECK_INT(allowed, 5);                         /* refilled to the new burst, not beyond */
+	CHECK_INT(ratelimit_take(rl, "a@x", 1001), 1); /* 1000/s: one per ms */
+	ratelimit_free(rl);
+}
+
+TEST_MAIN(T(set_rate_applies), T(check_does_not_consume), T(burst_then_throttle),
+          T(refills_at_rate), T(keys_are_isolated), T(memory_is_bounded))

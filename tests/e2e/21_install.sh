@@ -90,7 +90,8 @@ log "ok: built and ran a program with the installed header, $pcname.pc and libra
 
 # ---- the systemd unit --------------------------------------------------------------------------
 
-for want in "Type=simple" "User=xpushd" "ExecStartPre=$BINDIR/xpushd -c $SYSCONFDIR/xpush/xpushd.conf --migrate" \
+for want in "Type=notify" "WatchdogSec=" "User=xpushd" "ExecStartPre=+$BINDIR/xpushd -c $SYSCONFDIR/xpush/xpushd.conf --migrate" \
+	"ExecReload=/bin/kill -HUP \$MAINPID" \
 	"ExecStart=$BINDIR/xpushd -c $SYSCONFDIR/xpush/xpushd.conf" "Restart=on-failure" \
 	"RestartPreventExitStatus=2 3" "ProtectSystem=strict" "ProtectHome=yes" "PrivateTmp=yes" \
 	"NoNewPrivileges=yes" "CapabilityBoundingSet=" "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX" \

@@ -418,6 +418,7 @@ int main(int argc, char **argv)
 		return 1;
 	if ((lfd = listen_on(listen_port, &lp)) < 0 || (cfd = listen_on(control_port, &cp)) < 0) {
 		fprintf(stderr, "xrelay: cannot listen on 127.0.0.1: %s\n", strerror(errno));
+		free(pfd);
 		return 1;
 	}
 	write_ports(ports_file, lp, cp);
@@ -509,5 +510,6 @@ int main(int argc, char **argv)
 		}
 	}
 	logf_("exit accepted=%llu", (unsigned long long)stat_accepted);
+	free(pfd); /* (conns stays reachable through the global until exit) */
 	return 0;
 }
