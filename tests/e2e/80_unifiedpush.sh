@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# (80) UnifiedPush and Web Push, with code nobody here wrote on both sides: a distributor on
+# slixmpp (tests/e2e/up_distributor.py) registers with xpushd over XMPP; an app server built on
+# npm's web-push (RFC 8291 encryption) POSTs to the endpoint; npm's http_ece decrypts what the
+# distributor received, byte for byte. Online delivery; the distributor offline, then back:
+# the pushes are stored and delivered (a ttl-0 push expires, a DELETEd one is never sent);
+# unregister -> 410; hostile HTTP requests each get a clear status and harm nothing else.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+
+SLIX=/usr/bin/python3
+"$SLIX" -c 'import slixmpp' 2>/dev/null || fail "python3-slixmpp is not installed (apt-get install -y python3-slixmpp)"
+command -v node >/dev/null && command -v npm >/dev/null || fail "node and npm are needed (the Web Push app server)"
+
+# The pinned npm packages of tests/package.json, installed once per build directory.
+NPM_DIR=$XPUSH_BUILD/npm-tests
+if ! cmp -s "$E2E_ROOT/tests/package.json" "$NPM_DIR/package.json" || [[ ! -d $NPM_DIR/node_modules/web-push ]]; then
+	mkdir -p "$NPM_DIR"
+	cp "$E2E_ROOT/tests/package.json" "$NPM_DIR/package.json"
+	(cd "$NPM_DIR" && npm install --no-audit --no-fund --loglevel=error >"$T_DIR/npm.log" 2>&1) ||
+		fail "npm install of tests/package.json failed: $(tail -5 "$T_DIR/npm.log")"
+fi
+app() { NODE_PATH=$NPM_DIR/node_modules node "$E2E_ROOT/tests/e2e/webpush_app.js" "$@"; }
+
+create_test_db
+new_user alice
+read -r HPORT < <(stack_free_ports 1)
+write_xpushd_config http_port="$HPORT" http_rate_per_endpoint=2 http_rate_burst=8 http_timeout_s=2
+start_xpushd xpushd
+await_xpushd_ready xpushd
+log_has xpushd 'msg="web push endpoint listening"' || fail "no 'web push endpoint listening' line"
+BASE=http://127.0.0.1:$HPORT
+
+APPID=$(head -c 32 /dev/urandom | base64 -w0)
+INST=$(head -c 32 /dev/urandom | base64 -w0)
+# distributor NAME [args]: the slixmpp distributor as alice with resource NAME.
+distributor() {
+	local name=$1
+	shift
+	"$SLIX" "$E2E_ROOT/tests/e2e/up_distributor.py" --jid "${USER_JID[alice]}" \
+		--password-file "$T_DIR/alice.pass" --port "$XPUSH_C2S_PORT" --ca-file "$XPUSH_CA_FILE" \
+		--component "$XPUSH_COMPONENT_JID" --resource up --application "$APPID" --instance "$INST" \
+		"$@" >>"$T_DIR/$name.out" 2>>"$T_DIR/$name.err" </dev/null &
+	T_PIDS[$name]=$!
+	log "started distributor $name pid ${T_PIDS[$name]}"
+}
+registered_count() { count_in "$T_DIR/dist.out" "registered endpoint="; }
+pushes() { count_in "$T_DIR/dist.out" "push id="; }
+registered_n() { (($(registered_count) >= $1)); }
+pushes_n() { (($(pushes) >= $1)); }
+up_online() { sql_is t "SELECT online FROM push.devices WHERE jid = '${USER_JID[alice]}' AND device = 'unifiedpush'"; }
+up_offline() { sql_is f "SELECT online FROM push.devices WHERE jid = '${USER_JID[alice]}' AND device = 'unifiedpush'"; }
+# post BODYFILE [TTL [URGENCY [TOPIC]]]: web-push's request to the endpoint; sets POST_OUT.
+post() { POST_OUT=$(app send "$ENDPOINT" "$T_DIR/keys.json" "$@"); }
+msg_id() { local loc=${POST_OUT#*location=}; loc=${loc%% *}; echo "${loc##*/}"; }
+# check_push N BODYFILE: the Nth <push/> the distributor printed decrypts to BODYFILE's bytes.
+check_push() {
+	local line b64
+	line=$(grep -F "push id=" "$T_DIR/dist.out" | sed -n "${1}p")
+	[[ $line == *"application=$APPID instance=$INST "* ]] || fail "push $1 names another registration: $line"
+	b64=${line##*body=}
+	assert_eq "$(sha256sum <"$2")" "$(app decrypt "$T_DIR/keys.json" "$b64" | base64 -d | sha256sum)" \
+		"sha256 of push $1 decrypted by http_ece = the app server's $(wc -c <"$2") bytes"
+}
+
+# ---- register, then one push online ----
+distributor dist
+wait_for 15 "the distributor to print its endpoint" registered_n 1
+line=$(grep -F "registered endpoint=" "$T_DIR/dist.out" | head -1)
+ENDPOINT=${line#*endpoint=}
+ENDPOINT=${ENDPOINT%% *}
+[[ $ENDPOINT =~ ^$BASE/up/[A-Za-z0-9_-]{43}$ ]] || fail "endpoint has not the documented form: $ENDPOINT"
+[[ $line =~ expiration=[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z ]] || fail "no ISO-8601 expiration: $line"
+assert_eq 200 "$(curl -s -o /dev/null -w '%{http_code}' "$ENDPOINT")" "GET on the endpoint (UnifiedPush discovery)"
+app keys "$T_DIR/keys.json"
+
+head -c 2000 /dev/urandom >"$T_DIR/body1.bin"
+post "$T_DIR/body1.bin" 60 high
+[[ $POST_OUT == "status=201 location=$ENDPOINT/"*" ttl=60" ]] || fail "POST online: $POST_OUT"
+id1=$(msg_id)
+wait_for 15 "the distributor to receive push 1" pushes_n 1
+check_push 1 "$T_DIR/body1.bin"
+wait_for 10 "push 1 acked in the ledger" acked 1 "$id1"
+assert_eq "high base64" "$(sql "SELECT priority || ' ' || payload_encoding FROM push.notifications WHERE id = $id1")" "the push's row"
+
+# ---- the distributor offline: stored; back: delivered ----
+stop_proc dist TERM
+wait_for 15 "the registration offline after the distributor left" up_offline
+printf 'plain text push, second\n' >"$T_DIR/body2.bin"
+head -c 3990 /dev/urandom >"$T_DIR/body3.bin" # + 103 bytes of RFC 8291 framing: 4093 on the wire
+post "$T_DIR/body2.bin" 600 normal news
+[[ $POST_OUT == "status=201 "*" ttl=600" ]] || fail "POST offline 2: $POST_OUT"
+id2=$(msg_id)
+post "$T_DIR/body3.bin" 999999999
+[[ $POST_OUT == "status=201 "*" ttl=2419200" ]] || fail "POST offline 3 (TTL kept at 28 days): $POST_OUT"
+id3=$(msg_id)
+post "$T_DIR/body2.bin" 0
+[[ $POST_OUT == "status=201 "*" ttl=0" ]] || fail "POST offline, ttl 0: $POST_OUT"
+id0=$(msg_id)
+post "$T_DIR/body2.bin" 600
+idx=$(msg_id)
+assert_eq 204 "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$ENDPOINT/$idx")" "DELETE of a pending message"
+assert_eq 404 "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$ENDPOINT/999999999")" "DELETE of an unknown message"
+distributor dist
+wait_for 15 "the distributor to register again" registered_n 2
+assert_eq "$ENDPOINT" "$(grep -F 'registered endpoint=' "$T_DIR/dist.out" | tail -1 | sed 's/.*endpoint=\([^ ]*\).*/\1/')" "the renewed endpoint (same token)"
+wait_for 15 "the two stored pushes delivered after the distributor came back" pushes_n 3
+wait_for 10 "pushes 2 and 3 acked" acked 1 "$id2"
+wait_for 10 "push 3 acked" acked 1 "$id3"
+check_push 2 "$T_DIR/body2.bin"
+check_push 3 "$T_DIR/body3.bin"
+assert_eq expired "$(sql "SELECT state FROM push.deliveries WHERE notification_id = $id0")" "the ttl-0 push sent while offline"
+assert_eq retracted "$(sql "SELECT state FROM push.deliveries WHERE notification_id = $idx")" "the DELETEd push"
+assert_eq 3 "$(pushes)" "pushes the distributor received"
+
+# ---- unregister -> 410 ----
+distributor unreg --unregister
+wait_for 15 "the unregister answered" grep -qF unregistered "$T_DIR/unreg.out"
+post "$T_DIR/body2.bin" 60
+[[ $POST_OUT == "status=410 "* ]] || fail "POST after unregister: $POST_OUT"
+assert_eq 3 "$(pushes)" "pushes the distributor received after unregister"
+
+# ---- hostile HTTP: each a clear status, nothing enqueued ----
+before=$(sql "SELECT count(*) FROM push.notifications")
+code() { curl -s -o "$T_DIR/resp" -w '%{http_code}' "$@"; }
+tok404=$BASE/up/$(head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')
+assert_eq 404 "$(code -X POST --data-binary x "$BASE/up/not-a-token")" "POST to a malformed token"
+assert_eq 404 "$(code -X POST --data-binary x "$tok404")" "POST to an unknown token"
+head -c 5000 /dev/urandom >"$T_DIR/big.bin"
+assert_eq 413 "$(code -X POST --data-binary @"$T_DIR/big.bin" "$ENDPOINT")" "POST of 5000 bytes"
+assert_eq 413 "$(code -X POST -H 'Transfer-Encoding: chunked' --data-binary @"$T_DIR/big.bin" "$ENDPOINT")" "chunked POST of 5000 bytes"
+assert_eq 400 "$(code -X POST -H 'TTL: soon' --data-binary x "$ENDPOINT")" "TTL: soon"
+grep -qF "TTL: not a non-negative number of seconds" "$T_DIR/resp" || fail "no one-line reason for a bad TTL: $(cat "$T_DIR/resp")"
+assert_eq 400 "$(code -X POST -H 'Urgency: now' --data-binary x "$ENDPOINT")" "Urgency: now"
+assert_eq 400 "$(code -X POST -H 'Topic: a/b' --data-binary x "$ENDPOINT")" "Topic: a/b"
+assert_eq 405 "$(code -X PUT --data-binary x "$ENDPOINT")" "PUT"
+assert_eq "$before" "$(sql "SELECT count(*) FROM push.notifications")" "notifications after hostile requests"
+# Past the endpoint's burst: 429 with Retry-After.
+n429=0
+for _ in $(seq 1 20); do
+	c=$(curl -s -D "$T_DIR/hdr" -o /dev/null -w '%{http_code}' -X POST --data-binary x "$tok404")
+	[[ $c == 429 ]] && n429=$((n429 + 1)) && grep -qi '^Retry-After: 1' "$T_DIR/hdr"
+done
+((n429 > 0)) || fail "20 quick POSTs to one endpoint got no 429"
+log "ok: $n429 of 20 quick POSTs got 429 with Retry-After"
+# A slow request (headers never finished) is closed after http_timeout_s; meanwhile the
+# endpoint answers others.
+exec 7<>"/dev/tcp/127.0.0.1/$HPORT"
+printf 'POST /up/x HTTP/1.1\r\nHost: x\r\n' >&7
+assert_eq 404 "$(code -X POST --data-binary x "$BASE/up/not-a-token")" "a request while a slow one hangs"
+t0=$(now_ms)
+timeout 10 cat <&7 >/dev/null || fail "the slow request was not closed within 10 s"
+exec 7>&-
+log "ok: slow request closed after $(($(now_ms) - t0)) ms"
+proc_alive "$(pid_of xpushd)" || fail "xpushd died"
+
+stop_proc xpushd TERM
+assert_eq 0 "$PROC_RC" "xpushd exit status on SIGTERM"
+log "pass"
