@@ -33,7 +33,7 @@ ALTER TABLE push.notifications
 -- payload_bytes counts decoded bytes when the payload is base64 (4096 bytes of body = 5464
 -- characters of base64); the constraint is rebuilt at its current value.
 UPDATE push.limits SET check_sql =
-    'octet_length(payload) <= %1$s OR (payload_encoding = ''base64'''
+    'octet_length(payload) <= %1$s OR (payload_encoding IS NOT NULL AND payload_encoding = ''base64'''
     ' AND octet_length(payload) / 4 * 3 - (octet_length(payload) - octet_length(rtrim(payload, ''='')))'
     ' <= %1$s)'
 WHERE name = 'payload_bytes';
@@ -156,7 +156,22 @@ BEGIN
     RETURN 204;
 END $$;
 
-REVOKE ALL ON FUNCTION push.up_app_ok(text), push.up_register(text, text, text, text, integer,
+-- The protocol has no retract: a push already sent to a registration stays where it is. A
+-- retract (push.retract, a DELETE of the message) cancels what is pending and queues no
+-- <retract/> for such a device (the distributor would answer it with an error, read as a
+-- bounce).
+CREATE FUNCTION push.up_no_retract() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM push.devices d WHERE d.id = NEW.device_id AND push.up_app_ok(d.app)) THEN
+        NEW.retract_state := NULL;
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER deliveries_up_no_retract BEFORE UPDATE OF retract_state ON push.deliveries
+    FOR EACH ROW WHEN (NEW.retract_state = 'queued' AND OLD.retract_state IS NULL)
+    EXECUTE FUNCTION push.up_no_retract();
+
+REVOKE ALL ON FUNCTION push.up_app_ok(text), push.up_no_retract(), push.up_register(text, text, text, text, integer,
     integer), push.up_revoke(bigint, text, text, text, text),
     push.up_enqueue(text, text, integer, text, text), push.up_cancel(text, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION push.up_app_ok(text) TO xpush_producer, xpush_daemon;

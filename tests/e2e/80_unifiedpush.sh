@@ -83,6 +83,11 @@ check_push 1 "$T_DIR/body1.bin"
 wait_for 10 "push 1 acked in the ledger" acked 1 "$id1"
 assert_eq "high base64" "$(sql "SELECT priority || ' ' || payload_encoding FROM push.notifications WHERE id = $id1")" "the push's row"
 
+# DELETE of a delivered message: the protocol has no retract, so nothing is sent (an error
+# answer would read as a bounce) and the registration stays online.
+assert_eq 204 "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$ENDPOINT/$id1")" "DELETE of a delivered message"
+assert_eq "acked -" "$(sql "SELECT state || ' ' || coalesce(retract_state, '-') FROM push.deliveries WHERE notification_id = $id1")" "its ledger row (no retract queued)"
+
 # ---- the distributor offline: stored; back: delivered ----
 stop_proc dist TERM
 wait_for 15 "the registration offline after the distributor left" up_offline
