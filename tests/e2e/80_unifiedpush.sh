@@ -24,8 +24,10 @@ app() { NODE_PATH=$NPM_DIR/node_modules node "$E2E_ROOT/tests/e2e/webpush_app.js
 
 create_test_db
 new_user alice
+new_user mallory
 read -r HPORT < <(stack_free_ports 1)
-write_xpushd_config http_port="$HPORT" http_rate_per_endpoint=2 http_rate_burst=8 http_timeout_s=2
+write_xpushd_config http_port="$HPORT" http_rate_per_endpoint=2 http_rate_burst=8 http_timeout_s=2 \
+	unifiedpush_acl="${USER_JID[alice]}"
 start_xpushd xpushd
 await_xpushd_ready xpushd
 log_has xpushd 'msg="web push endpoint listening"' || fail "no 'web push endpoint listening' line"
@@ -33,18 +35,20 @@ BASE=http://127.0.0.1:$HPORT
 
 APPID=$(head -c 32 /dev/urandom | base64 -w0)
 INST=$(head -c 32 /dev/urandom | base64 -w0)
-# distributor NAME [args]: the slixmpp distributor as alice with resource NAME.
+# distributor NAME [args]: the slixmpp distributor as alice (USER=...) with resource up,
+# registering (APPID, INST) unless args name others.
 distributor() {
-	local name=$1
+	local name=$1 user=${USER:-alice}
 	shift
-	"$SLIX" "$E2E_ROOT/tests/e2e/up_distributor.py" --jid "${USER_JID[alice]}" \
-		--password-file "$T_DIR/alice.pass" --port "$XPUSH_C2S_PORT" --ca-file "$XPUSH_CA_FILE" \
+	"$SLIX" "$E2E_ROOT/tests/e2e/up_distributor.py" --jid "${USER_JID[$user]}" \
+		--password-file "$T_DIR/$user.pass" --port "$XPUSH_C2S_PORT" --ca-file "$XPUSH_CA_FILE" \
 		--component "$XPUSH_COMPONENT_JID" --resource up --application "$APPID" --instance "$INST" \
 		"$@" >>"$T_DIR/$name.out" 2>>"$T_DIR/$name.err" </dev/null &
 	T_PIDS[$name]=$!
 	log "started distributor $name pid ${T_PIDS[$name]}"
 }
 registered_count() { count_in "$T_DIR/dist.out" "registered endpoint="; }
+registered_in() { (($(count_in "$T_DIR/$1.out" "registered endpoint=") >= $2)); }
 pushes() { count_in "$T_DIR/dist.out" "push id="; }
 registered_n() { (($(registered_count) >= $1)); }
 pushes_n() { (($(pushes) >= $1)); }
@@ -124,6 +128,25 @@ wait_for 15 "the unregister answered" grep -qF unregistered "$T_DIR/unreg.out"
 post "$T_DIR/body2.bin" 60
 [[ $POST_OUT == "status=410 "* ]] || fail "POST after unregister: $POST_OUT"
 assert_eq 3 "$(pushes)" "pushes the distributor received after unregister"
+
+# ---- who may register: unifiedpush_acl; an expired endpoint: 404, renewed with a new URL ----
+USER=mallory distributor mal
+wait_for 15 "mallory's registration answered" grep -qF "register-error" "$T_DIR/mal.out"
+assert_eq "register-error condition=forbidden" "$(cat "$T_DIR/mal.out")" "mallory (not in unifiedpush_acl) registering"
+INST2=$(head -c 32 /dev/urandom | base64 -w0)
+distributor second --instance "$INST2"
+wait_for 15 "a second registration" grep -qF "registered endpoint=" "$T_DIR/second.out"
+EP2=$(sed -n 's/^registered endpoint=\([^ ]*\).*/\1/p' "$T_DIR/second.out" | head -1)
+[[ $EP2 != "$ENDPOINT" ]] || fail "two registrations share an endpoint"
+sql "UPDATE push.up_registrations SET expires_at = now() - interval '1 second' WHERE token = '${EP2##*/}'" >/dev/null
+assert_eq 404 "$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary x "$EP2")" "POST to an expired endpoint"
+stop_proc second TERM
+distributor second --instance "$INST2"
+wait_for 15 "the second registration renewed" registered_in second 2
+EP3=$(sed -n 's/^registered endpoint=\([^ ]*\).*/\1/p' "$T_DIR/second.out" | tail -1)
+[[ $EP3 != "$EP2" ]] || fail "an expired endpoint was renewed with the same URL"
+assert_eq 201 "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'TTL: 60' --data-binary x "$EP3")" "POST to the renewed endpoint"
+stop_proc second TERM
 
 # ---- hostile HTTP: each a clear status, nothing enqueued ----
 before=$(sql "SELECT count(*) FROM push.notifications")
