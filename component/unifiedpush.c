@@ -10,6 +10,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "vapid.h"
+
 static const char b64std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -216,6 +218,11 @@ int up_decode(const struct xnode *iq, struct up_req *out, char *err, size_t errl
 			snprintf(err, errlen, "instance: not canonical base64 of 32 bytes");
 			return -1;
 		}
+	}
+	out->vapid = out->kind == UP_REGISTER ? xnode_attr(c, "vapid") : NULL;
+	if (out->vapid && !vapid_key_ok(out->vapid)) {
+		snprintf(err, errlen, "vapid: not a P-256 public key (base64url, 65 bytes)");
+		return -1;
 	}
 	return up_app_name(out->application, out->instance, out->app);
 }

@@ -29,10 +29,13 @@ enum up_kind {
 struct up_req {
 	enum up_kind kind;
 	const char *application, *instance; /* borrowed from the stanza */
+	const char *vapid;                  /* the app server's key (an xpush extension), or NULL */
 	char app[UP_APP_LEN + 1];           /* the ledger's app name for the pair */
 };
 
 /* Classify an <iq/>: UP_NONE if it carries no request of this namespace;
+ * a register's optional `vapid` attribute (RFC 8292 application server key,
+ * base64url) must be a P-256 public key;
  * else 0 with *out filled, or -1 with err a one-line reason for a
  * bad-request reply (e.g. "instance: not base64 of 32 bytes"). */
 int up_decode(const struct xnode *iq, struct up_req *out, char *err, size_t errlen);

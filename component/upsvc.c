@@ -166,7 +166,7 @@ int upsvc_on_iq(struct upsvc *u, const struct xnode *iq, const char *from, const
 		}
 		snprintf(life, sizeof life, "%u", u->cfg->unifiedpush_lifetime_s);
 		snprintf(maxd, sizeof maxd, "%u", u->cfg->max_devices_per_jid);
-		const char *p[] = { bare, from, rq.app, token, life, maxd };
+		const char *p[] = { bare, from, rq.app, token, life, maxd, rq.vapid };
 		rc = store_up(u->store, STORE_UP_REGISTER, p, on_stored, x);
 	}
 	if (rc < 0) {

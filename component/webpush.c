@@ -11,22 +11,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "monotime.h"
 #include "ratelimit.h"
 #include "unifiedpush.h"
+#include "vapid.h"
 #include "webpush_req.h"
 
 struct webpush {
 	struct MHD_Daemon *mhd;
 	char *conninfo, *base;
+	char origin[512]; /* of base: the aud of a VAPID token */
 	PGconn *pg;
 	struct ratelimit *rl;
 	unsigned retry_after_s;
 };
 
-/* One request: its body so far. */
+/* One request: its VAPID verdict and its body so far. */
 struct wp_conn {
+	const char *vapid_why;               /* why its Authorization failed; NULL if it did not */
+	char vapid_k[VAPID_KEY_B64_MAX + 1]; /* the key of a valid token; "" if none */
 	size_t len;
 	int too_big;
 	unsigned char body[WP_MAX_BODY];
@@ -106,7 +111,7 @@ static enum MHD_Result post(struct webpush *w, struct MHD_Connection *c, const c
 	const char *topic = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Topic");
 	char b64[(WP_MAX_BODY + 2) / 3 * 4 + 1], ttl[24], loc[640], id[24];
 	long kept = wp_parse_ttl(ttl_h);
-	const char *p[5], *why;
+	const char *p[6], *why;
 	PGresult *r;
 	int status;
 
@@ -117,7 +122,9 @@ static enum MHD_Result post(struct webpush *w, struct MHD_Connection *c, const c
 	p[2] = ttl;
 	p[3] = wp_parse_urgency(urg);
 	p[4] = topic;
-	r = run(w, "SELECT status, id FROM push.up_enqueue($1, $2, $3::int, $4, $5)", 5, p, &why);
+	p[5] = x->vapid_k[0] ? x->vapid_k : NULL;
+	r = run(w, "SELECT status, id FROM push.up_enqueue($1, $2, $3::int, $4, $5, $6)", 6, p,
+	        &why);
 	if (!r) {
 		const char *h[] = { "Retry-After", "5", NULL };
 		return answer(c, strncmp(why, "refused", 7) == 0 ? 400 : 503, why, h);
@@ -129,6 +136,18 @@ static enum MHD_Result post(struct webpush *w, struct MHD_Connection *c, const c
 		return answer(c, 404, "no such endpoint (unknown or expired)", NULL);
 	if (status == 410)
 		return answer(c, 410, "endpoint unregistered", NULL);
+	if (status == 401) {
+		const char *h[] = { "WWW-Authenticate", "vapid", NULL };
+		return answer(c, 401,
+		              x->vapid_why ? x->vapid_why
+		                           : "this endpoint takes only requests with a VAPID token "
+		                             "(Authorization: vapid t=..., k=...)",
+		              h);
+	}
+	if (status == 403)
+		return answer(c, 403,
+		              "the VAPID key is not the one this endpoint was registered with",
+		              NULL);
 	snprintf(loc, sizeof loc, "%s/up/%s/%s", w->base, token, id);
 	const char *h[] = { "Location", loc, "TTL", ttl, NULL };
 	return answer(c, 201, NULL, h);
@@ -189,6 +208,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (!x)
 			return MHD_NO;
 		*req_cls = x;
+		{
+			const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+			                                               "Authorization");
+			/* A token is verified here; whether the endpoint needs one, and
+			 * for which key, the database says (push.up_enqueue). */
+			if (auth && vapid_check(auth, w->origin, (int64_t)time(NULL), x->vapid_k,
+			                        &x->vapid_why) < 0)
+				x->vapid_k[0] = '\0';
+		}
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -235,6 +263,11 @@ struct webpush *webpush_start(struct loop *l, const struct config *cfg, const ch
 		return NULL;
 	}
 	w = calloc(1, sizeof *w);
+	if (w && vapid_origin(base, w->origin, sizeof w->origin) < 0) {
+		free(w);
+		*err = "http_public_url: not an http(s) URL with a host";
+		return NULL;
+	}
 	if (!w || !(w->conninfo = strdup(cfg->pg_conninfo)) || !(w->base = strdup(base)) ||
 	    !(w->rl = ratelimit_new(65536, cfg->http_rate_per_endpoint, cfg->http_rate_burst))) {
 		webpush_stop(w);

@@ -46,7 +46,10 @@ CREATE TABLE push.up_registrations (
     renewed_at  timestamptz NOT NULL DEFAULT now(),
     expires_at  timestamptz NOT NULL,
     revoked_at  timestamptz,                -- unregistered or refused by the distributor
-    revoke_reason text
+    revoke_reason text,
+    -- RFC 8292: the application server key the registration named (base64url P-256 point);
+    -- then only requests with a valid VAPID token for it are accepted.
+    vapid_key   text CHECK (vapid_key ~ '^[A-Za-z0-9_-]{87}$')
 );
 -- One live token per registration.
 CREATE UNIQUE INDEX up_registrations_live ON push.up_registrations (device_id)
@@ -57,7 +60,7 @@ CREATE UNIQUE INDEX up_registrations_live ON push.up_registrations (device_id)
 -- Returns the device id (-1: the JID has max_devices other devices), the token and its expiry
 -- (Unix seconds).
 CREATE FUNCTION push.up_register(bare text, full_jid text, up_app text, new_token text,
-                                 lifetime_s integer, max_devices integer)
+                                 lifetime_s integer, max_devices integer, vapid text)
 RETURNS TABLE (device_id bigint, token text, expires bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -82,14 +85,14 @@ BEGIN
         last_seen = now(), unregistered_at = NULL, session_at = now(), silent_since = NULL,
         probe_until = NULL
     RETURNING v.id INTO dev;
-    UPDATE push.up_registrations r SET expires_at = exp, renewed_at = now()
+    UPDATE push.up_registrations r SET expires_at = exp, renewed_at = now(), vapid_key = vapid
     WHERE r.device_id = dev AND r.revoked_at IS NULL AND r.expires_at > now()
     RETURNING r.token INTO tok;
     IF tok IS NULL THEN
         UPDATE push.up_registrations r SET revoked_at = now(), revoke_reason = 'expired'
         WHERE r.device_id = dev AND r.revoked_at IS NULL;
-        INSERT INTO push.up_registrations (token, device_id, expires_at)
-        VALUES (new_token, dev, exp);
+        INSERT INTO push.up_registrations (token, device_id, expires_at, vapid_key)
+        VALUES (new_token, dev, exp, vapid);
         tok := new_token;
     END IF;
     RETURN QUERY SELECT dev, tok, extract(epoch FROM exp)::bigint;
@@ -114,16 +117,19 @@ END $$;
 
 -- The Web Push endpoint's enqueue: the same INSERT as any producer's, to the registration's
 -- one device. status 201 (id = the notification), 404 (unknown or expired token), 410
--- (revoked: unregistered). ttl is at most 28 days (the caller clamps); urgency high is
--- priority high.
-CREATE FUNCTION push.up_enqueue(tok text, body_b64 text, ttl integer, prio text, topic text)
+-- (revoked: unregistered), 401 (the registration names a VAPID key and the request carries no
+-- valid token: vapid_k NULL), 403 (a valid token for another key). ttl is at most 28 days
+-- (the caller clamps); urgency high is priority high. vapid_k is the key of a VAPID token the
+-- caller has verified.
+CREATE FUNCTION push.up_enqueue(tok text, body_b64 text, ttl integer, prio text, topic text,
+                                vapid_k text)
 RETURNS TABLE (status integer, id bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
     r record;
     nid bigint;
 BEGIN
-    SELECT g.expires_at, g.revoked_at, d.jid, d.app INTO r
+    SELECT g.expires_at, g.revoked_at, g.vapid_key, d.jid, d.app INTO r
     FROM push.up_registrations g JOIN push.devices d ON d.id = g.device_id
     WHERE g.token = tok;
     IF NOT FOUND OR (r.revoked_at IS NULL AND r.expires_at <= now()) THEN
@@ -132,6 +138,10 @@ BEGIN
     END IF;
     IF r.revoked_at IS NOT NULL THEN
         RETURN QUERY SELECT 410, NULL::bigint;
+        RETURN;
+    END IF;
+    IF r.vapid_key IS NOT NULL AND vapid_k IS DISTINCT FROM r.vapid_key THEN
+        RETURN QUERY SELECT CASE WHEN vapid_k IS NULL THEN 401 ELSE 403 END, NULL::bigint;
         RETURN;
     END IF;
     INSERT INTO push.notifications (app, to_jid, to_device, payload, payload_encoding,
@@ -172,12 +182,12 @@ CREATE TRIGGER deliveries_up_no_retract BEFORE UPDATE OF retract_state ON push.d
     EXECUTE FUNCTION push.up_no_retract();
 
 REVOKE ALL ON FUNCTION push.up_app_ok(text), push.up_no_retract(), push.up_register(text, text, text, text, integer,
-    integer), push.up_revoke(bigint, text, text, text, text),
-    push.up_enqueue(text, text, integer, text, text), push.up_cancel(text, bigint) FROM PUBLIC;
+    integer, text), push.up_revoke(bigint, text, text, text, text),
+    push.up_enqueue(text, text, integer, text, text, text), push.up_cancel(text, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION push.up_app_ok(text) TO xpush_producer, xpush_daemon;
-GRANT EXECUTE ON FUNCTION push.up_register(text, text, text, text, integer, integer),
+GRANT EXECUTE ON FUNCTION push.up_register(text, text, text, text, integer, integer, text),
     push.up_revoke(bigint, text, text, text, text),
-    push.up_enqueue(text, text, integer, text, text), push.up_cancel(text, bigint)
+    push.up_enqueue(text, text, integer, text, text, text), push.up_cancel(text, bigint)
     TO xpush_daemon;
 GRANT SELECT, INSERT, UPDATE ON push.up_registrations TO xpush_daemon;
 GRANT INSERT (payload_encoding) ON push.notifications TO xpush_producer;

@@ -78,6 +78,11 @@ static void not_ours_or_bad(void)
 	                 &rq, err, sizeof err),
 	          -1);
 	CHECK_STR(err, "instance: not canonical base64 of 32 bytes");
+	CHECK_INT(decode("<iq type='set' id='r1' " DEV "><register xmlns='" UP_NS
+	                 "' application='" APPID "' instance='" INST "' vapid='abc'/></iq>",
+	                 &rq, err, sizeof err),
+	          -1);
+	CHECK_STR(err, "vapid: not a P-256 public key (base64url, 65 bytes)");
 	CHECK_INT(decode("<iq type='set' id='r1' " DEV "><flood xmlns='" UP_NS "'/></iq>", &rq, err,
 	                 sizeof err),
 	          -1);

@@ -35,14 +35,14 @@ BASE=http://127.0.0.1:$HPORT
 
 APPID=$(head -c 32 /dev/urandom | base64 -w0)
 INST=$(head -c 32 /dev/urandom | base64 -w0)
-# distributor NAME [args]: the slixmpp distributor as alice (USER=...) with resource up,
+# distributor NAME [args]: the slixmpp distributor as alice (USER=...) with resource NAME,
 # registering (APPID, INST) unless args name others.
 distributor() {
 	local name=$1 user=${USER:-alice}
 	shift
 	"$SLIX" "$E2E_ROOT/tests/e2e/up_distributor.py" --jid "${USER_JID[$user]}" \
 		--password-file "$T_DIR/$user.pass" --port "$XPUSH_C2S_PORT" --ca-file "$XPUSH_CA_FILE" \
-		--component "$XPUSH_COMPONENT_JID" --resource up --application "$APPID" --instance "$INST" \
+		--component "$XPUSH_COMPONENT_JID" --resource "$name" --application "$APPID" --instance "$INST" \
 		"$@" >>"$T_DIR/$name.out" 2>>"$T_DIR/$name.err" </dev/null &
 	T_PIDS[$name]=$!
 	log "started distributor $name pid ${T_PIDS[$name]}"
@@ -147,6 +147,29 @@ EP3=$(sed -n 's/^registered endpoint=\([^ ]*\).*/\1/p' "$T_DIR/second.out" | tai
 [[ $EP3 != "$EP2" ]] || fail "an expired endpoint was renewed with the same URL"
 assert_eq 201 "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'TTL: 60' --data-binary x "$EP3")" "POST to the renewed endpoint"
 stop_proc second TERM
+
+# ---- VAPID (RFC 8292): a registration naming the app server's key takes only its tokens ----
+app vapidkeys "$T_DIR/vapid.json"
+app vapidkeys "$T_DIR/vapid2.json"
+VKEY=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["publicKey"])' "$T_DIR/vapid.json")
+INST3=$(head -c 32 /dev/urandom | base64 -w0)
+distributor vap --instance "$INST3" --vapid "$VKEY"
+wait_for 15 "a registration with a VAPID key" grep -qF "registered endpoint=" "$T_DIR/vap.out"
+EPV=$(sed -n 's/^registered endpoint=\([^ ]*\).*/\1/p' "$T_DIR/vap.out" | head -1)
+vpost() { POST_OUT=$(app send "$EPV" "$T_DIR/keys.json" "$T_DIR/body2.bin" 60); }
+vpost
+[[ $POST_OUT == "status=401 "* ]] || fail "POST without a VAPID token to a VAPID endpoint: $POST_OUT"
+VAPID_KEYS=$T_DIR/vapid2.json vpost
+[[ $POST_OUT == "status=403 "* ]] || fail "POST with another key's VAPID token: $POST_OUT"
+VAPID_KEYS=$T_DIR/vapid.json VAPID_AUD=https://evil.example vpost
+[[ $POST_OUT == *"aud is not this endpoint's origin"* ]] || fail "POST with a VAPID token for another origin: $POST_OUT"
+VAPID_KEYS=$T_DIR/vapid.json VAPID_EXP=$(($(date +%s) - 60)) vpost
+[[ $POST_OUT == *"exp is not within the next 24 hours"* ]] || fail "POST with an expired VAPID token: $POST_OUT"
+VAPID_KEYS=$T_DIR/vapid.json vpost
+[[ $POST_OUT == "status=201 "* ]] || fail "POST with a valid VAPID token: $POST_OUT"
+wait_for 15 "the VAPID push delivered" grep -qF "push id=" "$T_DIR/vap.out"
+log "ok: VAPID: 401 without a token, 403 for another key, 401 for a wrong aud or an expired token, 201 with a valid one"
+stop_proc vap TERM
 
 # ---- hostile HTTP: each a clear status, nothing enqueued ----
 before=$(sql "SELECT count(*) FROM push.notifications")

@@ -41,8 +41,10 @@ class Distributor(slixmpp.ClientXMPP):
 
     async def request(self, name):
         iq = self.make_iq_set(ito=self.a.component)
-        iq.append(ET.Element("{%s}%s" % (NS, name),
-                             application=self.a.application, instance=self.a.instance))
+        attrs = {"application": self.a.application, "instance": self.a.instance}
+        if name == "register" and self.a.vapid:
+            attrs["vapid"] = self.a.vapid  # an xpush extension: the app server's key
+        iq.append(ET.Element("{%s}%s" % (NS, name), attrs))
         try:
             return await iq.send(timeout=15)
         except IqError as e:
@@ -83,6 +85,7 @@ def main():
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--answer", default="result")
     ap.add_argument("--unregister", action="store_true")
+    ap.add_argument("--vapid", default="")
     a = ap.parse_args()
     with open(a.password_file, encoding="utf-8") as f:
         d = Distributor(a, f.read().strip())

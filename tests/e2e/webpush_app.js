@@ -6,6 +6,10 @@
 //                                 encryption); it is POSTed with node's http (web-push itself
 //                                 speaks https only). Prints "status=N location=L ttl=T" and
 //                                 the response body.
+//                                 With VAPID_KEYS=FILE (from `vapidkeys FILE`) the request carries
+//                                 web-push's VAPID header (RFC 8292), for audience VAPID_AUD
+//                                 (default: the endpoint's origin) and expiry VAPID_EXP (Unix s).
+//   vapidkeys FILE                an application server key pair (web-push generateVAPIDKeys)
 //   decrypt KEYS B64              npm http_ece decrypts a <push/> body; prints it as base64.
 'use strict';
 const crypto = require('crypto');
@@ -37,6 +41,14 @@ if (mode === 'keys') {
   if (topic) opts.topic = topic;
   const d = webpush.generateRequestDetails(
     { endpoint, keys: { p256dh: k.p256dh, auth: k.auth } }, fs.readFileSync(bodyFile), opts);
+  if (process.env.VAPID_KEYS) {
+    const v = JSON.parse(fs.readFileSync(process.env.VAPID_KEYS));
+    const aud = process.env.VAPID_AUD || new URL(endpoint).origin;
+    const exp = process.env.VAPID_EXP ? Number(process.env.VAPID_EXP) : undefined;
+    const h = webpush.getVapidHeaders(aud, 'mailto:ops@example.org', v.publicKey, v.privateKey,
+      'aes128gcm', exp);
+    d.headers.Authorization = h.Authorization;
+  }
   const req = http.request(d.endpoint, { method: d.method, headers: d.headers }, (res) => {
     let body = '';
     res.on('data', (c) => { body += c; });
@@ -47,6 +59,8 @@ if (mode === 'keys') {
   });
   req.on('error', (e) => { console.log(`error=${e.message}`); process.exitCode = 1; });
   req.end(d.body);
+} else if (mode === 'vapidkeys') {
+  fs.writeFileSync(args[0], JSON.stringify(webpush.generateVAPIDKeys()));
 } else if (mode === 'decrypt') {
   const k = JSON.parse(fs.readFileSync(args[0]));
   const ecdh = crypto.createECDH('prime256v1');
