@@ -171,6 +171,16 @@ wait_for 15 "the VAPID push delivered" grep -qF "push id=" "$T_DIR/vap.out"
 log "ok: VAPID: 401 without a token, 403 for another key, 401 for a wrong aud or an expired token, 201 with a valid one"
 stop_proc vap TERM
 
+# ---- a distributor answering item-not-found (the app is gone) revokes its endpoint: 410 ----
+INST4=$(head -c 32 /dev/urandom | base64 -w0)
+distributor gone --instance "$INST4" --answer item-not-found
+wait_for 15 "a registration whose app is gone" grep -qF "registered endpoint=" "$T_DIR/gone.out"
+EPG=$(sed -n 's/^registered endpoint=\([^ ]*\).*/\1/p' "$T_DIR/gone.out" | head -1)
+assert_eq 201 "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'TTL: 60' --data-binary x "$EPG")" "POST to it"
+revoked() { [[ $(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'TTL: 60' --data-binary x "$EPG") == 410 ]]; }
+wait_for 15 "the endpoint revoked (410) after the distributor's item-not-found" revoked
+stop_proc gone TERM
+
 # ---- hostile HTTP: each a clear status, nothing enqueued ----
 before=$(sql "SELECT count(*) FROM push.notifications")
 code() { curl -s -o "$T_DIR/resp" -w '%{http_code}' "$@"; }
