@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # (80) UnifiedPush and Web Push, with code nobody here wrote on both sides: a distributor on
 # slixmpp (tests/e2e/up_distributor.py) registers with xpushd over XMPP; an app server built on
-# npm's web-push (RFC 8291 encryption) POSTs to the endpoint; npm's http_ece decrypts what the
-# distributor received, byte for byte. Online delivery; the distributor offline, then back:
-# the pushes are stored and delivered (a ttl-0 push expires, a DELETEd one is never sent);
-# unregister -> 410; hostile HTTP requests each get a clear status and harm nothing else.
+# npm's web-push (RFC 8291 encryption, RFC 8292 VAPID) POSTs to the endpoint; npm's http_ece
+# decrypts what the distributor received, byte for byte. Online delivery; the distributor
+# offline, then back: the pushes are stored and delivered (a ttl-0 push expires, a DELETEd one
+# is never sent); unregister -> 410; unifiedpush_acl; an expired endpoint -> 404 and a new URL
+# on renewal; VAPID (401/403 for missing, foreign, wrong-aud and expired tokens); a distributor
+# answering item-not-found revokes its endpoint; hostile HTTP requests each get a clear status
+# and harm nothing else.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -86,6 +89,7 @@ wait_for 15 "the distributor to receive push 1" pushes_n 1
 check_push 1 "$T_DIR/body1.bin"
 wait_for 10 "push 1 acked in the ledger" acked 1 "$id1"
 assert_eq "high base64" "$(sql "SELECT priority || ' ' || payload_encoding FROM push.notifications WHERE id = $id1")" "the push's row"
+log "ok: push 1 from POST (INSERT) to the distributor's ack: $(sql "SELECT round(extract(epoch FROM d.acked_at - n.created_at) * 1000) FROM push.deliveries d JOIN push.notifications n ON n.id = d.notification_id WHERE n.id = $id1") ms by the ledger's clock"
 
 # DELETE of a delivered message: the protocol has no retract, so nothing is sent (an error
 # answer would read as a bounce) and the registration stays online.
