@@ -342,6 +342,12 @@ static int finish(struct config *c, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	if (c->http_public_url && *c->http_public_url &&
+	    strncmp(c->http_public_url, "http://", 7) != 0 &&
+	    strncmp(c->http_public_url, "https://", 8) != 0) {
+		snprintf(err, errlen, "http_public_url: must start with http:// or https://");
+		return -1;
+	}
 	if (c->rate_burst < 1 || c->rate_per_jid < 1) {
 		snprintf(err, errlen, "rate_per_jid: must be positive");
 		return -1;
