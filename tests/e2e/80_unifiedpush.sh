@@ -64,7 +64,7 @@ msg_id() { local loc=${POST_OUT#*location=}; loc=${loc%% *}; echo "${loc##*/}"; 
 check_push() {
 	local line b64
 	line=$(grep -F "push id=" "$T_DIR/dist.out" | sed -n "${1}p")
-	[[ $line == *"application=$APPID instance=$INST "* ]] || fail "push $1 names another registration: $line"
+	[[ $line == *"application=$APPID instance=$INST t="* ]] || fail "push $1 names another registration: $line"
 	b64=${line##*body=}
 	assert_eq "$(sha256sum <"$2")" "$(app decrypt "$T_DIR/keys.json" "$b64" | base64 -d | sha256sum)" \
 		"sha256 of push $1 decrypted by http_ece = the app server's $(wc -c <"$2") bytes"

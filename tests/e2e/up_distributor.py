@@ -8,13 +8,14 @@ presence to the push server, then a <register/> of its (application, instance). 
 prints is one event, flushed:
   registered endpoint=URL expiration=TIME
   register-error condition=COND
-  push id=IQID application=B64 instance=B64 body=B64
+  push id=IQID application=B64 instance=B64 t=UNIX_MS body=B64
   unregistered / unregister-error condition=COND
 --answer item-not-found makes it refuse pushes (an uninstalled app); --unregister sends an
 <unregister/> after registering and exits."""
 import argparse
 import asyncio
 import sys
+import time
 import xml.etree.ElementTree as ET
 
 import slixmpp
@@ -66,8 +67,9 @@ class Distributor(slixmpp.ClientXMPP):
 
     def on_push(self, iq):
         p = iq.xml.find("{%s}push" % NS)
-        out("push id=%s application=%s instance=%s body=%s" % (
-            iq["id"], p.get("application"), p.get("instance"), (p.text or "").strip()))
+        out("push id=%s application=%s instance=%s t=%d body=%s" % (
+            iq["id"], p.get("application"), p.get("instance"), time.time() * 1000,
+            (p.text or "").strip()))
         r = iq.reply()
         if self.a.answer != "result":
             r["type"] = "error"
