@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
+#include "log.h"
 #include "monotime.h"
 #include "ratelimit.h"
 #include "unifiedpush.h"
@@ -251,6 +253,7 @@ struct webpush *webpush_start(struct loop *l, const struct config *cfg, const ch
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(cfg->http_port) };
 	struct webpush *w;
+	unsigned conns = 1000;
 
 	(void)l;
 	*err = NULL;
@@ -274,11 +277,21 @@ struct webpush *webpush_start(struct loop *l, const struct config *cfg, const ch
 		*err = "out of memory";
 		return NULL;
 	}
-	w->retry_after_s = cfg->http_rate_per_endpoint >= 1 ? 1 : 1;
+	w->retry_after_s = 1;
+	/* At most 1000 connections, and never more than half the descriptors
+	 * left after 64 for the rest of xpushd (the component, Postgres, the
+	 * metrics): a flood of connections must not starve the loop of fds. */
+	{
+		struct rlimit rl;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+			conns = rl.rlim_cur > 64 + 2 * 16 ? (unsigned)((rl.rlim_cur - 64) / 2) : 16;
+		if (conns > 1000)
+			conns = 1000;
+	}
 	w->mhd = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, cfg->http_port,
 		NULL, NULL, on_request, w, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000, MHD_OPTION_CONNECTION_TIMEOUT,
+		MHD_OPTION_CONNECTION_LIMIT, conns, MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned)cfg->http_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, w, MHD_OPTION_END);
 	if (!w->mhd) {
@@ -286,6 +299,8 @@ struct webpush *webpush_start(struct loop *l, const struct config *cfg, const ch
 		*err = "http_port: cannot listen (in use?)";
 		return NULL;
 	}
+	/* Still the main thread: log.c may be used here (not from the HTTP thread). */
+	log_info("web push connection limit", "max=%u", conns);
 	return w;
 }
 

@@ -7,7 +7,7 @@
 # is never sent); unregister -> 410; unifiedpush_acl; an expired endpoint -> 404 and a new URL
 # on renewal; VAPID (401/403 for missing, foreign, wrong-aud and expired tokens); a distributor
 # answering item-not-found revokes its endpoint; hostile HTTP requests each get a clear status
-# and harm nothing else.
+# and harm nothing else, and a flood of held connections does not stop delivery.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -31,8 +31,14 @@ new_user mallory
 read -r HPORT < <(stack_free_ports 1)
 write_xpushd_config http_port="$HPORT" http_rate_per_endpoint=2 http_rate_burst=8 http_timeout_s=2 \
 	unifiedpush_acl="${USER_JID[alice]}"
+# A low descriptor limit, so that the connection flood below meets the endpoint's fd bound
+# (half of what is left after 64 for the rest of xpushd) rather than the machine's.
+hard_nofile=$(ulimit -Hn)
+ulimit -Sn 300
 start_xpushd xpushd
+ulimit -Sn "$hard_nofile"
 await_xpushd_ready xpushd
+log_has xpushd 'msg="web push connection limit" max=118' || fail "no connection limit of 118 for 300 descriptors"
 log_has xpushd 'msg="web push endpoint listening"' || fail "no 'web push endpoint listening' line"
 BASE=http://127.0.0.1:$HPORT
 
@@ -217,6 +223,44 @@ t0=$(now_ms)
 timeout 10 cat <&7 >/dev/null || fail "the slow request was not closed within 10 s"
 exec 7>&-
 log "ok: slow request closed after $(($(now_ms) - t0)) ms"
+# 400 connections held open by trickling header bytes (past the endpoint's 118): meanwhile
+# xpushd's loop still delivers (a push enqueued with SQL reaches the distributor), and once
+# they are gone the endpoint answers again.
+python3 - "$HPORT" "$T_DIR/flood" <<'PY' &
+import os, socket, sys, time
+port, flag = int(sys.argv[1]), sys.argv[2]
+socks = []
+for _ in range(400):
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=2)
+        s.sendall(b"POST /up/x HTTP/1.1\r\nHost: x\r\n")
+        socks.append(s)
+    except OSError:
+        pass
+open(flag + ".ready", "w").write(str(len(socks)))
+deadline = time.time() + 60
+while time.time() < deadline and not os.path.exists(flag + ".stop"):
+    for s in socks:
+        try:
+            s.send(b"X")
+        except OSError:
+            pass
+    time.sleep(0.5)
+PY
+T_PIDS[flood]=$!
+wait_for 20 "the connection flood to be up" test -s "$T_DIR/flood.ready"
+log "ok: $(cat "$T_DIR/flood.ready") connections opened by the flood"
+distributor flooded --instance "$INST2"
+wait_for 15 "a registration during the flood" grep -qF "registered endpoint=" "$T_DIR/flooded.out"
+EPF=$(sed -n 's/^registered endpoint=\([^ ]*\).*/\1/p' "$T_DIR/flooded.out" | head -1)
+sql "SELECT status FROM push.up_enqueue('${EPF##*/}', 'Zmxvb2Q=', 60, 'normal', NULL, NULL)" >/dev/null
+wait_for 15 "a push during the flood delivered" grep -qF "body=Zmxvb2Q=" "$T_DIR/flooded.out"
+touch "$T_DIR/flood.stop"
+wait_for 10 "the flood to end" exited flood
+reap flood
+ok_after() { [[ $(curl -s -m 2 -o /dev/null -w '%{http_code}' -X POST -H 'TTL: 60' --data-binary x "$EPF") == 201 ]]; }
+wait_for 15 "the endpoint to answer again after the flood" ok_after
+stop_proc flooded TERM
 proc_alive "$(pid_of xpushd)" || fail "xpushd died"
 
 stop_proc xpushd TERM
