@@ -63,6 +63,9 @@ static const struct ckey keys[] = {
 	U32(max_tags, "64", 1, 256, "most tags a device may register"),
 	U32(max_tag_bytes, "64", 1, 1024, "longest tag a device may register"),
 	U32(max_devices_per_jid, "20", 1, 100000, "registered devices per account (across apps)"),
+	STR(unknown_apps, "refuse",
+	    "refuse or open: may a device register for an app that push.apps does not hold "
+	    "(xpushctl app add)"),
 	U32(rate_per_jid, "20", 1, 1000000,
 	    "stanzas per second one account may send to xpushd (sustained); more are refused"),
 	U32(rate_burst, "100", 1, 1000000,
@@ -322,6 +325,11 @@ static int finish(struct config *c, char *err, size_t errlen)
 			snprintf(err, errlen, "user_domains: out of memory");
 			return -1;
 		}
+	}
+	if (strcmp(c->unknown_apps, "refuse") != 0 && strcmp(c->unknown_apps, "open") != 0) {
+		snprintf(err, errlen, "unknown_apps: '%.40s' is not refuse or open",
+		         c->unknown_apps);
+		return -1;
 	}
 	if (c->rate_burst < 1 || c->rate_per_jid < 1) {
 		snprintf(err, errlen, "rate_per_jid: must be positive");

@@ -36,6 +36,7 @@ struct config {
 	uint32_t max_outbuf_bytes;
 	char *user_domains; /* comma-separated; default: parent of component_jid */
 	uint32_t max_alias_bytes, max_tags, max_tag_bytes, max_devices_per_jid;
+	char *unknown_apps; /* "refuse" or "open": a device registering for an app without a row */
 	uint32_t rate_per_jid, rate_burst, rate_table_size;
 	uint32_t max_db_queue;
 	char *metrics_address;

@@ -28,6 +28,7 @@ enum stmt_id {
 	S_PROBE,
 	S_PROBE_ALIVE,
 	S_PROBE_GONE,
+	S_APP,
 	S_COUNT
 };
 
@@ -42,6 +43,7 @@ enum res_kind {
 	RES_CLAIM,       /* store_claim_fn: deliveries to send (14 columns, see S_CLAIM) */
 	RES_CLAIM_IDS,   /* store_claim_fn: notification, device, full JID, token */
 	RES_FANOUT,      /* store_fanout_fn: notifications taken, bigint[] of devices */
+	RES_APP,         /* store_app_fn: found, policy, acl ('\n'-separated), secret, known */
 	RES_KINDS
 };
 
