@@ -29,7 +29,8 @@ CREATE TABLE push.apps (
                 CONSTRAINT apps_policy CHECK (policy IN ('open', 'acl', 'token')),
     acl         text[] NOT NULL DEFAULT '{}' CONSTRAINT apps_acl_form CHECK (push.acl_ok(acl)),
     -- The HMAC key of registration tokens: its bytes as written (printable ASCII, no space).
-    secret      text CONSTRAINT apps_secret_form CHECK (secret ~ '^[!-~]{32,256}$'),
+    secret      text CONSTRAINT apps_secret_form
+                CHECK (secret ~ '^[!-~]+$' AND octet_length(secret) BETWEEN 32 AND 256),
     created_at  timestamptz NOT NULL DEFAULT now(),
     updated_at  timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT apps_token_needs_secret CHECK (policy <> 'token' OR secret IS NOT NULL)
@@ -69,13 +70,13 @@ BEGIN
         ORDER BY app
     LOOP
         IF NOT push.app_id_ok(a.app) THEN
-            RAISE WARNING 'app %: not a reverse-DNS app id; left without a row (its devices can no longer register)',
+            RAISE WARNING 'app %: not a reverse-DNS app id, left without a row: its devices cannot register',
                 quote_literal(a.app);
             CONTINUE;
         END IF;
         INSERT INTO push.apps (app, policy) VALUES (a.app, 'open');
         INSERT INTO push.app_producers (app, producer) VALUES (a.app, 'xpush_producer');
-        RAISE WARNING 'app %: registration policy open (any account of user_domains may register a device) and every producer may enqueue for it; restrict it with xpushctl app policy and xpushctl app grant/revoke (docs/apps.md)',
+        RAISE WARNING 'app %: registration policy open (any account may register) and every producer may enqueue; see xpushctl app policy, grant, revoke',
             a.app;
     END LOOP;
 END $$;
