@@ -17,13 +17,13 @@ static const char add_sql[] = "INSERT INTO push.apps (app, policy, acl, secret)"
 /* The secret is replaced when a new one is given and either asked for
  * (--rotate-secret) or missing; new_secret is set only when it changed. */
 static const char policy_sql[] =
-	"WITH old AS (SELECT secret FROM push.apps WHERE app = $1 FOR UPDATE)"
-	" UPDATE push.apps a SET policy = $2, acl = coalesce($3::text[], a.acl),"
+	"UPDATE push.apps a SET policy = $2, acl = coalesce($3::text[], a.acl),"
 	"  secret = CASE WHEN $4::text IS NOT NULL AND ($5::boolean OR a.secret IS NULL)"
 	"   THEN $4 ELSE a.secret END, updated_at = now()"
-	" WHERE a.app = $1"
+	" FROM (SELECT app, secret AS old_secret FROM push.apps WHERE app = $1) o"
+	" WHERE a.app = $1 AND o.app = a.app"
 	" RETURNING a.app, a.policy, array_to_json(a.acl) AS acl,"
-	"  CASE WHEN a.secret IS DISTINCT FROM (SELECT secret FROM old) THEN a.secret END AS new_secret,"
+	"  CASE WHEN a.secret IS DISTINCT FROM o.old_secret THEN a.secret END AS new_secret,"
 	"  (SELECT count(*) FROM push.devices d WHERE d.app = a.app AND d.unregistered_at IS NULL)"
 	"  AS devices_registered";
 

@@ -153,6 +153,14 @@ static const struct option opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static const char *opt_name(int o)
+{
+	for (const struct option *p = opts; p->name; p++)
+		if (p->val == o)
+			return p->name;
+	return "?";
+}
+
 /* Which options each action takes (a bit per option, A_x - A_JSON). */
 #define B(o) (1u << ((o)-A_JSON))
 static unsigned allowed(const struct ctl_cmd *c)
@@ -408,8 +416,7 @@ int ctl_args_app_parse(int argc, char **argv, struct ctl_cmd *out, char *err, si
 			break;
 		default:
 			if (!(allowed(out) & B(o)))
-				rc = bad(&x, "option '%.60s' does not apply here",
-				         argv[first - 1 + optind - 1]);
+				rc = bad(&x, "option '--%s' does not apply here", opt_name(o));
 			else
 				rc = opt_value(&x, o, optarg);
 		}
