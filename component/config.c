@@ -79,6 +79,13 @@ static const struct ckey keys[] = {
 	U32(metrics_port, "0", 0, 65535, "port of the /metrics endpoint; 0 = no endpoint"),
 	U32(metrics_refresh_ms, "10000", 1000, 3600000,
 	    "how often queue and device gauges are read from Postgres"),
+	STR(console_address, "127.0.0.1",
+	    "address of the web console (keep it on loopback or behind a TLS proxy)"),
+	U32(console_port, "0", 0, 65535, "port of the web console; 0 = no console"),
+	STR(console_token_file, "",
+	    "file whose first line is the console's admin token (required with console_port)"),
+	STR(console_viewer_token_file, "",
+	    "file whose first line is the console's read-only token (optional)"),
 	LEVEL(log_level, "info", "debug, info, warn or error"),
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -325,6 +332,10 @@ static int finish(struct config *c, char *err, size_t errlen)
 			snprintf(err, errlen, "user_domains: out of memory");
 			return -1;
 		}
+	}
+	if (c->console_port && !*c->console_token_file) {
+		snprintf(err, errlen, "console_token_file: required with console_port");
+		return -1;
 	}
 	if (strcmp(c->unknown_apps, "refuse") != 0 && strcmp(c->unknown_apps, "open") != 0) {
 		snprintf(err, errlen, "unknown_apps: '%.40s' is not refuse or open",

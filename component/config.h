@@ -42,6 +42,9 @@ struct config {
 	char *metrics_address;
 	uint32_t metrics_port; /* 0 = no endpoint */
 	uint32_t metrics_refresh_ms;
+	char *console_address; /* the web console (console.h) */
+	uint32_t console_port; /* 0 = no console */
+	char *console_token_file, *console_viewer_token_file;
 	enum log_level log_level;
 };
 

@@ -16,6 +16,7 @@
 
 #include "acks.h"
 #include "component.h"
+#include "console.h"
 #include "fault.h"
 #include "jid.h"
 #include "log.h"
@@ -46,6 +47,7 @@ struct daemon {
 	struct registrar *reg;    /* <register/> and <unregister/> */
 	struct loop_timer health; /* refresh the Postgres gauges of /metrics */
 	struct metrics *metrics;
+	struct console *console; /* its own thread; shares nothing with the loop */
 	struct stanza_limits lim;
 	struct ratelimit *rl;
 	uint64_t throttle_log_ms; /* last "throttled" log line */
@@ -564,6 +566,19 @@ int daemon_run(const struct config *cfg)
 		         cfg->metrics_port);
 		loop_timer_arm(&d.health, HEALTH_FIRST_MS);
 	}
+	if (cfg->console_port) {
+		const char *cerr = NULL;
+		if (!(d.console = console_start(cfg, &cerr))) {
+			log_error("console failed", "error=%s", log_q(cerr));
+			metrics_stop(d.metrics);
+			loop_timer_remove(d.loop, &d.health);
+			ratelimit_free(d.rl);
+			loop_free(d.loop);
+			return XPUSHD_EXIT_RUNTIME;
+		}
+		log_info("console listening", "address=%s port=%u", cfg->console_address,
+		         cfg->console_port);
+	}
 	log_info("starting", "jid=%s server=%s:%u instance=%s", cfg->component_jid,
 	         cfg->server_host, cfg->server_port, log_q(cfg->instance_id));
 	ao.acks_session = 1;
@@ -582,6 +597,7 @@ int daemon_run(const struct config *cfg)
 		log_error("event loop failed", NULL);
 		d.exit_code = XPUSHD_EXIT_RUNTIME;
 	}
+	console_stop(d.console);
 	metrics_stop(d.metrics);
 	component_free(d.comp);
 	/* Stores first: freed, they never call back into the scan or the acks. */
