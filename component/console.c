@@ -26,6 +26,8 @@
 #define BODY_MAX 16384
 #define FIELDS_MAX 16
 #define COOKIE "xpush_console"
+/* Failed logins: at most this many a minute, then 429 until the minute ends. */
+#define LOGIN_FAILS_MAX 10
 
 struct csession {
 	char sid[65], csrf[65];
@@ -35,10 +37,12 @@ struct csession {
 
 struct console {
 	struct MHD_Daemon *mhd;
-	const struct config *cfg;
+	char *conninfo; /* a copy: the configuration is the loop's */
 	char admin[TOKEN_MAX + 1], viewer[TOKEN_MAX + 1]; /* viewer "" = no viewer login */
 	PGconn *db;                                       /* the console thread's own session */
 	struct csession sess[SESSIONS];
+	time_t fail_minute; /* the minute of the failed logins counted */
+	unsigned fails;
 };
 
 /* One request: its body (a form) as it arrives, then parsed. */
@@ -220,8 +224,7 @@ static struct csession *session_new(struct console *c, enum console_role role)
 static PGconn *db_of(struct console *c)
 {
 	const char *keys[] = { "dbname", "application_name", "options", NULL };
-	const char *vals[] = { c->cfg->pg_conninfo, "xpushd-console", "-c statement_timeout=5000",
-		               NULL };
+	const char *vals[] = { c->conninfo, "xpushd-console", "-c statement_timeout=5000", NULL };
 
 	if (c->db && PQstatus(c->db) == CONNECTION_OK)
 		return c->db;
@@ -247,13 +250,22 @@ static enum MHD_Result do_login(struct console *c, struct MHD_Connection *conn,
 	enum console_role role = CONSOLE_NOBODY;
 	struct csession *s;
 	char cookie[160];
+	time_t minute = time(NULL) / 60;
 
+	if (c->fail_minute != minute) {
+		c->fail_minute = minute;
+		c->fails = 0;
+	}
+	if (c->fails >= LOGIN_FAILS_MAX)
+		return message(conn, MHD_HTTP_TOO_MANY_REQUESTS, "Refused",
+		               "too many failed logins: try again in a minute");
 	if (token && same(token, c->admin))
 		role = CONSOLE_ADMIN;
 	else if (token && *c->viewer && same(token, c->viewer))
 		role = CONSOLE_VIEWER;
 	if (role == CONSOLE_NOBODY) {
 		struct xbuf o = XBUF_INIT;
+		c->fails++;
 		clog_line("warn", "console login refused", "reason=\"wrong token\"");
 		return page(conn, MHD_HTTP_FORBIDDEN, &o, console_pages_login(&o, "wrong token"));
 	}
@@ -443,16 +455,19 @@ struct console *console_start(const struct config *cfg, const char **err)
 	*err = "out of memory";
 	if (!c)
 		return NULL;
-	c->cfg = cfg;
+	if (!(c->conninfo = strdup(cfg->pg_conninfo))) {
+		free(c);
+		return NULL;
+	}
 	if (read_token(cfg->console_token_file, c->admin, err) < 0 ||
 	    (*cfg->console_viewer_token_file &&
 	     read_token(cfg->console_viewer_token_file, c->viewer, err) < 0)) {
-		free(c);
+		console_stop(c);
 		return NULL;
 	}
 	if (inet_pton(AF_INET, cfg->console_address, &sin.sin_addr) != 1) {
 		*err = "console_address: not an IPv4 address";
-		free(c);
+		console_stop(c);
 		return NULL;
 	}
 	c->mhd = MHD_start_daemon(
@@ -462,7 +477,7 @@ struct console *console_start(const struct config *cfg, const char **err)
 		(unsigned)10, MHD_OPTION_NOTIFY_COMPLETED, on_completed, c, MHD_OPTION_END);
 	if (!c->mhd) {
 		*err = "cannot listen on console_address:console_port";
-		free(c);
+		console_stop(c);
 		return NULL;
 	}
 	return c;
@@ -472,10 +487,12 @@ void console_stop(struct console *c)
 {
 	if (!c)
 		return;
-	MHD_stop_daemon(c->mhd); /* joins the console's thread */
+	if (c->mhd)
+		MHD_stop_daemon(c->mhd); /* joins the console's thread */
 	if (c->db)
 		PQfinish(c->db);
 	explicit_bzero(c->admin, sizeof c->admin);
 	explicit_bzero(c->viewer, sizeof c->viewer);
+	free(c->conninfo);
 	free(c);
 }

@@ -199,8 +199,8 @@ static void on_app(void *ud, int err, const struct store_app_row *row)
 		return;
 	}
 	if (!row->found)
-		log_info("registration for an unknown app allowed (unknown_apps = open)",
-		         "jid=%s app=%s", log_q(q->to), log_q(q->app));
+		log_debug("registration for an unknown app allowed (unknown_apps = open)",
+		          "jid=%s app=%s", log_q(q->to), log_q(q->app));
 	write_roster(q);
 }
 

@@ -6,7 +6,8 @@
 # ledger row acked (reloaded until then); the device search and the device's page show it;
 # retract from the page. Screenshots go to the test dir (console-*.png). Without a browser, by
 # HTTP: every write without a session, without the CSRF token or by the read-only role is
-# refused (403) and enqueues nothing; pages escape what producers wrote.
+# refused (403) and enqueues nothing; pages escape what producers wrote; failed logins are
+# capped (429). A console token too short makes xpushd exit 1.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -171,3 +172,15 @@ assert_eq 200 "$(http GET "/notification?id=$hid" -b "$T_DIR/admin.jar")" "the p
 grep -qF '&lt;script&gt;alert(1)&lt;/script&gt;' "$T_DIR/http.body" && ! grep -qF '<script>' "$T_DIR/http.body" ||
 	fail "the hostile title is not escaped"
 log "ok: writes need a session, the CSRF token and the admin role; text is escaped"
+
+# Failed logins are bounded: at most 10 a minute, then every login gets 429 for that minute.
+got=""
+for ((i = 0; i < 12; i++)); do
+	code=$(http POST /login --data "token=wrong-token-$i-0123456789")
+	[[ $code == 429 ]] && { got=$i; break; }
+	assert_eq 403 "$code" "wrong login $i"
+done
+[[ -n $got ]] || fail "12 wrong logins and no 429"
+assert_eq 429 "$(http POST /login --data-urlencode "token=$ADMIN")" "the right token, after too many failures"
+log "ok: after too many failed logins (429 at attempt $got) even the right token waits"
+
