@@ -1,8 +1,8 @@
-/* daemon: the decisions of xpushd: stanzas from devices (register, presence,
- * acks, probe answers), connection events and the loop. Scanning the ledger
- * (fan-out, claims, sending) is scan.c's, writing ack batches acks.c's: the
- * daemon asks them for work and hears back through callbacks, and neither
- * calls into it. The ledger in Postgres is the only state that matters:
+/* daemon: the decisions of xpushd: stanzas from devices (presence, acks,
+ * probe answers; registrations go to registrar.c), connection events and the
+ * loop. Scanning the ledger (fan-out, claims, sending) is scan.c's, writing
+ * ack batches acks.c's: the daemon asks them for work and hears back through
+ * callbacks, and neither calls into it. The ledger in Postgres is the only state that matters:
  * xpushd keeps flags and counters, never a copy of a delivery. */
 #include "daemon.h"
 
