@@ -360,6 +360,8 @@ static int watch(struct app_run *r)
 			return db_fail(r);
 		from = atoll(ctl_rows_get(rows, 0, 0));
 		ctl_rows_free(rows);
+		/* Where "from now on" begins; a script may wait for this line. */
+		fprintf(stderr, "xpushctl: watch: following notifications from id %lld\n", from);
 	}
 	for (;;) {
 		double top = since;

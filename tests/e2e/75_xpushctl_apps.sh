@@ -126,6 +126,8 @@ expect_error 2 "xpushctl: send: --dedup needs exactly one --jid" send --app "$T_
 
 "$XPUSHCTL" watch --json --count 1000 --timeout 60 >"$T_DIR/watch.out" 2>"$T_DIR/watch.err" </dev/null &
 T_PIDS[watch]=$!
+# It follows what is enqueued after it has read where "now" is; it says so on stderr.
+wait_for 10 "watch to start" grep -qE "^xpushctl: watch: following notifications from id [0-9]+$" "$T_DIR/watch.err"
 ctl_ok send --app "$T_APP" --jid "$ALICE" --jid "$BOB" --title "to both" --json
 ida=$(js 'd["notifications"][0]["id"]') idb=$(js 'd["notifications"][1]["id"]')
 assert_eq "$ALICE $BOB" "$(js 'd["notifications"][0]["jid"] + " " + d["notifications"][1]["jid"]')" \
@@ -150,7 +152,7 @@ stop_proc watch
 ctl_ok watch --id "$ida" --count 1 --timeout 10
 [[ $(<"$T_DIR/ctl.out") == *" id=$ida app=$T_APP jid=$ALICE device=phone-1 state=acked attempts=1 acks=1"* ]] ||
 	fail "watch --id printed [$(cat "$T_DIR/ctl.out")]"
-expect_error 4 "xpushctl: watch: timed out after 1s with 0 of 5 changes" watch --count 5 --timeout 1
+expect_error 4 "xpushctl: watch: timed out after 1s with 0 of 5 changes" watch --from-id 1000000 --count 5 --timeout 1
 ctl_ok send --app "$T_APP" --jid "$ALICE" --jid "$BOB"
 assert_eq 2 "$(wc -l <"$T_DIR/ctl.out")" "send with two --jid (text): two ids"
 
