@@ -189,7 +189,7 @@ static const char watch_help[] =
 	"\n"
 	"      --id N          notification N only (its current rows first)\n"
 	"      --from-id N     notifications N and later (default: those enqueued\n"
-	"                      after watch starts)\n"
+	"                      after watch starts; it says on stderr from which id)\n"
 	"      --app APP, --jid JID   only these\n"
 	"      --count N       stop after N changes (exit 0)\n"
 	"      --timeout S     stop after S seconds (exit 4 if --count was not reached)\n"
