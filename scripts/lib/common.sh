@@ -9,7 +9,7 @@ XPUSH_PACKAGES=(libstrophe-dev libexpat1-dev libssl-dev libpq-dev libmicrohttpd-
 	ejabberd meson ninja-build pkg-config python3 openssl curl faketime gcc libc6-dev groff-base man-db
 	clang-format) # clang-format: the layout check of the unit tests (tests/structure)
 XPUSH_PACKAGES+=(default-jdk-headless) # javac + jni.h: the JNI binding and its host test (client/jni/)
-# The web console's end-to-end test drives headless Chromium through WebDriver (tests/e2e/76_console.sh).
+# The web console's end-to-end test drives headless Chromium through WebDriver (tests/e2e/86_console.sh).
 XPUSH_PACKAGES+=(chromium chromium-driver python3-selenium)
 
 xpush_die() {

@@ -205,7 +205,7 @@ write_xpushd_config() {
 		shift
 	fi
 	# Tests of other features register devices for their own app ids without adding apps
-	# (schema 010): unknown apps are open here. 74_apps tests the default (refuse).
+	# (schema 010): unknown apps are open here. 84_apps tests the default (refuse).
 	local -a extra=(log_level=debug instance_id="$T_UID" unknown_apps=open)
 	stack_write_xpushd_config "$file" "$T_DB" "${extra[@]}" "$@"
 }

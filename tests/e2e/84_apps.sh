@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# (74) Who may register for an app (docs/apps.md). A database at schema 007 with devices and
+# (84) Who may register for an app (docs/apps.md). A database at schema 007 with devices and
 # pushes of two apps is upgraded by xpushd: both become open apps granted to every producer, and
 # the migration logs one warning per app. With the default unknown_apps = refuse, a device of an
 # app without a row is refused (item-not-found). Policy open admits anyone; acl admits the listed

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# (76) The web console (docs/console.md) in headless Chromium (Debian chromium, chromium-driver,
+# (86) The web console (docs/console.md) in headless Chromium (Debian chromium, chromium-driver,
 # python3-selenium): without a session every page sends the browser to the login form, a wrong
 # token is refused; the admin token logs in, the dashboard shows the queue's health; a push
 # sent from the form reaches a real device on this stack and its notification page shows the

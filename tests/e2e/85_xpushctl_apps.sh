@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# (75) xpushctl's app, device, watch and multi-JID send against xpushd and two devices: `app
+# (85) xpushctl's app, device, watch and multi-JID send against xpushd and two devices: `app
 # add/policy/list/grant/revoke/token` write and show push.apps (JSON and text) and refuse an
 # unknown app or role (exit 3) and bad usage (exit 2); `send` with two --jid enqueues one
 # notification per JID, each acked by its device; `watch` prints the ledger's changes live as
