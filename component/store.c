@@ -651,6 +651,13 @@ int store_unregister(struct store *st, const char *jid, const char *app, const c
 	return submit(st, S_UNREGISTER, p, CB(count, cb), ud);
 }
 
+int store_app(struct store *st, const char *jid, const char *app, const char *device,
+              store_app_fn cb, void *ud)
+{
+	const char *p[] = { jid, app, device };
+	return submit(st, S_APP, p, CB(app, cb), ud);
+}
+
 int store_presence(struct store *st, const char *jid, const char *full_jid, const char *app,
                    const char *device, store_count_fn cb, void *ud)
 {

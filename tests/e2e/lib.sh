@@ -204,7 +204,9 @@ write_xpushd_config() {
 		file=$1
 		shift
 	fi
-	local -a extra=(log_level=debug instance_id="$T_UID")
+	# Tests of other features register devices for their own app ids without adding apps
+	# (schema 010): unknown apps are open here. 84_apps tests the default (refuse).
+	local -a extra=(log_level=debug instance_id="$T_UID" unknown_apps=open)
 	stack_write_xpushd_config "$file" "$T_DB" "${extra[@]}" "$@"
 }
 
