@@ -15,8 +15,8 @@
 #                                    a producer: N pushes, each one autocommit INSERT with a
 #                                    dedup_key through CONNINFO, retried after an error with the
 #                                    same key (ON CONFLICT ... DO NOTHING); one line per push:
-#                                      ok ID DEVICE [retried]   committed, with its id
-#                                      dedup KEY DEVICE         a retry found the key committed
+#                                      ok ID DEVICE KEY [retried]  committed, with its id
+#                                      dedup KEY DEVICE            a retry found the key committed
 #                                                               (look the id up after the test)
 #                                      gaveup KEY               no success within the retries
 #   settle_dedup FILE CONNINFO       turn FILE's "dedup KEY DEVICE" lines into "ok ID DEVICE"
@@ -113,7 +113,7 @@ produce_keyed() {
 		rc=0
 		id=$(PGCONNECT_TIMEOUT=3 _keyed_insert "$ci" "$jid" "$dev" "$key" 2>>"$T_DIR/$prefix.err") || rc=$?
 		if ((rc == 0)) && [[ $id =~ ^[0-9]+$ ]]; then
-			echo "ok $id $dev"
+			echo "ok $id $dev $key"
 			continue
 		fi
 		# The outcome is unknown (the connection died around the commit): the same key again.
@@ -121,7 +121,7 @@ produce_keyed() {
 			rc=0
 			id=$(PGCONNECT_TIMEOUT=3 _keyed_insert "$ci" "$jid" "$dev" "$key" 2>>"$T_DIR/$prefix.err") || rc=$?
 			if ((rc == 0)); then
-				if [[ -n $id ]]; then echo "ok $id $dev retried"; else echo "dedup $key $dev"; fi
+				if [[ -n $id ]]; then echo "ok $id $dev $key retried"; else echo "dedup $key $dev"; fi
 				break
 			fi
 			sleep 0.1 # a producer's retry pace while the database is away, not synchronisation
@@ -136,7 +136,7 @@ settle_dedup() {
 		if [[ $kind == dedup ]]; then
 			id=$(psql_at "$ci" -c "SELECT id FROM push.notifications WHERE app = '$T_APP' AND dedup_key = '$a'")
 			[[ -n $id ]] || fail "dedup key $a: a retry said it was committed, but no push has it"
-			echo "ok $id $dev dedup"
+			echo "ok $id $dev $a dedup"
 		else
 			echo "$kind $a $dev $rest"
 		fi
@@ -152,3 +152,133 @@ _pg_lib_cleanup() {
 	return 0
 }
 E2E_CLEANUP+=(_pg_lib_cleanup)
+
+# ---- a primary and a streaming standby (failover tests) ------------------------------------------
+#   pgpair_start NAME MODE          a primary and a standby (pg_basebackup, streaming) of their
+#                                   own, TCP on 127.0.0.1 only; MODE sync: the standby is
+#                                   synchronous (synchronous_standby_names, synchronous_commit on),
+#                                   async: it is not. Role xpush and this test's database exist on
+#                                   both. Sets PAIR_PORT[NAME.primary], PAIR_PORT[NAME.standby],
+#                                   PAIR_DATA[...] the same way.
+#   pair_conninfo NAME ORDER...     a multi-host conninfo over the listed members (primary,
+#                                   standby) with target_session_attrs=read-write
+#   pair_psql NAME MEMBER [args]    psql as xpush on one member's copy of this test's database
+#   pair_stop NAME MEMBER MODE      pg_ctl stop -m MODE (immediate: a crash, no checkpoint)
+#   pair_promote NAME MEMBER        pg_ctl promote -w (the standby becomes a primary)
+#   pair_walsender NAME             the pid of the primary's WAL sender to the standby (SIGSTOP
+#                                   freezes replication: a standby that falls behind)
+#   pair_crash_frozen NAME PID      immediate stop of the primary whose WAL sender PID is frozen:
+#                                   the stop is asked for first, then PID resumes only to die of
+#                                   it, so nothing more reaches the standby
+declare -A PAIR_PORT=() PAIR_DATA=()
+PAIR_ALL=()
+
+_pair_ctl() {
+	runuser -u postgres -- "$XPUSH_PGBIN/pg_ctl" "$@"
+}
+
+pgpair_start() {
+	local name=$1 mode=$2 dir p s
+	dir=$(pg_own_dir "$name")
+	read -r p s < <(stack_free_ports 2)
+	PAIR_PORT[$name.primary]=$p PAIR_PORT[$name.standby]=$s
+	PAIR_DATA[$name.primary]=$dir/primary PAIR_DATA[$name.standby]=$dir/standby
+	runuser -u postgres -- "$XPUSH_PGBIN/initdb" -D "$dir/primary" -U postgres --auth=trust -E UTF8 \
+		--locale=C --no-sync >"$T_DIR/$name.initdb.log" 2>&1 || fail "initdb failed ($T_DIR/$name.initdb.log)"
+	cat >>"$dir/primary/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $p
+unix_socket_directories = ''
+max_connections = 60
+shared_buffers = 32MB
+max_wal_senders = 4
+wal_keep_size = 128MB
+synchronous_commit = on
+log_min_messages = warning
+timezone = 'UTC'
+CONF
+	PAIR_ALL+=("$dir/primary")
+	_pair_ctl -D "$dir/primary" -l "$dir/primary.log" -w -t 60 start >/dev/null ||
+		fail "the primary did not start ($dir/primary.log)"
+	"$XPUSH_PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$p" -U postgres -d postgres \
+		-c "CREATE ROLE xpush SUPERUSER LOGIN" -c "CREATE DATABASE \"$T_DB\" OWNER xpush" >/dev/null ||
+		fail "could not create role and database on the primary"
+	runuser -u postgres -- "$XPUSH_PGBIN/pg_basebackup" -h 127.0.0.1 -p "$p" -U postgres \
+		-D "$dir/standby" -X stream --checkpoint=fast >"$T_DIR/$name.basebackup.log" 2>&1 ||
+		fail "pg_basebackup failed ($T_DIR/$name.basebackup.log)"
+	cat >>"$dir/standby/postgresql.conf" <<CONF
+port = $s
+primary_conninfo = 'host=127.0.0.1 port=$p user=postgres application_name=standby'
+CONF
+	runuser -u postgres -- touch "$dir/standby/standby.signal"
+	PAIR_ALL+=("$dir/standby")
+	_pair_ctl -D "$dir/standby" -l "$dir/standby.log" -w -t 60 start >/dev/null ||
+		fail "the standby did not start ($dir/standby.log)"
+	local want=async
+	if [[ $mode == sync ]]; then
+		# Only now: with a synchronous standby named, every commit waits for it.
+		want=sync
+		"$XPUSH_PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$p" -U postgres -d postgres \
+			-c "ALTER SYSTEM SET synchronous_standby_names = 'standby'" -c "SELECT pg_reload_conf()" >/dev/null ||
+			fail "could not make the standby synchronous"
+	fi
+	wait_for 30 "the standby streaming ($want) from the primary" pair_psql_is "$name" primary "$want" \
+		"SELECT sync_state FROM pg_stat_replication WHERE application_name = 'standby' AND state = 'streaming'"
+	log "pair $name ($mode): primary :$p, standby :$s"
+}
+
+pair_conninfo() {
+	local name=$1 m hosts=() ports=()
+	shift
+	for m in "$@"; do
+		hosts+=(127.0.0.1)
+		ports+=("${PAIR_PORT[$name.$m]}")
+	done
+	local IFS=,
+	echo "host=${hosts[*]} port=${ports[*]} user=xpush dbname=$T_DB target_session_attrs=read-write connect_timeout=2"
+}
+
+pair_psql() {
+	local name=$1 m=$2
+	shift 2
+	"$XPUSH_PGBIN/psql" -X -A -t -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "${PAIR_PORT[$name.$m]}" -U xpush \
+		-d "$T_DB" "$@"
+}
+
+pair_psql_is() {
+	local out
+	out=$(pair_psql "$1" "$2" -c "$4" 2>/dev/null) || return 1
+	[[ $out == "$3" ]]
+}
+
+pair_stop() {
+	_pair_ctl -D "${PAIR_DATA[$1.$2]}" -m "$3" -w -t 60 stop >/dev/null || fail "pg_ctl stop -m $3 of $1 $2 failed"
+}
+
+pair_promote() {
+	_pair_ctl -D "${PAIR_DATA[$1.$2]}" -w -t 60 promote >/dev/null || fail "pg_ctl promote of $1 $2 failed"
+}
+
+pair_walsender() {
+	pair_psql "$1" primary -c "SELECT pid FROM pg_stat_replication WHERE application_name = 'standby'"
+}
+
+pair_crash_frozen() {
+	local name=$1 pid=$2 ctl
+	_pair_ctl -D "${PAIR_DATA[$name.primary]}" -m immediate -w -t 60 stop >/dev/null 2>&1 &
+	ctl=$!
+	wait_for 10 "the primary to take the immediate stop" \
+		grep -q 'received immediate shutdown request' "${PAIR_DATA[$name.primary]}.log"
+	kill -CONT "$pid"
+	wait "$ctl" || fail "pg_ctl stop -m immediate of the $name primary failed"
+}
+
+_pair_cleanup() {
+	local d
+	for d in "${PAIR_ALL[@]}"; do
+		[[ -f $d/postmaster.pid ]] || continue
+		_pair_ctl -D "$d" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
+	done
+	return 0
+}
+E2E_CLEANUP=(_pair_cleanup "${E2E_CLEANUP[@]}")
