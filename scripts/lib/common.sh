@@ -10,7 +10,7 @@ XPUSH_PACKAGES=(libstrophe-dev libexpat1-dev libssl-dev libpq-dev libmicrohttpd-
 	clang-format) # clang-format: the layout check of the unit tests (tests/structure)
 XPUSH_PACKAGES+=(default-jdk-headless) # javac + jni.h: the JNI binding and its host test (client/jni/)
 # pgbouncer: producers through a transaction pool (e2e 74); patroni + etcd-server: Postgres failover
-# managed by Patroni (e2e 76, XPUSH_FULL=1); haproxy: the balancer in front of the ejabberd cluster
+# managed by Patroni (e2e 76); haproxy: the balancer in front of the ejabberd cluster
 # (e2e 77). None of them runs as a system service: each test starts its own.
 XPUSH_PACKAGES+=(pgbouncer patroni etcd-server haproxy)
 

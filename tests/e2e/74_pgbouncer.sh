@@ -8,10 +8,12 @@
 #    NOTIFY, sent in whichever server connection the transaction ran on) can deliver within the
 #    bounds: every push acked, a last one within 10 s of its COMMIT; never more than two server
 #    connections; the pushes carry the producer's own role (session_user through the pool).
-# 2. Producers with a dedup_key while pgbouncer's server connections are terminated under them
-#    (pg_terminate_backend, four times): an INSERT that fails is retried with the same key
-#    (ON CONFLICT ... DO NOTHING), so each key is one push; enqueuing every key again through
-#    pgbouncer creates nothing.
+# 2. Producers with a dedup_key while pgbouncer's server connections die under them, three
+#    times: the test holds a SHARE lock on push.notifications until a producer's INSERT waits
+#    for it, then ends that server connection (pg_terminate_backend) in the middle of the INSERT.
+#    The producer gets an error from pgbouncer, retries with the same key (ON CONFLICT ... DO
+#    NOTHING), and each key is one push; enqueuing every key again through pgbouncer creates
+#    nothing.
 # The oracle over both devices: lost=0 displayed_twice=0 unexpected=0.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -104,11 +106,23 @@ for p in 1 2; do
 	T_PIDS[pb$p]=$!
 done
 done_lines() { (($(cat "$T_DIR"/pb[12].log | wc -l) >= $1)); }
-for k in 1 2 3 4; do
-	wait_for 60 "the keyed producers to have done $((k * N2 * 2 / 5)) pushes" done_lines $((k * N2 * 2 / 5))
+# Server connections of pgbouncer whose INSERT waits for the test's lock.
+waiting_inserts() {
+	(($(sql "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+		AND client_addr = '127.0.0.1' AND wait_event_type = 'Lock'") > 0))
+}
+for k in 1 2 3; do
+	wait_for 60 "the keyed producers to have done $((k * N2 * 2 / 4)) pushes" done_lines $((k * N2 * 2 / 4))
+	PGAPPNAME=xpush-locker sql "BEGIN; LOCK TABLE push.notifications IN SHARE MODE; SELECT pg_sleep(60); COMMIT" \
+		>/dev/null 2>&1 &
+	T_PIDS[locker]=$!
+	wait_for 20 "a producer's INSERT waiting for the lock" waiting_inserts
 	n=$(sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database()
-		AND client_addr = '127.0.0.1' AND backend_type = 'client backend'")
-	log "terminated $n of pgbouncer's server connections ($k)"
+		AND client_addr = '127.0.0.1' AND wait_event_type = 'Lock'")
+	sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'xpush-locker'" >/dev/null
+	wait_for 10 "the lock released" exited locker
+	reap locker
+	log "ended $n of pgbouncer's server connections in the middle of an INSERT ($k)"
 done
 wait_for 90 "the keyed producers to finish" exited pb1
 wait_for 30 "the keyed producers to finish" exited pb2

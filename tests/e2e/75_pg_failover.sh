@@ -17,11 +17,12 @@
 #         is frozen, and the promotion loses them: at least one push a producer was told was
 #         committed does not exist afterwards (docs/scaling.md says what asynchronous
 #         replication can lose). The counts are logged, nothing else is asserted.
-# Patroni (with one etcd) instead of the test's promotion: 76_patroni_failover (XPUSH_FULL=1).
+# Patroni (with one etcd) instead of the test's promotion: 76_patroni_failover.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=pg_lib.sh
 source "$(dirname "$0")/pg_lib.sh"
+only_on prosody "Postgres failover does not depend on the XMPP server (74 and 77 run on ejabberd)"
 
 N=${XPUSH_75_PUSHES:-40} # per producer and phase
 

@@ -18,7 +18,7 @@
 #                                      ok ID DEVICE KEY [retried]  committed, with its id
 #                                      dedup KEY DEVICE            a retry found the key committed
 #                                                               (look the id up after the test)
-#                                      gaveup KEY               no success within the retries
+#                                      gaveup KEY               no success within XPUSH_RETRY_S (60 s)
 #   settle_dedup FILE CONNINFO       turn FILE's "dedup KEY DEVICE" lines into "ok ID DEVICE"
 #   psql_at CONNINFO [psql args]     psql on any conninfo (unaligned, tuples only)
 #
@@ -104,7 +104,7 @@ SQL
 }
 
 produce_keyed() {
-	local ci=$1 prefix=$2 n=$3 jid=$4 i dev rc id tries key
+	local ci=$1 prefix=$2 n=$3 jid=$4 i dev rc id key
 	shift 4
 	local devs=("$@")
 	for ((i = 1; i <= n; i++)); do
@@ -117,7 +117,8 @@ produce_keyed() {
 			continue
 		fi
 		# The outcome is unknown (the connection died around the commit): the same key again.
-		for ((tries = 0; tries < 200; tries++)); do
+		local deadline=$(($(now_ms) + ${XPUSH_RETRY_S:-60} * 1000))
+		while (($(now_ms) < deadline)); do
 			rc=0
 			id=$(PGCONNECT_TIMEOUT=3 _keyed_insert "$ci" "$jid" "$dev" "$key" 2>>"$T_DIR/$prefix.err") || rc=$?
 			if ((rc == 0)); then
