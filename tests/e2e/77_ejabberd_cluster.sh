@@ -130,6 +130,7 @@ progress 100 "pushes delivered through both nodes"
 
 # ---- 1. node a dies ---------------------------------------------------------------------------------
 log "SIGKILL ejabberd node a (pid $(pid_of a)); sessions a $(ej_sessions a), b $(ej_sessions b)"
+t_kill=$(now_ms)
 kill -KILL "$(pid_of a)"
 wait_for 10 "node a's beam to exit" exited a
 unset "T_PIDS[a]"
@@ -137,12 +138,14 @@ wait_for 30 "node b to see node a gone" eval '[[ $(ej_running_nodes b) == "${EJ_
 all_on_b() { [[ $(ej_sessions b) == "${#DEVS[@]}" ]]; }
 wait_for 60 "every device reconnected to node b through the balancer" all_on_b
 wait_for 30 "all devices online again" all_online
+log "every device back (on node b, online for xpushd) $(($(now_ms) - t_kill)) ms after node a died"
 progress 100 "pushes delivered with node a down (xpushd b alone)"
 ready_a=$(ready_count xa)
+t_up=$(now_ms)
 ejnode_start a
 wait_for 30 "node a back in the cluster" _ej_both_running b a
 wait_for 30 "xpushd a connected to node a again" eval '(($(ready_count xa) > ready_a))'
-log "node a rejoined: $(ej_running_nodes b | tr '\n' ' ')"
+log "node a rejoined $(($(now_ms) - t_up)) ms after its start: $(ej_running_nodes b | tr '\n' ' ')"
 progress 100 "pushes delivered with both nodes up again"
 
 # ---- 2. xpushd b dies with pushes on the wire ----------------------------------------------------------
@@ -150,9 +153,11 @@ inflight_b() { ledger_count "state = 'sent' AND lease_owner = '${T_UID}_b'"; }
 b_has_inflight() { (($(inflight_b) > 0)); }
 wait_for 30 "xpushd b to have pushes on the wire" b_has_inflight
 stop_proc xb KILL
+t_kill=$(now_ms)
 held=$(inflight_b)
 log "xpushd b SIGKILLed with $held rows sent and not acked"
 wait_for 60 "xpushd a to take over every row xpushd b had on the wire" eval '(($(inflight_b) == 0))'
+log "xpushd a took over xpushd b's rows within $(($(now_ms) - t_kill)) ms (ack_timeout_ms 2000)"
 progress 100 "pushes delivered by xpushd a alone"
 
 # ---- drain and account ------------------------------------------------------------------------------
