@@ -11,7 +11,8 @@ optimistic there). Losses are detected at once (a node that crashes while its ho
 lives resets every TCP connection) or spread evenly over a detection window (a host that
 vanishes: each device notices at its next heartbeat, heartbeat interval + timeout).
 
-Usage: storm.py [--login-rate R] [--scenario NAME]...   (R: logins/s of one node, measured)
+Usage: storm.py [--login-rate R] [--online N] [--nodes K] [--node-cores C] [--scenario NAME]...
+(R: logins/s of one node, as scripts/capacity measures it)
 Prints one line per scenario: devices, capacity, times until 50/90/99/100 % are back, the longest
 queue and the attempts per device.
 """
@@ -75,20 +76,34 @@ def simulate(devices, capacity, base_ms=2000, cap_ms=300000, timeout_ms=30000, d
             "longest_queue": longest * weight, "attempts_per_device": attempts / devices}
 
 
-SCENARIOS = {
-    # name: (devices, surviving nodes, detection window s, description)
-    "lab": (2000, 1, 0, "this machine: 2,000 devices, one node"),
-    "node-crash": (250000, 3, 0, "1M online on 4 nodes, one node crashes (RST): 250k to 3 nodes"),
-    "node-vanish": (250000, 3, 620, "the same, the host vanishes: detected over 620 s"),
-    "cluster-restart": (1000000, 4, 0, "all 4 nodes restart: 1M devices at once"),
-}
+def scenarios(online, nodes, detect_s):
+    """name: (devices, surviving nodes, detection window s, description)"""
+    lost = online // nodes
+    return {
+        "lab": (2000, 1, 0, "this machine: 2,000 devices, one node"),
+        "node-crash": (lost, nodes - 1, 0, "%s online on %d nodes, one node crashes (RST): %s to %d "
+                       "nodes" % (f(online), nodes, f(lost), nodes - 1)),
+        "node-vanish": (lost, nodes - 1, detect_s, "the same, the host vanishes: detected over %d s"
+                        % detect_s),
+        "cluster-restart": (online, nodes, 0, "all %d nodes restart: %s devices at once"
+                            % (nodes, f(online))),
+    }
+
+
+def f(n):
+    return "{:,}".format(n)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--login-rate", type=float, default=130.0,
                     help="logins per second one node completes (scripts/capacity measures it)")
-    ap.add_argument("--scenario", action="append", choices=sorted(SCENARIOS))
+    ap.add_argument("--scenario", action="append",
+                    choices=["lab", "node-crash", "node-vanish", "cluster-restart"])
+    ap.add_argument("--online", type=int, default=1000000, help="devices online in the cluster")
+    ap.add_argument("--nodes", type=int, default=4, help="ejabberd nodes of the cluster")
+    ap.add_argument("--detect-s", type=int, default=620,
+                    help="node-vanish: detection window (heartbeat_max_ms + heartbeat_timeout_ms)")
     ap.add_argument("--base-ms", type=int, default=2000)
     ap.add_argument("--cap-ms", type=int, default=300000)
     ap.add_argument("--timeout-ms", type=int, default=30000)
@@ -99,8 +114,9 @@ def main():
     rate = a.login_rate * (a.node_cores / 2.0 if a.node_cores else 1.0)
     print("storm: login rate %.0f/s per node, reconnect_base_ms %d, reconnect_cap_ms %d, "
           "connect_timeout_ms %d" % (rate, a.base_ms, a.cap_ms, a.timeout_ms))
-    for name in a.scenario or list(SCENARIOS):
-        devices, nodes, detect, text = SCENARIOS[name]
+    table = scenarios(a.online, a.nodes, a.detect_s)
+    for name in a.scenario or list(table):
+        devices, nodes, detect, text = table[name]
         r = simulate(devices, rate * nodes, a.base_ms, a.cap_ms, a.timeout_ms, detect)
         print("storm %s (%s): capacity %.0f logins/s; back: 50%% %.0f s, 90%% %.0f s, 99%% %.0f s, "
               "all %.0f s; longest queue %d; attempts per device %.2f"

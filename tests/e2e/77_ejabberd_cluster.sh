@@ -152,10 +152,10 @@ progress 100 "pushes delivered with both nodes up again"
 inflight_b() { ledger_count "state = 'sent' AND lease_owner = '${T_UID}_b'"; }
 b_has_inflight() { (($(inflight_b) > 0)); }
 wait_for 30 "xpushd b to have pushes on the wire" b_has_inflight
-stop_proc xb KILL
-t_kill=$(now_ms)
 held=$(inflight_b)
-log "xpushd b SIGKILLed with $held rows sent and not acked"
+t_kill=$(now_ms)
+stop_proc xb KILL
+log "xpushd b SIGKILLed with $held rows sent and not acked (just before the signal)"
 wait_for 60 "xpushd a to take over every row xpushd b had on the wire" eval '(($(inflight_b) == 0))'
 log "xpushd a took over xpushd b's rows within $(($(now_ms) - t_kill)) ms (ack_timeout_ms 2000)"
 progress 100 "pushes delivered by xpushd a alone"
