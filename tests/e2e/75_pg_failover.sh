@@ -80,7 +80,8 @@ phase() {
 	wr=$(pair_walsender "$PAIR")
 	[[ $wr =~ ^[0-9]+$ ]] || fail "no WAL sender on the primary"
 	kill -STOP "$wr"
-	local before=$(lines)
+	local before
+	before=$(lines)
 	if [[ $MODE == sync ]]; then
 		# Commits wait for the frozen synchronous standby: the producers are stuck.
 		wait_for 20 "two commits waiting for the synchronous standby" syncrep_waiters 2

@@ -14,7 +14,9 @@ source "$(dirname "$0")/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=pg_lib.sh
 source "$(dirname "$0")/pg_lib.sh"
 only_on prosody "Postgres failover does not depend on the XMPP server (74 and 77 run on ejabberd)"
-command -v patroni >/dev/null && command -v etcd >/dev/null || fail "patroni and etcd-server are not installed"
+if ! command -v patroni >/dev/null || ! command -v etcd >/dev/null; then
+	fail "patroni and etcd-server are not installed"
+fi
 
 N=${XPUSH_76_PUSHES:-60} # per producer
 PYTHON=/usr/bin/python3 # Debian's, which has Patroni's modules
@@ -100,7 +102,8 @@ start_xpushd xpushd
 await_xpushd_ready xpushd
 start_device a u dev-a --json
 start_device b u dev-b --json
-wait_for 20 "both devices online" eval '[[ $(psql_new -c "SELECT count(*) FROM push.devices WHERE online") == 2 ]]'
+both_online() { [[ $(psql_new -c "SELECT count(*) FROM push.devices WHERE online") == 2 ]]; }
+wait_for 20 "both devices online" both_online
 
 for p in 1 2; do
 	produce_keyed "$CI" "pat$p" "$N" "${USER_JID[u]}" dev-a dev-b >"$T_DIR/prod.$p" &

@@ -134,7 +134,8 @@ t_kill=$(now_ms)
 kill -KILL "$(pid_of a)"
 wait_for 10 "node a's beam to exit" exited a
 unset "T_PIDS[a]"
-wait_for 30 "node b to see node a gone" eval '[[ $(ej_running_nodes b) == "${EJ_NODE[b]}" ]]'
+b_alone() { [[ $(ej_running_nodes b) == "${EJ_NODE[b]}" ]]; }
+wait_for 30 "node b to see node a gone" b_alone
 all_on_b() { [[ $(ej_sessions b) == "${#DEVS[@]}" ]]; }
 wait_for 60 "every device reconnected to node b through the balancer" all_on_b
 wait_for 30 "all devices online again" all_online
@@ -144,7 +145,8 @@ ready_a=$(ready_count xa)
 t_up=$(now_ms)
 ejnode_start a
 wait_for 30 "node a back in the cluster" _ej_both_running b a
-wait_for 30 "xpushd a connected to node a again" eval '(($(ready_count xa) > ready_a))'
+xa_reconnected() { (($(ready_count xa) > ready_a)); }
+wait_for 30 "xpushd a connected to node a again" xa_reconnected
 log "node a rejoined $(($(now_ms) - t_up)) ms after its start: $(ej_running_nodes b | tr '\n' ' ')"
 progress 100 "pushes delivered with both nodes up again"
 
@@ -156,7 +158,8 @@ held=$(inflight_b)
 t_kill=$(now_ms)
 stop_proc xb KILL
 log "xpushd b SIGKILLed with $held rows sent and not acked (just before the signal)"
-wait_for 60 "xpushd a to take over every row xpushd b had on the wire" eval '(($(inflight_b) == 0))'
+b_rows_moved() { (($(inflight_b) == 0)); }
+wait_for 60 "xpushd a to take over every row xpushd b had on the wire" b_rows_moved
 log "xpushd a took over xpushd b's rows within $(($(now_ms) - t_kill)) ms (ack_timeout_ms 2000)"
 progress 100 "pushes delivered by xpushd a alone"
 

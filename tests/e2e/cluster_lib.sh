@@ -25,11 +25,12 @@ declare -A EJ_C2S=() EJ_COMP=() EJ_DIST=() EJ_NODE=() EJ_DIR=() LB_PORT=()
 EJ_EPMD_PORT="" EJ_COOKIE="" EJ_EXTERNAL=()
 
 ej_epmd_start() {
+	local name=epmd
 	EJ_EPMD_PORT=$(stack_free_ports 1)
 	EJ_COOKIE=$(openssl rand -hex 16)
 	setpriv --reuid=ejabberd --regid=ejabberd --init-groups -- \
 		epmd -port "$EJ_EPMD_PORT" -address 127.0.0.1 </dev/null >>"$T_DIR/epmd.log" 2>&1 &
-	T_PIDS[epmd]=$!
+	T_PIDS[$name]=$!
 	wait_for 10 "epmd on :$EJ_EPMD_PORT" stack_port_open "$EJ_EPMD_PORT"
 }
 
@@ -43,7 +44,7 @@ _ejnode_configure() {
 	conf=$dir/conf
 	mkdir -p "$conf" "$dir/spool" "$dir/log"
 	cat "$XPUSH_STATE/ca/server.crt" "$XPUSH_STATE/ca/server.key" >"$conf/server.pem"
-	read -r EJ_C2S[$name] EJ_COMP[$name] EJ_DIST[$name] < <(stack_free_ports 3)
+	read -r "EJ_C2S[$name]" "EJ_COMP[$name]" "EJ_DIST[$name]" < <(stack_free_ports 3)
 	EJ_NODE[$name]=xpush_${T_UID}_$name@localhost
 	EJ_DIR[$name]=$dir
 	secret=$(<"$XPUSH_SECRET_FILE")
@@ -72,6 +73,7 @@ ejnode_start() {
 	local name=$1 secret
 	[[ -n ${EJ_NODE[$name]:-} ]] || _ejnode_configure "$name"
 	secret=$(<"$XPUSH_SECRET_FILE")
+	# shellcheck disable=SC2034  # read by stack_start_ejabberd
 	STACK_EJABBERD_NODE=${EJ_NODE[$name]}
 	stack_start_ejabberd "$T_DIR/$name" "${EJ_C2S[$name]}" "${EJ_COMP[$name]}" "${EJ_DIST[$name]}" \
 		"$XPUSH_DOMAIN" "$secret" || fail "ejabberd node $name did not start (${EJ_DIR[$name]}/log)"
@@ -115,6 +117,7 @@ ej_user() {
 	(umask 077 && printf '%s' "$pass" >"$T_DIR/$name.pass")
 	out=$(ej_ctl a register "$local_part" "$XPUSH_DOMAIN" "$pass" 2>&1) ||
 		fail "could not create account $local_part on the cluster: $out"
+	# shellcheck disable=SC2034  # lib.sh's table of accounts
 	USER_JID[$name]="$local_part@$XPUSH_DOMAIN"
 }
 

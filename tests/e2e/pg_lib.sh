@@ -24,7 +24,7 @@
 #
 # Processes go through T_PIDS, so lib.sh's cleanup stops exactly these pids.
 
-declare -A PGB_PORT=() PGB_DIR=()
+declare -A PGB_PORT=()
 PG_OWN_DIRS=()
 
 pg_own_dir() {
@@ -52,7 +52,6 @@ pgbouncer_start() {
 	fi
 	command -v pgbouncer >/dev/null || fail "pgbouncer is not installed (apt-get install pgbouncer)"
 	dir=$(pg_own_dir "$name")
-	PGB_DIR[$name]=$dir
 	PGB_PORT[$name]=$(stack_free_ports 1)
 	printf '"xpush" ""\n' >"$dir/userlist.txt"
 	{
