@@ -2,9 +2,13 @@
 # (75) Postgres failover: a primary and a streaming standby of their own (pg_basebackup), the
 # standby promoted by the test (pg_ctl promote) after an immediate stop of the primary
 # (pg_ctl stop -m immediate: every process quits at once, as in a crash). xpushd and the
-# producers use one multi-host conninfo with target_session_attrs=read-write, the standby
-# listed first (after a failover the first host is often the old primary come back as a
-# standby: libpq must skip a read-only server, and xpushd must follow libpq's socket changes).
+# producers use multi-host conninfos with target_session_attrs=read-write, the standby listed
+# first (after a failover the first host is often the old primary come back as a standby: libpq
+# must skip a read-only server, and xpushd must follow libpq's socket as it moves from host to
+# host). xpushd's lists, before them, a host that never answers (a vanished machine: its SYNs
+# are dropped), with tcp_user_timeout: its connections are asynchronous, which libpq's
+# connect_timeout does not bound. (The producers' blocking connects honour connect_timeout, but
+# would pay it on every INSERT of this test: their list leaves the dead host out.)
 # Two producers enqueue keyed pushes (one autocommit INSERT each, retried with the same
 # dedup_key when the outcome is unknown) and two devices ack throughout.
 # The fault: the primary's WAL sender is frozen (SIGSTOP: a standby that falls behind), then the
@@ -61,12 +65,16 @@ phase() {
 	log "---- phase $MODE"
 	pgpair_start "$PAIR" "$MODE"
 	local ci wr t0 missing
+	dead_host_start "$PAIR"
 	ci=$(pair_conninfo "$PAIR" standby primary)
 	new_user "u$MODE"
-	write_xpushd_config pg_conninfo="$ci" reconnect_min_ms=100 reconnect_max_ms=1000 \
+	write_xpushd_config pg_conninfo="$(pair_conninfo "$PAIR" dead standby primary)" reconnect_min_ms=100 reconnect_max_ms=1000 \
 		ack_timeout_ms=2000 scan_interval_ms=2000 instance_id="${T_UID}_$MODE"
 	start_xpushd "xpushd.$MODE"
 	await_xpushd_ready "xpushd.$MODE"
+	# Past the dead host within tcp_user_timeout, not the kernel's two minutes of SYN retries.
+	wait_for 15 "xpushd's main session connected past the dead host" \
+		log_has "xpushd.$MODE" 'msg="postgres ready" session=main'
 	start_device "a.$MODE" "u$MODE" "$MODE-a" --json
 	start_device "b.$MODE" "u$MODE" "$MODE-b" --json
 	wait_for 20 "both devices online" pair_psql_is "$PAIR" primary 2 \

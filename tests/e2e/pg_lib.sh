@@ -161,7 +161,12 @@ E2E_CLEANUP+=(_pg_lib_cleanup)
 #                                   both. Sets PAIR_PORT[NAME.primary], PAIR_PORT[NAME.standby],
 #                                   PAIR_DATA[...] the same way.
 #   pair_conninfo NAME ORDER...     a multi-host conninfo over the listed members (primary,
-#                                   standby) with target_session_attrs=read-write
+#                                   standby, and "dead": a host that never answers, see
+#                                   dead_host_start) with target_session_attrs=read-write,
+#                                   connect_timeout=2 and tcp_user_timeout=2000
+#   dead_host_start NAME            a port whose listen queue is full, so that a connection
+#                                   attempt gets no answer at all (its SYNs are dropped), like a
+#                                   host that vanished; sets PAIR_PORT[NAME.dead]
 #   pair_psql NAME MEMBER [args]    psql as xpush on one member's copy of this test's database
 #   pair_stop NAME MEMBER MODE      pg_ctl stop -m MODE (immediate: a crash, no checkpoint)
 #   pair_promote NAME MEMBER        pg_ctl promote -w (the standby becomes a primary)
@@ -235,7 +240,32 @@ pair_conninfo() {
 		ports+=("${PAIR_PORT[$name.$m]}")
 	done
 	local IFS=,
-	echo "host=${hosts[*]} port=${ports[*]} user=xpush dbname=$T_DB target_session_attrs=read-write connect_timeout=2"
+	# tcp_user_timeout: libpq's connect_timeout binds only blocking connects; xpushd connects
+	# asynchronously, and without it an unanswered host holds each attempt for the kernel's SYN
+	# retries (about two minutes) before libpq tries the next host.
+	echo "host=${hosts[*]} port=${ports[*]} user=xpush dbname=$T_DB target_session_attrs=read-write connect_timeout=2 tcp_user_timeout=2000"
+}
+
+dead_host_start() {
+	local name=$1
+	python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(0)
+port = s.getsockname()[1]
+held = []
+for _ in range(3):  # fill the accept queue: later SYNs are dropped, unanswered
+    c = socket.socket()
+    c.setblocking(False)
+    c.connect_ex(("127.0.0.1", port))
+    held.append(c)
+print(port, flush=True)
+time.sleep(3600)
+' >"$T_DIR/$name.dead.port" </dev/null &
+	T_PIDS[$name.dead]=$!
+	wait_for 5 "the dead host's port" test -s "$T_DIR/$name.dead.port"
+	PAIR_PORT[$name.dead]=$(<"$T_DIR/$name.dead.port")
 }
 
 pair_psql() {
