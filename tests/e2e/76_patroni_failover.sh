@@ -23,6 +23,7 @@ PYTHON=/usr/bin/python3 # Debian's, which has Patroni's modules
 dir=$(pg_own_dir patroni)
 read -r EC EP P1 P2 R1 R2 < <(stack_free_ports 6)
 declare -A PGPORT=([pg1]=$P1 [pg2]=$P2) REST=([pg1]=$R1 [pg2]=$R2)
+PAIR_ALL+=("$dir/pg1" "$dir/pg2") # pg_lib's cleanup stops a Postgres its Patroni left running
 
 setpriv --reuid=postgres --regid=postgres --init-groups -- etcd --name e1 --data-dir "$dir/etcd" \
 	--listen-client-urls "http://127.0.0.1:$EC" --advertise-client-urls "http://127.0.0.1:$EC" \
