@@ -11,6 +11,8 @@
 #     the cluster by itself (same node name and spool), xpushd a reconnects to it;
 #  2. xpushd b is SIGKILLed with pushes on the wire: xpushd a takes over what b had sent (acks
 #     reach a; rows whose ack was lost are judged when their lease runs out and sent again).
+# XPUSH_FULL=1 (scripts/test --full) runs three such cycles (XPUSH_77_CYCLES), restarting the
+# dead xpushd and swapping the nodes' roles each time.
 # Oracle as in the soak: the (push, device) pairs predicted from the plan and the roster equal the
 # ledger's rows exactly, and lost=0 displayed_twice=0 unexpected=0.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -21,6 +23,8 @@ only_on ejabberd "a cluster of XMPP nodes is ejabberd's (Prosody does not cluste
 
 NUSERS=4 BATCH=10
 PACE=${XPUSH_77_PACE:-0.3} # seconds between the producer's batches
+CYCLES=${XPUSH_77_CYCLES:-1}
+[[ ${XPUSH_FULL:-} != 1 ]] || CYCLES=${XPUSH_77_CYCLES:-3}
 create_test_db
 ej_epmd_start
 ejnode_start a
@@ -60,7 +64,7 @@ log "sessions: node a $sessions_a, node b $sessions_b"
 for ((i = 0; i < NUSERS; i++)); do echo "u$i ${USER_JID[u$i]}"; done >"$T_DIR/users"
 
 # ---- the plan (seeded): each push's SQL and its devices --------------------------------------------
-NPUSH=2000
+NPUSH=$((2000 * CYCLES))
 python3 - "${XPUSH_77_SEED:-$$}" "$NPUSH" "$T_APP" "$T_DIR/users" >"$T_DIR/plan" <<'PY'
 import random, sys
 seed, n, app, users_file = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
@@ -128,40 +132,64 @@ progress() { # progress N WHY: N more acked rows than now
 }
 progress 100 "pushes delivered through both nodes"
 
-# ---- 1. node a dies ---------------------------------------------------------------------------------
-log "SIGKILL ejabberd node a (pid $(pid_of a)); sessions a $(ej_sessions a), b $(ej_sessions b)"
-t_kill=$(now_ms)
-kill -KILL "$(pid_of a)"
-wait_for 10 "node a's beam to exit" exited a
-unset "T_PIDS[a]"
-b_alone() { [[ $(ej_running_nodes b) == "${EJ_NODE[b]}" ]]; }
-wait_for 30 "node b to see node a gone" b_alone
-all_on_b() { [[ $(ej_sessions b) == "${#DEVS[@]}" ]]; }
-wait_for 60 "every device reconnected to node b through the balancer" all_on_b
-wait_for 30 "all devices online again" all_online
-log "every device back (on node b, online for xpushd) $(($(now_ms) - t_kill)) ms after node a died"
-progress 100 "pushes delivered with node a down (xpushd b alone)"
-ready_a=$(ready_count xa)
-t_up=$(now_ms)
-ejnode_start a
-wait_for 30 "node a back in the cluster" _ej_both_running b a
-xa_reconnected() { (($(ready_count xa) > ready_a)); }
-wait_for 30 "xpushd a connected to node a again" xa_reconnected
-log "node a rejoined $(($(now_ms) - t_up)) ms after its start: $(ej_running_nodes b | tr '\n' ' ')"
-progress 100 "pushes delivered with both nodes up again"
+# ---- node loss: node V dies, its devices move to node O; V restarts and rejoins ---------------------
+node_loss() {
+	local v=$1 o=$2 t_kill t_up ready_v
+	log "SIGKILL ejabberd node $v (pid $(pid_of "$v")); sessions a $(ej_sessions a), b $(ej_sessions b)"
+	t_kill=$(now_ms)
+	kill -KILL "$(pid_of "$v")"
+	wait_for 10 "node $v's beam to exit" exited "$v"
+	unset "T_PIDS[$v]"
+	wait_for 30 "node $o to see node $v gone" node_alone "$o"
+	wait_for 60 "every device reconnected to node $o through the balancer" all_on "$o"
+	wait_for 30 "all devices online again" all_online
+	log "every device back (on node $o, online for xpushd) $(($(now_ms) - t_kill)) ms after node $v died"
+	progress 100 "pushes delivered with node $v down (xpushd $o alone)"
+	ready_v=$(ready_count "x$v")
+	t_up=$(now_ms)
+	ejnode_start "$v"
+	wait_for 30 "node $v back in the cluster" _ej_both_running "$o" "$v"
+	if ! exited "x$v"; then
+		wait_for 30 "xpushd $v connected to node $v again" ready_more "x$v" "$ready_v"
+	fi
+	log "node $v rejoined $(($(now_ms) - t_up)) ms after its start: $(ej_running_nodes "$o" | tr '\n' ' ')"
+	progress 100 "pushes delivered with both nodes up again"
+}
+node_alone() { [[ $(ej_running_nodes "$1") == "${EJ_NODE[$1]}" ]]; }
+all_on() { [[ $(ej_sessions "$1") == "${#DEVS[@]}" ]]; }
+ready_more() { (($(ready_count "$1") > $2)); }
 
-# ---- 2. xpushd b dies with pushes on the wire ----------------------------------------------------------
-inflight_b() { ledger_count "state = 'sent' AND lease_owner = '${T_UID}_b'"; }
-b_has_inflight() { (($(inflight_b) > 0)); }
-wait_for 30 "xpushd b to have pushes on the wire" b_has_inflight
-held=$(inflight_b)
-t_kill=$(now_ms)
-stop_proc xb KILL
-log "xpushd b SIGKILLed with $held rows sent and not acked (just before the signal)"
-b_rows_moved() { (($(inflight_b) == 0)); }
-wait_for 60 "xpushd a to take over every row xpushd b had on the wire" b_rows_moved
-log "xpushd a took over xpushd b's rows within $(($(now_ms) - t_kill)) ms (ack_timeout_ms 2000)"
-progress 100 "pushes delivered by xpushd a alone"
+# ---- xpushd loss: xpushd K dies with pushes on the wire, xpushd S takes them over -------------------------
+inflight_of() { ledger_count "state = 'sent' AND lease_owner = '${T_UID}_$1'"; }
+has_inflight() { (($(inflight_of "$1") > 0)); }
+none_inflight() { (($(inflight_of "$1") == 0)); }
+xpushd_loss() {
+	local k=$1 s=$2 held t_kill
+	wait_for 30 "xpushd $k to have pushes on the wire" has_inflight "$k"
+	held=$(inflight_of "$k")
+	t_kill=$(now_ms)
+	stop_proc "x$k" KILL
+	log "xpushd $k SIGKILLed with $held rows sent and not acked (just before the signal)"
+	wait_for 60 "xpushd $s to take over every row xpushd $k had on the wire" none_inflight "$k"
+	log "xpushd $s took over xpushd $k's rows within $(($(now_ms) - t_kill)) ms (ack_timeout_ms 2000)"
+	progress 100 "pushes delivered by xpushd $s alone"
+}
+
+# Cycle 1: node a dies and comes back, then xpushd b dies. Further cycles (XPUSH_FULL=1: three in
+# all) restart the dead xpushd and swap the roles of the nodes.
+for ((c = 1; c <= CYCLES; c++)); do
+	if ((c % 2)); then v=a o=b; else v=b o=a; fi
+	log "---- cycle $c of $CYCLES"
+	node_loss "$v" "$o"
+	xpushd_loss "$o" "$v"
+	if ((c < CYCLES)); then
+		r=$(ready_count "x$o")
+		cp "$T_DIR/xpushd-$o.conf" "$T_DIR/xpushd.conf"
+		start_xpushd "x$o"
+		await_xpushd_ready "x$o" $((r + 1))
+		rm -f "$T_DIR/xpushd.conf"
+	fi
+done
 
 # ---- drain and account ------------------------------------------------------------------------------
 touch "$T_DIR/stop"
