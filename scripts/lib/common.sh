@@ -13,6 +13,10 @@ XPUSH_PACKAGES+=(default-jdk-headless) # javac + jni.h: the JNI binding and its 
 XPUSH_PACKAGES+=(debhelper dpkg-dev lintian git)
 # The web console's end-to-end test drives headless Chromium through WebDriver (tests/e2e/86_console.sh).
 XPUSH_PACKAGES+=(chromium chromium-driver python3-selenium)
+# pgbouncer: producers through a transaction pool (e2e 74); patroni + etcd-server: Postgres failover
+# managed by Patroni (e2e 76); haproxy: the balancer in front of the ejabberd cluster
+# (e2e 77). None of them runs as a system service: each test starts its own.
+XPUSH_PACKAGES+=(pgbouncer patroni etcd-server haproxy)
 
 xpush_die() {
 	echo "xpush: error: $*" >&2
