@@ -538,6 +538,12 @@ def report(raw, out):
         md.append("| the floor | %s |\n" % R.get("b11_floor_cpu_us", "?"))
         md.append("Rows sent by the fan-out itself: %s; claimed: %s.\n"
                   % (R.get("b11_sent_by_fanout", "?"), R.get("b11_claimed", "?")))
+        if R.get("b11_broadcast_rows_per_s"):
+            md.append("One broadcast to %s registered devices, fanned out 1,000 devices a call: "
+                      "%s s, **%s ledger rows/s**, %s us of CPU per row.\n"
+                      % (R.get("b11_broadcast_devices", "?"), R.get("b11_broadcast_s", "?"),
+                         R.get("b11_broadcast_rows_per_s", "?"),
+                         R.get("b11_broadcast_cpu_us_per_row", "?")))
         if cpu_floor == cpu_floor and cpu_floor > 0:
             summary.append(("B11", "Postgres CPU per push of xpushd's statements replayed / the "
                             "floor's (bench/pgreplay)",

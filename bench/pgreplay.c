@@ -7,6 +7,9 @@
  *                             (S_CLAIM_DEVICES), and what was sent acked at once (S_ACK_BATCH)
  *   pgreplay floor N          the floor: 1,000-row INSERTs and 1,000-row ack UPDATEs into a
  *                             plain table with a primary key (created and dropped here)
+ *   pgreplay broadcast N CHUNK  one broadcast to N registered offline devices (an app of its
+ *                             own, created and removed here), fanned out CHUNK devices a call:
+ *                             ledger rows per second (wall clock) and CPU per row
  *
  * The statements are xpushd's (component/store_sql.c), prepared as xpushd prepares them, on one
  * connection (libpq environment: PGHOST, PGPORT, PGUSER, PGDATABASE). The figure is the CPU time
@@ -16,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store_sql.h"
 
@@ -194,6 +198,66 @@ static void path(long n, long devices)
 	free(claim.p);
 }
 
+/* Wall-clock microseconds. */
+static long long now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/* One broadcast to n registered (offline) devices of their own app, fanned out by S_FANOUT
+ * calls until done; the devices are removed afterwards. */
+static void broadcast(long n, const char *chunk)
+{
+	char q[512];
+	long t0, rows;
+	long long w0, w1;
+	PGresult *r;
+
+	prepare(S_FANOUT);
+	exec("DELETE FROM push.devices WHERE app = 'com.example.pgreplay'");
+	snprintf(q, sizeof q,
+	         "INSERT INTO push.devices (jid, app, device, online, last_seen)"
+	         " SELECT 'b' || g || '@example.org', 'com.example.pgreplay', 'd', false, now()"
+	         " FROM generate_series(1, %ld) g",
+	         n);
+	exec(q);
+	exec("ANALYZE push.devices");
+	exec("INSERT INTO push.notifications (app, broadcast, title)"
+	     " VALUES ('com.example.pgreplay', true, 'to everyone')");
+	exec("CHECKPOINT");
+	t0 = cpu_ms();
+	w0 = now_us();
+	for (int guard = 0; guard < 1000000; guard++) {
+		const char *fp[5] = { "256", chunk, "pgreplay", "30000", "16" };
+		long touched = 0;
+
+		r = ok(PQexecPrepared(db, "xp_fanout", store_sql_stmts[S_FANOUT].nparams, fp, NULL,
+		                      NULL, 0),
+		       "fan-out");
+		for (int i = 0; i < PQntuples(r); i++)
+			if (PQnfields(r) == 2 || PQgetisnull(r, i, 0))
+				touched = atol(PQgetvalue(r, i, PQnfields(r) == 2 ? 0 : 14));
+		PQclear(r);
+		if (touched == 0)
+			break;
+	}
+	w1 = now_us();
+	r = ok(PQexec(db, "SELECT count(*) FROM push.deliveries d JOIN push.devices v"
+	                  " ON v.id = d.device_id WHERE v.app = 'com.example.pgreplay'"),
+	       "count");
+	rows = atol(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	printf("broadcast_devices=%ld\nbroadcast_rows=%ld\nbroadcast_s=%.2f\n", n, rows,
+	       (w1 - w0) / 1e6);
+	printf("broadcast_rows_per_s=%.0f\nbroadcast_cpu_us_per_row=%.2f\n",
+	       rows / ((w1 - w0) / 1e6), (cpu_ms() - t0) * 1000.0 / (rows ? rows : 1));
+	exec("DELETE FROM push.notifications WHERE app = 'com.example.pgreplay'");
+	exec("DELETE FROM push.devices WHERE app = 'com.example.pgreplay'");
+}
+
 static void floor_(long n)
 {
 	char q[512];
@@ -227,8 +291,11 @@ int main(int argc, char **argv)
 	PGresult *r;
 
 	if (argc < 3 || n <= 0 || (strcmp(argv[1], "path") == 0 && (argc < 4 || devices <= 0)) ||
-	    (strcmp(argv[1], "path") != 0 && strcmp(argv[1], "floor") != 0)) {
-		fprintf(stderr, "usage: pgreplay path N DEVICES | pgreplay floor N\n");
+	    (strcmp(argv[1], "broadcast") == 0 && (argc < 4 || devices <= 0)) ||
+	    (strcmp(argv[1], "path") != 0 && strcmp(argv[1], "floor") != 0 &&
+	     strcmp(argv[1], "broadcast") != 0)) {
+		fprintf(stderr, "usage: pgreplay path N DEVICES | pgreplay floor N |"
+		                " pgreplay broadcast DEVICES CHUNK\n");
 		return 2;
 	}
 	db = PQconnectdb("");
@@ -239,6 +306,8 @@ int main(int argc, char **argv)
 	PQclear(r);
 	if (strcmp(argv[1], "path") == 0)
 		path(n, devices);
+	else if (strcmp(argv[1], "broadcast") == 0)
+		broadcast(n, argv[3]);
 	else
 		floor_(n);
 	PQfinish(db);

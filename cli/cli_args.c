@@ -24,7 +24,8 @@ const char cli_usage_text[] =
 	"    xpush-client --jid JID --component COMPONENT_JID --app APP --device DEVICE_ID\n"
 	"                 --state-dir DIR [--host HOST] [--port PORT] [--direct-tls]\n"
 	"                 [--ca-file CA.pem] [--password-file FILE] [--alias A]\n"
-	"                 [--tag T]... [--platform P] [--json] [--exec CMD] [--count N]\n"
+	"                 [--tag T]... [--platform P] [--register-token T] [--json]\n"
+	"                 [--exec CMD] [--count N]\n"
 	"                 [--register-account] [--log-level debug|info|warn|error]\n"
 	"                 [--set KEY=VALUE]... [--network KEY] [--network-file FILE]\n"
 	"                 [--help] [--version]\n"
@@ -67,6 +68,8 @@ const char cli_usage_text[] =
 	"    --alias A             register this alias\n"
 	"    --tag T               register tag T (repeatable)\n"
 	"    --platform P          register platform P (e.g. linux)\n"
+	"    --register-token T    the registration token the app's own server issued\n"
+	"                          this device (apps whose policy is token, docs/apps.md)\n"
 	"    --json                print notifications as JSON objects, one per line\n"
 	"    --exec CMD            run CMD with /bin/sh -c for each displayed\n"
 	"                          notification, before it is acknowledged; its stdout\n"
@@ -272,6 +275,7 @@ enum {
 	OPT_NETWORK,
 	OPT_NETFILE,
 	OPT_DIRECT_TLS,
+	OPT_REGTOKEN,
 };
 
 /* One row per option: its id, its name, whether it takes a value, and the
@@ -306,6 +310,7 @@ static const struct cli_opt {
 	{ OPT_NETWORK, "network", required_argument, "network" },
 	{ OPT_NETFILE, "network-file", required_argument, NULL },
 	{ OPT_DIRECT_TLS, "direct-tls", no_argument, "direct_tls" },
+	{ OPT_REGTOKEN, "register-token", required_argument, "register_token" },
 };
 
 #define NOPTS (sizeof opts / sizeof opts[0])

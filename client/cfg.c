@@ -50,6 +50,7 @@ static const struct cfg_key keys[] = {
 	{ "alias", CFG_TEXT, S(alias), 0, 128, NULL },
 	{ "tag", CFG_TAG, S(tags), 0, 64, NULL },
 	{ "platform", CFG_TEXT, S(platform), 0, 32, NULL },
+	{ "register_token", CFG_TEXT, S(register_token), 0, 256, NULL },
 	{ "state_dir", CFG_PATH, S(state_dir), 0, 4095, NULL },
 	{ "register_account", CFG_BOOL, S(register_account), 0, 1, "false" },
 	{ "log_level", CFG_LEVEL, S(log_level), 0, 3, "info" },

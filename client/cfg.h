@@ -17,7 +17,8 @@ struct xpush_config {
 	/* strings: owned, NULL when unset */
 	char *jid, *password, *host, *ca_file, *component, *app, *device;
 	char *alias, *platform, *state_dir;
-	char *network; /* heartbeat: the network key the device starts on */
+	char *register_token; /* the app's registration token, sent in <register/> */
+	char *network;        /* heartbeat: the network key the device starts on */
 	char *tags[CFG_MAX_TAGS];
 	size_t ntags;
 	uint32_t port;

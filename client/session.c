@@ -45,6 +45,8 @@ static void send_register(struct xpush_client *c, uint64_t now)
 		bad = xstanza_add_text(ctx, reg, "tag", NULL, c->cfg.tags[i]);
 	if (!bad && c->cfg.platform)
 		bad = xstanza_add_text(ctx, reg, "platform", NULL, c->cfg.platform);
+	if (!bad && c->cfg.register_token)
+		bad = xstanza_add_text(ctx, reg, "token", NULL, c->cfg.register_token);
 	if (bad || xstanza_adopt(iq, reg)) {
 		if (bad && reg)
 			xmpp_stanza_release(reg);

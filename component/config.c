@@ -66,6 +66,9 @@ static const struct ckey keys[] = {
 	U32(max_tags, "64", 1, 256, "most tags a device may register"),
 	U32(max_tag_bytes, "64", 1, 1024, "longest tag a device may register"),
 	U32(max_devices_per_jid, "20", 1, 100000, "registered devices per account (across apps)"),
+	STR(unknown_apps, "refuse",
+	    "refuse or open: may a device register for an app that push.apps does not hold "
+	    "(xpushctl app add)"),
 	U32(rate_per_jid, "20", 1, 1000000,
 	    "stanzas per second one account may send to xpushd (sustained); more are refused"),
 	U32(rate_burst, "100", 1, 1000000,
@@ -95,6 +98,13 @@ static const struct ckey keys[] = {
 	U32(http_rate_burst, "50", 1, 1000000, "Web Push requests one endpoint may make at once"),
 	U32(http_timeout_s, "10", 1, 3600,
 	    "a Web Push connection idle this long (a slow request) is closed"),
+	STR(console_address, "127.0.0.1",
+	    "address of the web console (keep it on loopback or behind a TLS proxy)"),
+	U32(console_port, "0", 0, 65535, "port of the web console; 0 = no console"),
+	STR(console_token_file, "",
+	    "file whose first line is the console's admin token (required with console_port)"),
+	STR(console_viewer_token_file, "",
+	    "file whose first line is the console's read-only token (optional)"),
 	LEVEL(log_level, "info", "debug, info, warn or error"),
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -346,6 +356,15 @@ static int finish(struct config *c, char *err, size_t errlen)
 	    strncmp(c->http_public_url, "http://", 7) != 0 &&
 	    strncmp(c->http_public_url, "https://", 8) != 0) {
 		snprintf(err, errlen, "http_public_url: must start with http:// or https://");
+		return -1;
+	}
+	if (c->console_port && !*c->console_token_file) {
+		snprintf(err, errlen, "console_token_file: required with console_port");
+		return -1;
+	}
+	if (strcmp(c->unknown_apps, "refuse") != 0 && strcmp(c->unknown_apps, "open") != 0) {
+		snprintf(err, errlen, "unknown_apps: '%.40s' is not refuse or open",
+		         c->unknown_apps);
 		return -1;
 	}
 	if (c->rate_burst < 1 || c->rate_per_jid < 1) {

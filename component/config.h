@@ -37,6 +37,7 @@ struct config {
 	uint32_t max_outbuf_bytes;
 	char *user_domains; /* comma-separated; default: parent of component_jid */
 	uint32_t max_alias_bytes, max_tags, max_tag_bytes, max_devices_per_jid;
+	char *unknown_apps; /* "refuse" or "open": a device registering for an app without a row */
 	uint32_t rate_per_jid, rate_burst, rate_table_size;
 	uint32_t max_db_queue;
 	char *metrics_address;
@@ -49,6 +50,9 @@ struct config {
 	uint32_t http_port;    /* 0 = no Web Push endpoint */
 	char *http_public_url; /* default: http://http_address:http_port */
 	uint32_t http_rate_per_endpoint, http_rate_burst, http_timeout_s;
+	char *console_address; /* the web console (console.h) */
+	uint32_t console_port; /* 0 = no console */
+	char *console_token_file, *console_viewer_token_file;
 	enum log_level log_level;
 };
 

@@ -1,8 +1,8 @@
-/* daemon: the decisions of xpushd: stanzas from devices (register, presence,
- * acks, probe answers), connection events and the loop. Scanning the ledger
- * (fan-out, claims, sending) is scan.c's, writing ack batches acks.c's: the
- * daemon asks them for work and hears back through callbacks, and neither
- * calls into it. The ledger in Postgres is the only state that matters:
+/* daemon: the decisions of xpushd: stanzas from devices (presence, acks,
+ * probe answers; registrations go to registrar.c), connection events and the
+ * loop. Scanning the ledger (fan-out, claims, sending) is scan.c's, writing
+ * ack batches acks.c's: the daemon asks them for work and hears back through
+ * callbacks, and neither calls into it. The ledger in Postgres is the only state that matters:
  * xpushd keeps flags and counters, never a copy of a delivery. */
 #include "daemon.h"
 
@@ -15,6 +15,7 @@
 
 #include "acks.h"
 #include "component.h"
+#include "console.h"
 #include "fault.h"
 #include "gauges.h"
 #include "jid.h"
@@ -22,6 +23,7 @@
 #include "loop.h"
 #include "metrics.h"
 #include "ratelimit.h"
+#include "registrar.h"
 #include "reload.h"
 #include "scan.h"
 #include "service.h"
@@ -47,23 +49,18 @@ struct daemon {
 	struct component *comp;
 	struct scan *scan;
 	struct acks *acks;
+	struct registrar *reg; /* <register/> and <unregister/> */
 	struct gauges *gauges; /* the Postgres gauges of /metrics */
 	struct metrics *metrics;
-	struct service *svc; /* readiness, sd_notify */
-	struct upsvc *up;    /* UnifiedPush and the Web Push endpoint */
+	struct console *console; /* its own thread; shares nothing with the loop */
+	struct service *svc;     /* readiness, sd_notify */
+	struct upsvc *up;        /* UnifiedPush and the Web Push endpoint */
 	struct stanza_limits lim;
 	struct ratelimit *rl;
 	uint64_t throttle_log_ms; /* last "throttled" log line */
 	int exit_code;
 	struct xbuf out; /* scratch for encoding one reply */
 	struct xp_stats st;
-};
-
-/* Context of a request whose reply goes back to a device. */
-struct reply_ctx {
-	struct daemon *d;
-	char *to, *id, *app, *device;
-	int unregister;
 };
 
 static void send_bytes(struct daemon *d, const char *data, size_t len)
@@ -91,108 +88,7 @@ static void reply_error(struct daemon *d, const char *to, const char *id, const 
 		xbuf_reset(&d->out);
 }
 
-static void reply_ctx_free(struct reply_ctx *r)
-{
-	free(r->to);
-	free(r->id);
-	free(r->app);
-	free(r->device);
-	free(r);
-}
-
-static struct reply_ctx *reply_ctx_new(struct daemon *d, const struct stanza_in *in, int unreg)
-{
-	struct reply_ctx *r = calloc(1, sizeof *r);
-
-	if (!r)
-		return NULL;
-	r->d = d;
-	r->unregister = unreg;
-	r->to = strdup(in->from);
-	r->id = strdup(in->id ? in->id : "");
-	r->app = strdup(in->app);
-	r->device = strdup(in->device);
-	if (!r->to || !r->id || !r->app || !r->device) {
-		reply_ctx_free(r);
-		return NULL;
-	}
-	return r;
-}
-
 /* --- stanza handling ---------------------------------------------------- */
-
-static void on_registered(void *ud, int err, long n)
-{
-	struct reply_ctx *r = ud;
-	struct daemon *d = r->d;
-
-	if (err) {
-		reply_error(d, r->to, r->id, "wait", "internal-server-error",
-		            "database unavailable");
-	} else if (!r->unregister && n == STORE_REGISTER_OVER_MAX) {
-		char text[128];
-		snprintf(text, sizeof text,
-		         "max_devices_per_jid: this account already has %u devices",
-		         d->cfg->max_devices_per_jid);
-		d->st.bad_requests++;
-		log_warn("registration refused", "jid=%s reason=max_devices_per_jid", log_q(r->to));
-		reply_error(d, r->to, r->id, "wait", "resource-constraint", text);
-	} else if (!r->unregister && n == STORE_REGISTER_ALIAS_TAKEN) {
-		d->st.bad_requests++;
-		log_warn("registration refused", "jid=%s reason=alias_taken", log_q(r->to));
-		reply_error(d, r->to, r->id, "cancel", "conflict",
-		            "alias belongs to another account for this app");
-	} else {
-		if (r->unregister)
-			d->st.unregisters++;
-		else
-			d->st.registers++;
-		log_info(r->unregister ? "device unregistered" : "device registered",
-		         "jid=%s app=%s device=%s row=%ld", log_q(r->to), log_q(r->app),
-		         log_q(r->device), n);
-		xbuf_reset(&d->out);
-		if (stanza_encode_registered(&d->out, d->cfg->component_jid, r->to, r->id, r->app,
-		                             r->device, r->unregister) == 0)
-			send_buf(d);
-		else
-			xbuf_reset(&d->out);
-		if (!r->unregister)
-			scan_request(d->scan, SCAN_FULL);
-	}
-	reply_ctx_free(r);
-}
-
-static void handle_register(struct daemon *d, const struct stanza_in *in, const char *bare)
-{
-	struct reply_ctx *r = reply_ctx_new(d, in, in->kind == STANZA_UNREGISTER);
-	int rc;
-
-	if (!r) {
-		reply_error(d, in->from, in->id, "wait", "resource-constraint", "out of memory");
-		return;
-	}
-	if (in->kind == STANZA_UNREGISTER) {
-		rc = store_unregister(d->store, bare, in->app, in->device, on_registered, r);
-	} else {
-		struct device_reg reg = {
-			.jid = bare,
-			.full_jid = in->from,
-			.app = in->app,
-			.device = in->device,
-			.alias = in->alias,
-			.platform = in->platform,
-			.tags = in->tags,
-			.ntags = in->ntags,
-			.max_devices = d->cfg->max_devices_per_jid,
-		};
-		rc = store_register(d->store, &reg, on_registered, r);
-	}
-	if (rc < 0) {
-		reply_error(d, in->from, in->id, "wait", "internal-server-error",
-		            "database unavailable");
-		reply_ctx_free(r);
-	}
-}
 
 static void on_presence_done(void *ud, int err, long n)
 {
@@ -357,7 +253,7 @@ static void on_stanza(void *ud, const struct xnode *st)
 			            "register from a full JID (a logged-in session)");
 			return;
 		}
-		handle_register(d, &in, bare);
+		registrar_handle(d->reg, &in, bare);
 		break;
 	case STANZA_PRESENCE:
 		if (strchr(in.from, '/') && store_presence(d->store, bare, in.from, in.app,
@@ -586,6 +482,13 @@ static void sink_send(void *ud, const char *data, size_t len)
 	send_bytes(ud, data, len);
 }
 
+/* The registrar's owner: its replies go to the server; a registered device
+ * may have deliveries waiting. */
+static void reg_registered(void *ud)
+{
+	scan_request(((struct daemon *)ud)->scan, SCAN_FULL);
+}
+
 static int sink_ready(void *ud)
 {
 	return component_is_ready(((struct daemon *)ud)->comp);
@@ -620,6 +523,7 @@ int daemon_run(struct config *cfg, const struct config_source *src)
 	struct component_events ce = { on_comp_ready, on_stanza, on_comp_down, on_refused };
 	struct scan_sink sink = { sink_send, sink_ready, sink_queued, &d };
 	struct acks_owner owner = { on_acks_written, &d };
+	struct registrar_owner rowner = { sink_send, reg_registered, &d };
 	struct upsvc_owner upo = { sink_send, on_presence_done, &d };
 	const char *uerr = NULL;
 
@@ -650,6 +554,15 @@ int daemon_run(struct config *cfg, const struct config_source *src)
 		log_info("metrics endpoint listening", "address=%s port=%u", cfg->metrics_address,
 		         cfg->metrics_port);
 	}
+	if (cfg->console_port) {
+		const char *cerr = NULL;
+		if (!(d.console = console_start(cfg, &cerr))) {
+			log_error("console failed", "error=%s", log_q(cerr));
+			goto out;
+		}
+		log_info("console listening", "address=%s port=%u", cfg->console_address,
+		         cfg->console_port);
+	}
 	log_info("starting", "jid=%s server=%s:%u instance=%s", cfg->component_jid,
 	         cfg->server_host, cfg->server_port, log_q(cfg->instance_id));
 	ao.acks_session = 1;
@@ -661,12 +574,14 @@ int daemon_run(struct config *cfg, const struct config_source *src)
 	d.acks = d.scan ? acks_new(d.loop, d.ackstore, &d.st, &owner) : NULL;
 	d.gauges = d.acks && d.metrics ? gauges_new(d.loop, d.store, cfg, &d.st, HEALTH_FIRST_MS)
 	                               : NULL;
-	d.up = d.acks ? upsvc_new(d.loop, cfg, d.store, &upo, &uerr) : NULL;
-	if (d.acks && !d.up) {
+	d.reg = d.acks && (d.gauges || !d.metrics) ? registrar_new(d.store, cfg, &d.st, &rowner)
+	                                           : NULL;
+	d.up = d.reg ? upsvc_new(d.loop, cfg, d.store, &upo, &uerr) : NULL;
+	if (d.reg && !d.up) {
 		log_error("web push endpoint failed", "error=%s", log_q(uerr));
 		goto out;
 	}
-	d.comp = d.up && (d.gauges || !d.metrics) ? component_new(d.loop, &co, &ce, &d) : NULL;
+	d.comp = d.up ? component_new(d.loop, &co, &ce, &d) : NULL;
 	if (!d.comp) {
 		log_error("out of memory at start", NULL);
 		d.exit_code = XPUSHD_EXIT_RUNTIME;
@@ -679,6 +594,7 @@ int daemon_run(struct config *cfg, const struct config_source *src)
 out:
 	d.exit_code = XPUSHD_EXIT_RUNTIME;
 done:
+	console_stop(d.console);
 	metrics_stop(d.metrics);
 	component_free(d.comp);
 	upsvc_free(d.up);
@@ -687,6 +603,7 @@ done:
 	store_free(d.ackstore);
 	scan_free(d.scan);
 	acks_free(d.acks);
+	registrar_free(d.reg);
 	gauges_free(d.gauges);
 	service_free(d.svc);
 	loop_free(d.loop);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
 #include "migrations.h"
 
 #define MIGRATE_LOCK "7867000001" /* arbitrary advisory lock key for xpush */
@@ -87,6 +88,22 @@ static int record_version(PGconn *c, const struct migration *m, char *err, size_
 	return ok ? 0 : -1;
 }
 
+/* A migration's RAISE WARNING (schema 010 names the apps it made open): one
+ * log line each, without libpq's "WARNING:" prefix and trailing newline. */
+static void on_notice(void *arg, const char *msg)
+{
+	char text[1024];
+	const char *p = strncmp(msg, "WARNING:  ", 10) == 0 ? msg + 10 : msg;
+	size_t n;
+
+	(void)arg;
+	snprintf(text, sizeof text, "%s", p);
+	n = strlen(text);
+	while (n && text[n - 1] == '\n')
+		text[--n] = '\0';
+	log_warn("migration", "text=%s", log_q(text));
+}
+
 int migrate_apply(const char *conninfo, int check_only, int *applied, char *err, size_t errlen)
 {
 	PGconn *c = PQconnectdb(conninfo);
@@ -99,6 +116,7 @@ int migrate_apply(const char *conninfo, int check_only, int *applied, char *err,
 		rc = MIGRATE_UNREACHABLE;
 		goto out;
 	}
+	PQsetNoticeProcessor(c, on_notice, NULL);
 	if (exec_ok(c, "SET client_min_messages = warning", err, errlen, "session") < 0)
 		goto out;
 	for (unsigned i = 0; i < migrations_count; i++) {

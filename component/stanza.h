@@ -42,6 +42,8 @@ struct stanza_limits {
 };
 
 #define STANZA_MAX_TAGS 256
+/* Longest <token/> read; a token is under 100 bytes (common/regtoken.h). */
+#define STANZA_MAX_TOKEN 256
 
 /* All pointers borrow from the xnode passed to stanza_decode. */
 struct stanza_in {
@@ -49,6 +51,7 @@ struct stanza_in {
 	const char *from, *to, *id, *type; /* stanza attributes (NULL if absent) */
 	/* REGISTER / UNREGISTER / PRESENCE (device element): */
 	const char *app, *device, *alias, *platform;
+	const char *reg_token; /* REGISTER: <token/>, the app's registration token (docs/apps.md) */
 	const char *tags[STANZA_MAX_TAGS];
 	size_t ntags;
 	/* ACK / NACK: parsed from id ("xp." notification, "xr." retract) */

@@ -240,7 +240,7 @@ static int check_ident_form(const char *what, const char *s, char *err, size_t e
 	return 0;
 }
 
-/* <register/> body: optional alias and platform (at most one each) and
+/* <register/> body: optional alias, platform and token (at most one each) and
  * tags (bounded, unique). Unknown children are ignored so a newer device
  * can talk to an older daemon. */
 static int decode_register_body(const struct xnode *reg, const struct limits *l,
@@ -266,6 +266,14 @@ static int decode_register_body(const struct xnode *reg, const struct limits *l,
 			if (check_text("platform", c, l->platform, err, errlen) < 0)
 				return -1;
 			out->platform = c->text;
+		} else if (strcmp(c->name, "token") == 0) {
+			if (out->reg_token) {
+				set_err(err, errlen, "more than one token");
+				return -1;
+			}
+			if (check_text("token", c, STANZA_MAX_TOKEN, err, errlen) < 0)
+				return -1;
+			out->reg_token = c->text;
 		} else if (strcmp(c->name, "tag") == 0) {
 			if (out->ntags >= l->tags) {
 				set_err(err, errlen, "more than %zu tags (max_tags)", l->tags);

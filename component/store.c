@@ -144,7 +144,12 @@ static void watch(struct store *st, uint32_t events)
 {
 	int fd = st->conn ? PQsocket(st->conn) : -1;
 
-	if (st->io.fd >= 0 && st->io.fd != fd)
+	/* While connecting, libpq may close its socket and open another (the next
+	 * host of a multi-host conninfo, a server that fails
+	 * target_session_attrs, an SSL fallback), often under the same number,
+	 * which the kernel has meanwhile taken out of the epoll set: register the
+	 * socket afresh at every step. */
+	if (st->io.fd >= 0 && (st->io.fd != fd || st->state == ST_CONNECTING))
 		loop_io_unwatch(st->loop, &st->io);
 	if (fd < 0)
 		return;
@@ -649,6 +654,13 @@ int store_unregister(struct store *st, const char *jid, const char *app, const c
 {
 	const char *p[] = { jid, app, device };
 	return submit(st, S_UNREGISTER, p, CB(count, cb), ud);
+}
+
+int store_app(struct store *st, const char *jid, const char *app, const char *device,
+              store_app_fn cb, void *ud)
+{
+	const char *p[] = { jid, app, device };
+	return submit(st, S_APP, p, CB(app, cb), ud);
 }
 
 int store_presence(struct store *st, const char *jid, const char *full_jid, const char *app,

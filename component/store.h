@@ -185,6 +185,16 @@ int store_register(struct store *st, const struct device_reg *r, store_count_fn 
 STORE_WUR
 int store_unregister(struct store *st, const char *jid, const char *app, const char *device,
                      store_count_fn cb, void *ud);
+/* An app's registration policy (push.apps; found 0 if it has no row) and
+ * whether (jid, app, device) is registered now. Strings borrowed for the call. */
+struct store_app_row {
+	int found, known;
+	const char *policy, *acl, *secret; /* acl: entries separated by '\n' */
+};
+typedef void (*store_app_fn)(void *ud, int err, const struct store_app_row *row);
+STORE_WUR
+int store_app(struct store *st, const char *jid, const char *app, const char *device,
+              store_app_fn cb, void *ud);
 /* Device online at full_jid. app/device NULL: the devices of jid last at full_jid. */
 STORE_WUR
 int store_presence(struct store *st, const char *jid, const char *full_jid, const char *app,

@@ -5,6 +5,7 @@
 #include "store_result.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "pgtext.h"
 
@@ -182,6 +183,22 @@ static int dec_fanout(const PGresult *res, union store_cb cb, void *ud)
 	return 0;
 }
 
+/* One row: found, policy, acl, secret, known (booleans as t/f). */
+static int dec_app(const PGresult *res, union store_cb cb, void *ud)
+{
+	struct store_app_row row = { 0, 0, NULL, NULL, NULL };
+
+	if (PQntuples(res) != 1)
+		return -1;
+	row.found = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	row.policy = PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1);
+	row.acl = PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2);
+	row.secret = PQgetisnull(res, 0, 3) ? NULL : PQgetvalue(res, 0, 3);
+	row.known = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
+	cb.app(ud, 0, &row);
+	return 0;
+}
+
 static const decode_fn decoders[RES_KINDS] = {
 	[RES_COUNT_ROWS] = dec_count_rows,
 	[RES_COUNT_FIRST] = dec_count_first,
@@ -191,6 +208,7 @@ static const decode_fn decoders[RES_KINDS] = {
 	[RES_CLAIM] = dec_claim,
 	[RES_CLAIM_IDS] = dec_claim_ids,
 	[RES_FANOUT] = dec_fanout,
+	[RES_APP] = dec_app,
 };
 
 /* A request may have no callback (store_fail's caller may not care). */
@@ -210,6 +228,8 @@ static int has_cb(enum res_kind k, union store_cb cb)
 		return cb.claim != NULL;
 	case RES_FANOUT:
 		return cb.fanout != NULL;
+	case RES_APP:
+		return cb.app != NULL;
 	case RES_KINDS:
 		break;
 	}
@@ -243,6 +263,9 @@ void store_result_fail(enum res_kind k, union store_cb cb, void *ud)
 		break;
 	case RES_FANOUT:
 		cb.fanout(ud, STORE_FAILED, 0, NULL, 0, NULL, 0);
+		break;
+	case RES_APP:
+		cb.app(ud, STORE_FAILED, NULL);
 		break;
 	case RES_KINDS:
 		break;

@@ -17,6 +17,7 @@ union store_cb {
 	store_rows_fn rows;
 	store_claim_fn claim;
 	store_fanout_fn fanout;
+	store_app_fn app;
 };
 
 /* Decode res, a successful result of kind k, and call cb with err 0. -1 if

@@ -465,5 +465,14 @@ const struct stmt_def store_sql_stmts[S_COUNT] = {
 	               " devices_registered, coalesce(extract(epoch FROM oldest_queued_age)::bigint, 0),"
 	               " stuck, devices_silent"
 	               " FROM push.queue_health" },
+
+	/* The registration policy of app $2 (schema 010; no row: found false) and
+	 * whether device ($1, $2, $3) is registered: a token is needed only to
+	 * enrol (component/apppolicy.h). ACL entries cannot hold a line feed. */
+	[S_APP] = { "xp_app", 3, RES_APP, 5,
+	            "SELECT a.app IS NOT NULL, a.policy, array_to_string(a.acl, E'\\n'), a.secret,"
+	            " EXISTS (SELECT 1 FROM push.devices WHERE jid = $1 AND app = $2 AND device = $3"
+	            "   AND unregistered_at IS NULL)"
+	            " FROM (SELECT 1) one LEFT JOIN push.apps a ON a.app = $2" },
 };
 /* clang-format on */

@@ -28,6 +28,7 @@ enum stmt_id {
 	S_PROBE,
 	S_PROBE_ALIVE,
 	S_PROBE_GONE,
+	S_APP,
 	S_UP_REGISTER,
 	S_UP_REVOKE,
 	S_COUNT
@@ -45,6 +46,7 @@ enum res_kind {
 	RES_CLAIM_IDS,   /* store_claim_fn: notification, device, full JID, token */
 	RES_FANOUT,      /* store_fanout_fn: rows sent at once (RES_CLAIM's columns), then
 	                    notifications taken and bigint[] of devices (columns 15, 16) */
+	RES_APP,         /* store_app_fn: found, policy, acl ('\n'-separated), secret, known */
 	RES_KINDS
 };
 

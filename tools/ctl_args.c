@@ -21,8 +21,9 @@
 #define LIMIT_MAX 100000000ull
 
 static const char *const cmd_names[] = {
-	[CTL_CMD_NONE] = "xpushctl",   [CTL_CMD_SEND] = "send",   [CTL_CMD_STATUS] = "status",
-	[CTL_CMD_DEVICES] = "devices", [CTL_CMD_STATS] = "stats", [CTL_CMD_RETRACT] = "retract",
+	[CTL_CMD_NONE] = "xpushctl",   [CTL_CMD_SEND] = "send",     [CTL_CMD_STATUS] = "status",
+	[CTL_CMD_DEVICES] = "devices", [CTL_CMD_STATS] = "stats",   [CTL_CMD_RETRACT] = "retract",
+	[CTL_CMD_APP] = "app",         [CTL_CMD_DEVICE] = "device", [CTL_CMD_WATCH] = "watch",
 };
 
 const char *ctl_command_name(enum ctl_command cmd)
@@ -292,7 +293,10 @@ static int send_opt(struct pctx *x, int o, const char *v)
 	case O_JID:
 		if (strchr(v, '/'))
 			return bad(x, "--jid: '%.60s' must be a bare JID (no /resource)", v);
-		return once(x, "--jid", &s->jid, v, 0);
+		if (strv_push(x, "--jid", &s->jids, v) < 0)
+			return -1;
+		s->jid = s->jids.v[0];
+		return 0;
 	case O_DEVICE:
 		return once(x, "--device", &s->device, v, 0);
 	case O_ALIAS:
@@ -368,6 +372,10 @@ static int send_check(struct pctx *x)
 		           "(--tag-not narrows a broadcast)");
 	if (s->device && !s->jid)
 		return bad(x, "--device needs --jid");
+	if (s->jids.n > 1 && s->device)
+		return bad(x, "--device needs exactly one --jid");
+	if (s->jids.n > 1 && s->dedup)
+		return bad(x, "--dedup needs exactly one --jid (a key names one notification)");
 	if (s->ttl >= 0 && *s->expires)
 		return bad(x, "--ttl and --expires exclude each other");
 	return 0;
@@ -504,6 +512,8 @@ int ctl_args_parse(int argc, char **argv, struct ctl_cmd *out, char *err, size_t
 	out->status.limit = 1000;
 	out->devices.online = -1;
 	out->devices.limit = 1000;
+	out->app.ttl = -1;
+	out->watch.interval_ms = 200;
 	*err = '\0';
 
 	optind = 0;
@@ -537,8 +547,9 @@ int ctl_args_parse(int argc, char **argv, struct ctl_cmd *out, char *err, size_t
 	if (out->help || out->version)
 		return 0;
 	if (optind >= argc)
-		return bad(&x, "missing subcommand: send, status, devices, stats or retract "
-		               "(see xpushctl --help)");
+		return bad(&x,
+		           "missing subcommand: send, status, devices, stats, retract, app, device "
+		           "or watch (see xpushctl --help)");
 	if (strcmp(argv[optind], "help") == 0) {
 		/* "xpushctl help [SUBCOMMAND]" is "xpushctl [SUBCOMMAND] --help". */
 		out->help = 1;
@@ -553,6 +564,8 @@ int ctl_args_parse(int argc, char **argv, struct ctl_cmd *out, char *err, size_t
 	out->cmd = find_cmd(argv[optind]);
 	if (out->cmd == CTL_CMD_NONE)
 		return bad(&x, "unknown subcommand '%.60s' (see xpushctl --help)", argv[optind]);
+	if (out->cmd == CTL_CMD_APP || out->cmd == CTL_CMD_DEVICE || out->cmd == CTL_CMD_WATCH)
+		return ctl_args_app_parse(argc - optind, argv + optind, out, err, errlen);
 	return parse_sub(&x, argc - optind, argv + optind);
 }
 
@@ -563,5 +576,8 @@ void ctl_args_free(struct ctl_cmd *c)
 	free(c->send.tags_none.v);
 	free(c->send.payload_buf);
 	free(c->devices.tags.v);
+	free(c->send.jids.v);
+	free(c->app.acl.v);
+	free(c->app.producers.v);
 	memset(c, 0, sizeof *c);
 }

@@ -14,7 +14,8 @@ enum ctl_exit {
 	CTL_EXIT_OK = 0,
 	CTL_EXIT_RUNTIME = 1,   /* database or other runtime error */
 	CTL_EXIT_USAGE = 2,     /* bad command line */
-	CTL_EXIT_NOT_FOUND = 3, /* status/retract of an unknown notification id */
+	CTL_EXIT_NOT_FOUND = 3, /* status/retract of an unknown notification id, an unknown app */
+	CTL_EXIT_TIMEOUT = 4,   /* watch --timeout ran out before --count deliveries */
 };
 
 enum ctl_command {
@@ -24,6 +25,9 @@ enum ctl_command {
 	CTL_CMD_DEVICES,
 	CTL_CMD_STATS,
 	CTL_CMD_RETRACT,
+	CTL_CMD_APP,    /* app add|policy|token|list|grant|revoke (ctl_args_app.c) */
+	CTL_CMD_DEVICE, /* device unregister */
+	CTL_CMD_WATCH,  /* follow deliveries live */
 };
 
 #define CTL_TTL_MAX 2419200u            /* 28 days, as schema 002's notifications_ttl_range */
@@ -39,7 +43,9 @@ struct ctl_strv {
 
 struct ctl_send {
 	const char *app;
-	const char *jid, *device, *alias;
+	const char *jid; /* the first --jid; jids holds them all (one notification each) */
+	struct ctl_strv jids;
+	const char *device, *alias;
 	struct ctl_strv tags_any, tags_all, tags_none;
 	int broadcast;
 	const char *title, *body, *uri;
@@ -70,6 +76,47 @@ struct ctl_retract {
 	long long id;
 };
 
+enum ctl_app_action {
+	CTL_APP_NONE = 0,
+	CTL_APP_ADD,
+	CTL_APP_POLICY,
+	CTL_APP_TOKEN,
+	CTL_APP_LIST,
+	CTL_APP_GRANT,
+	CTL_APP_REVOKE,
+};
+
+#define CTL_TOKEN_TTL_DEFAULT 86400 /* app token: a day */
+#define CTL_TOKEN_TTL_MAX 31536000  /* app token: a year */
+
+struct ctl_app {
+	enum ctl_app_action action;
+	const char *app;
+	const char *policy;         /* add (default "token"), policy: open, acl or token */
+	struct ctl_strv acl;        /* --acl, repeatable: bare JIDs or domains */
+	int acl_given;              /* policy: replace the list (else keep it) */
+	struct ctl_strv producers;  /* add: --producer ROLE, repeatable */
+	int rotate;                 /* policy: --rotate-secret */
+	const char *role;           /* grant, revoke */
+	const char *jid, *device;   /* token */
+	long long ttl;              /* token: seconds; -1 unset */
+	char expires[CTL_TIME_LEN]; /* token: "" unset, else normalised UTC */
+	int show_secret;            /* list: --show-secret */
+};
+
+struct ctl_device {
+	const char *app, *jid, *device; /* unregister: device NULL = every device of jid for app */
+};
+
+struct ctl_watch {
+	long long id;          /* one notification (its current rows first); 0 = any */
+	long long from_id;     /* notifications with id >= this; 0 = those enqueued from now */
+	const char *app, *jid; /* filters */
+	long long count;       /* stop after this many changes; 0 = no limit */
+	long long timeout_s;   /* stop after this long; 0 = no limit */
+	long long interval_ms; /* poll interval */
+};
+
 struct ctl_cmd {
 	enum ctl_command cmd;
 	const char *conninfo; /* -d/--db; NULL: $XPUSH_DB, then libpq's PG* defaults */
@@ -80,6 +127,9 @@ struct ctl_cmd {
 	struct ctl_status status;
 	struct ctl_devices devices;
 	struct ctl_retract retract;
+	struct ctl_app app;
+	struct ctl_device device;
+	struct ctl_watch watch;
 };
 
 /* Parse argv into *out (zeroed first). Returns 0, or -1 with a one-line
@@ -87,6 +137,11 @@ struct ctl_cmd {
  * caller calls ctl_args_free(out). argv must outlive *out. */
 CTL_WUR int ctl_args_parse(int argc, char **argv, struct ctl_cmd *out, char *err, size_t errlen);
 void ctl_args_free(struct ctl_cmd *c);
+
+/* app, device and watch: argv[0] is the subcommand (ctl_args_app.c). Same
+ * contract as ctl_args_parse; *out is initialised by ctl_args_parse. */
+CTL_WUR int ctl_args_app_parse(int argc, char **argv, struct ctl_cmd *out, char *err,
+                               size_t errlen);
 
 /* The name of a subcommand ("send"), or "xpushctl" for CTL_CMD_NONE. */
 const char *ctl_command_name(enum ctl_command cmd);

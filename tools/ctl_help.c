@@ -26,6 +26,10 @@ static const char tool_help[] =
 	"  devices      list registered devices (filters: jid, alias, tag, online, app)\n"
 	"  stats        queue depth, in-flight, failures, ack and failure rates\n"
 	"  retract ID   cancel a notification and recall it from devices that got it\n"
+	"  app ...      apps: add, policy, token, list, grant, revoke (who may register\n"
+	"               a device, who may enqueue)\n"
+	"  device unregister  remove a device from the roster\n"
+	"  watch        follow deliveries live, one line per change of a ledger row\n"
 	"  help [CMD]   show this help, or the help of CMD (as CMD --help)\n"
 	"\n" COMMON "  -V, --version       show the version\n"
 	"\n"
@@ -40,8 +44,9 @@ static const char send_help[] =
 	"id. xpushd fans it out to the matching devices of APP and delivers it.\n"
 	"\n"
 	"Target (selectors combine with AND; at least one of the first five):\n"
-	"      --jid JID       every device of this bare JID\n"
-	"      --device ID     with --jid: only this device (its install id)\n"
+	"      --jid JID       every device of this bare JID; repeatable: one\n"
+	"                      notification per JID, in one transaction\n"
+	"      --device ID     with one --jid: only this device (its install id)\n"
 	"      --alias A       devices registered with alias A\n"
 	"      --tag T         devices with tag T; repeatable: any of them\n"
 	"      --tag-all T     devices with every --tag-all tag (repeatable)\n"
@@ -72,7 +77,9 @@ static const char send_help[] =
 	"is local time (TZ).\n"
 	"\n" COMMON "\n"
 	"Output: the id on stdout; with --json {\"id\":N,\"created\":true|false}\n"
-	"(created false: the --dedup key was already used by notification N).\n" EXITS;
+	"(created false: the --dedup key was already used by notification N). With\n"
+	"several --jid: one id a line, in their order; with --json\n"
+	"{\"notifications\":[{\"id\":N,\"jid\":..},...]} (--dedup and --device need one).\n" EXITS;
 
 static const char status_help[] =
 	"Usage: xpushctl status [--limit N] [OPTIONS] ID\n"
@@ -129,6 +136,69 @@ static const char retract_help[] =
 	"its own notifications; another's is refused (exit 1).\n"
 	"\n" COMMON "\n"
 	"Output: one line; with --json {\"id\":N,\"affected\":N,\"already_retracted\":B}.\n" EXITS;
+static const char app_help[] =
+	"Usage: xpushctl app ACTION [OPTIONS]\n"
+	"\n"
+	"Apps (push.apps) and who may register a device for each, by policy:\n"
+	"  open    any account of xpushd's user_domains\n"
+	"  acl     the bare JIDs and domains of its access list\n"
+	"  token   a device with a registration token minted with the app's secret\n"
+	"          (HMAC-SHA256 over JID, app, device and expiry; docs/apps.md)\n"
+	"and which producer roles may enqueue for it.\n"
+	"\n"
+	"  app add APP [--policy open|acl|token] [--acl ENTRY]... [--producer ROLE]...\n"
+	"        add APP (default policy token: a new secret is made and printed);\n"
+	"        --acl (repeatable, with --policy acl) a bare JID or a domain;\n"
+	"        --producer (repeatable) a role whose members may enqueue for APP\n"
+	"  app policy APP open|acl|token [--acl ENTRY]... [--rotate-secret]\n"
+	"        change the policy; --acl replaces the list; token makes a secret if\n"
+	"        there is none, --rotate-secret a new one (tokens of the old one fail);\n"
+	"        prints new_secret when it changed. Devices registered before stay\n"
+	"        registered (xpushctl device unregister removes them)\n"
+	"  app token APP --jid JID --device ID [--ttl SECONDS | --expires TIME]\n"
+	"        print a registration token for that device (default --ttl 86400,\n"
+	"        at most 31536000); the app's own server does the same in any language\n"
+	"  app list [--show-secret]\n"
+	"        every app: policy, access list, producers, registered devices\n"
+	"  app grant APP ROLE, app revoke APP ROLE\n"
+	"        let members of ROLE enqueue for APP, or no longer (ROLE xpush_producer:\n"
+	"        every producer)\n"
+	"\n" COMMON "\n"
+	"Output: key value lines (list: a table); with --json one object (list:\n"
+	"{\"apps\":[...]}, token: {\"token\":..,\"expires\":UNIX_SECONDS}).\n"
+	"Exit status: 0 ok, 1 database or runtime error, 2 usage error, 3 no such app\n"
+	"or role.\n";
+
+static const char device_help[] =
+	"Usage: xpushctl device unregister --app APP --jid JID [--device ID] [OPTIONS]\n"
+	"\n"
+	"Unregister a device (every device of JID for APP without --device), as its\n"
+	"own <unregister/> would: it gets nothing more, and its pending ledger rows\n"
+	"say \"device unregistered\". The device may register again if the app's\n"
+	"policy lets it.\n"
+	"\n" COMMON "\n"
+	"Output: the devices unregistered (id, jid, device); with --json\n"
+	"{\"unregistered\":[...]}.\n" EXITS;
+
+static const char watch_help[] =
+	"Usage: xpushctl watch [--id N | --from-id N] [--app APP] [--jid JID]\n"
+	"                      [--count N] [--timeout SECONDS] [--interval MS] [OPTIONS]\n"
+	"\n"
+	"Follow deliveries live: one line per change of a ledger row (fan-out, sent,\n"
+	"acked, retried, expired, retracted...), oldest first.\n"
+	"\n"
+	"      --id N          notification N only (its current rows first)\n"
+	"      --from-id N     notifications N and later (default: those enqueued\n"
+	"                      after watch starts; it says on stderr from which id)\n"
+	"      --app APP, --jid JID   only these\n"
+	"      --count N       stop after N changes (exit 0)\n"
+	"      --timeout S     stop after S seconds (exit 4 if --count was not reached)\n"
+	"      --interval MS   poll the ledger this often (default 200, 10..60000)\n"
+	"\n" COMMON "\n"
+	"Output: AT id=N app=.. jid=.. device=.. state=.. attempts=N acks=N\n"
+	"[retract_state=..] [last_error=..]; with --json one object per line (JSON\n"
+	"Lines) with those keys.\n"
+	"Exit status: 0 ok, 1 database or runtime error, 2 usage error, 4 timed out.\n";
 /* clang-format on */
 
 void ctl_help_print(FILE *f, enum ctl_command cmd)
@@ -148,6 +218,15 @@ void ctl_help_print(FILE *f, enum ctl_command cmd)
 		break;
 	case CTL_CMD_RETRACT:
 		fputs(retract_help, f);
+		break;
+	case CTL_CMD_APP:
+		fputs(app_help, f);
+		break;
+	case CTL_CMD_DEVICE:
+		fputs(device_help, f);
+		break;
+	case CTL_CMD_WATCH:
+		fputs(watch_help, f);
 		break;
 	case CTL_CMD_NONE:
 		fputs(tool_help, f);

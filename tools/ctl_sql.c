@@ -251,6 +251,24 @@ oom:
 	return CTL_SQL_ERROR;
 }
 
+int ctl_sql_query(struct ctl_db *db, const char *text, int n, const char *const *params,
+                  struct ctl_rows **out, char *err, size_t errlen)
+{
+	PGresult *res = PQexecParams(db->conn, text, n, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	int rc;
+
+	*out = NULL;
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+		pg_error(db, res, err, errlen);
+		PQclear(res);
+		return CTL_SQL_ERROR;
+	}
+	rc = to_rows(res, out, err, errlen);
+	PQclear(res);
+	return rc;
+}
+
 int ctl_db_open(const char *conninfo, struct ctl_db **out, char *err, size_t errlen)
 {
 	/* dbname is expanded (it may be a whole conninfo string or URI); the

@@ -27,6 +27,13 @@ struct ctl_db;
 CTL_WUR int ctl_db_open(const char *conninfo, struct ctl_db **out, char *err, size_t errlen);
 void ctl_db_close(struct ctl_db *db);
 
+/* Run one constant statement (text: SQL of the caller's own, never built from
+ * input) with n parameters (NULL = SQL NULL); *out gets its rows (a command
+ * without rows: zero columns). The other statement tables of the tool
+ * (ctl_appsql.c) run through this. */
+CTL_WUR int ctl_sql_query(struct ctl_db *db, const char *text, int n, const char *const *params,
+                          struct ctl_rows **out, char *err, size_t errlen);
+
 struct ctl_send_result {
 	long long id;
 	int created; /* 0: the dedup key was already used by notification id */

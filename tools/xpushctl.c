@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "ctl_app.h"
 #include "ctl_args.h"
 #include "ctl_help.h"
 #include "ctl_out.h"
@@ -39,12 +40,59 @@ static int sql_fail(struct run *r, int rc, long long id)
 	return fail(r->cmd, CTL_EXIT_RUNTIME, r->err);
 }
 
+/* send to several JIDs: one notification each, all in one transaction (all
+ * enqueued or none); prints one id a line, or {"notifications":[...]}. */
+static int cmd_send_many(struct run *r)
+{
+	const struct ctl_send *s = &r->cmd->send;
+	struct ctl_send one = *s;
+	struct ctl_rows *tx = NULL;
+	long long *ids = calloc(s->jids.n, sizeof *ids);
+
+	if (!ids)
+		return fail(r->cmd, CTL_EXIT_RUNTIME, "out of memory");
+	if (ctl_sql_query(r->db, "BEGIN", 0, NULL, &tx, r->err, sizeof r->err) < 0)
+		goto failed;
+	ctl_rows_free(tx);
+	for (size_t i = 0; i < s->jids.n; i++) {
+		struct ctl_send_result res = { 0, 0 };
+		one.jid = s->jids.v[i];
+		if (ctl_sql_send(r->db, &one, &res, r->err, sizeof r->err) < 0)
+			goto failed;
+		ids[i] = res.id;
+	}
+	if (ctl_sql_query(r->db, "COMMIT", 0, NULL, &tx, r->err, sizeof r->err) < 0)
+		goto failed;
+	ctl_rows_free(tx);
+	if (r->cmd->json)
+		fputs("{\"notifications\":[", stdout);
+	for (size_t i = 0; i < s->jids.n; i++) {
+		if (!r->cmd->json) {
+			printf("%lld\n", ids[i]);
+			continue;
+		}
+		printf("%s{\"id\":%lld,\"jid\":", i ? "," : "", ids[i]);
+		ctl_out_json_str(stdout, s->jids.v[i]);
+		putchar('}');
+	}
+	if (r->cmd->json)
+		fputs("]}\n", stdout);
+	free(ids);
+	return CTL_EXIT_OK;
+failed:
+	free(ids);
+	return fail(r->cmd, CTL_EXIT_RUNTIME, r->err);
+}
+
 static int cmd_send(struct run *r)
 {
 	const struct ctl_send *s = &r->cmd->send;
 	struct ctl_send_result res = { 0, 0 };
-	int rc = ctl_sql_send(r->db, s, &res, r->err, sizeof r->err);
+	int rc;
 
+	if (s->jids.n > 1)
+		return cmd_send_many(r);
+	rc = ctl_sql_send(r->db, s, &res, r->err, sizeof r->err);
 	if (rc < 0)
 		return sql_fail(r, rc, 0);
 	if (r->cmd->json) {
@@ -156,6 +204,23 @@ static int cmd_retract(struct run *r)
 	return CTL_EXIT_OK;
 }
 
+/* "app add", "device unregister", "watch": how errors name the command. */
+static const char *app_what(const struct ctl_cmd *c)
+{
+	static const char *const names[] = {
+		[CTL_APP_ADD] = "app add",     [CTL_APP_POLICY] = "app policy",
+		[CTL_APP_TOKEN] = "app token", [CTL_APP_LIST] = "app list",
+		[CTL_APP_GRANT] = "app grant", [CTL_APP_REVOKE] = "app revoke",
+	};
+	if (c->cmd == CTL_CMD_DEVICE)
+		return "device unregister";
+	if (c->cmd == CTL_CMD_WATCH)
+		return "watch";
+	return c->app.action > CTL_APP_NONE && c->app.action <= CTL_APP_REVOKE
+	               ? names[c->app.action]
+	               : "app";
+}
+
 int main(int argc, char **argv)
 {
 	struct ctl_cmd cmd;
@@ -200,6 +265,11 @@ int main(int argc, char **argv)
 		break;
 	case CTL_CMD_RETRACT:
 		code = cmd_retract(&r);
+		break;
+	case CTL_CMD_APP:
+	case CTL_CMD_DEVICE:
+	case CTL_CMD_WATCH:
+		code = ctl_app_run(r.db, &cmd, app_what(&cmd));
 		break;
 	default:
 		code = fail(&cmd, CTL_EXIT_USAGE, "no command");

@@ -253,6 +253,10 @@ XPUSH_API void xpush_config_free(xpush_config *cfg);
  *  alias                 string<=128      none          optional alias
  *  tag                   string<=64       none          repeatable, up to 64, no duplicates
  *  platform              string<=32       none          e.g. android, linux
+ *  register_token        string<=256      none          the app's registration token, from the
+ *                                                       app's own server, for an app whose policy
+ *                                                       is token (docs/apps.md); sent in every
+ *                                                       <register/>
  *  state_dir             path             (required)    durable state (dedup store); created if missing
  *  register_account      bool             false         on the first authentication failure, create
  *                                                       the account in-band (XEP-0077), then retry once

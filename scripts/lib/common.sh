@@ -14,6 +14,12 @@ XPUSH_PACKAGES+=(debhelper dpkg-dev lintian git)
 # The independent UnifiedPush distributor of the Web Push tests (tests/e2e/up_distributor.py);
 # their app server runs on node and npm (tests/package.json), which are not Debian's here.
 XPUSH_PACKAGES+=(python3-slixmpp)
+# The web console's end-to-end test drives headless Chromium through WebDriver (tests/e2e/86_console.sh).
+XPUSH_PACKAGES+=(chromium chromium-driver python3-selenium)
+# pgbouncer: producers through a transaction pool (e2e 74); patroni + etcd-server: Postgres failover
+# managed by Patroni (e2e 76); haproxy: the balancer in front of the ejabberd cluster
+# (e2e 77). None of them runs as a system service: each test starts its own.
+XPUSH_PACKAGES+=(pgbouncer patroni etcd-server haproxy)
 
 xpush_die() {
 	echo "xpush: error: $*" >&2

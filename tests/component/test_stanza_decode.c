@@ -84,6 +84,7 @@ static void test_decode_register(void)
 		"<register xmlns='urn:xpush:0' app='com.example.news' device='6f1c-42'>"
 		"<alias>alice</alias><tag>sports</tag><tag>news &amp; weather</tag>"
 		"<platform>android</platform><future xmlns='urn:xpush:0'>x</future>"
+		"<token>v1.1893456000.abc</token>"
 		"<tag xmlns='urn:other'>ignored</tag></register></iq>");
 	struct stanza_in in;
 	char err[128];
@@ -96,6 +97,7 @@ static void test_decode_register(void)
 	CHECK_STR(in.device, "6f1c-42");
 	CHECK_STR(in.alias, "alice");
 	CHECK_STR(in.platform, "android");
+	CHECK_STR(in.reg_token, "v1.1893456000.abc");
 	CHECK_INT(in.ntags, 2);
 	CHECK_STR(in.tags[0], "sports");
 	CHECK_STR(in.tags[1], "news & weather");
@@ -109,6 +111,7 @@ static void test_decode_register(void)
 	CHECK_INT(in.kind, STANZA_REGISTER);
 	CHECK(in.alias == NULL);
 	CHECK(in.platform == NULL);
+	CHECK(in.reg_token == NULL);
 	CHECK_INT(in.ntags, 0);
 	xnode_free(st);
 
@@ -269,6 +272,10 @@ static void test_decode_violations(void)
 		{ "<register xmlns='urn:xpush:0' app='a' device='d'><platform>x</platform>"
 		  "<platform>y</platform></register>", NULL, STANZA_REGISTER,
 		  "more than one platform" },
+		{ "<register xmlns='urn:xpush:0' app='a' device='d'><token>x</token>"
+		  "<token>y</token></register>", NULL, STANZA_REGISTER, "more than one token" },
+		{ "<register xmlns='urn:xpush:0' app='a' device='d'><token/></register>", NULL,
+		  STANZA_REGISTER, "empty token" },
 		{ "<register xmlns='urn:xpush:0' app='a' device='d'><tag>x</tag><tag>y</tag>"
 		  "<tag>x</tag></register>", NULL, STANZA_REGISTER, "duplicate tag 'x'" },
 		{ "<register xmlns='urn:xpush:0' app='a' device='d'><tag>a&#9;b</tag></register>",

@@ -56,6 +56,9 @@ static void table(void)
 		case RES_FANOUT:
 			CHECK_INT(d->ncols, 16);
 			break;
+		case RES_APP:
+			CHECK_INT(d->ncols, 5);
+			break;
 		case RES_COUNT_ROWS:
 		case RES_NUMS:
 		case RES_ROWS:
@@ -326,6 +329,49 @@ static void fanout(void)
 	PQclear(r5);
 }
 
+static char app_seen[3][80];
+
+static void on_app(void *ud, int err, const struct store_app_row *row)
+{
+	seen.calls++;
+	seen.err = err;
+	seen.ptr = row;
+	if (!row)
+		return;
+	seen.n = row->found * 10 + row->known;
+	snprintf(app_seen[0], sizeof app_seen[0], "%s", row->policy ? row->policy : "(null)");
+	snprintf(app_seen[1], sizeof app_seen[1], "%s", row->acl ? row->acl : "(null)");
+	snprintf(app_seen[2], sizeof app_seen[2], "%s", row->secret ? row->secret : "(null)");
+}
+
+/* push.apps: a row (the ACL joined by line feeds), no row (LEFT JOIN NULLs). */
+static void app(void)
+{
+	static const char *const found[] = { "t", "acl", "a@x.org\nx.org", NULL, "f" };
+	static const char *const none[] = { "f", NULL, NULL, NULL, "t" };
+	PGresult *r1 = result(5, 1, found), *r2 = result(5, 1, none), *r3 = result(5, 0, NULL);
+
+	reset();
+	CHECK_INT(store_result_deliver(RES_APP, r1, CB(app, on_app), NULL), 0);
+	CHECK_INT(seen.n, 10);
+	CHECK_STR(app_seen[0], "acl");
+	CHECK_STR(app_seen[1], "a@x.org\nx.org");
+	CHECK_STR(app_seen[2], "(null)");
+	reset();
+	CHECK_INT(store_result_deliver(RES_APP, r2, CB(app, on_app), NULL), 0);
+	CHECK_INT(seen.n, 1);
+	CHECK_STR(app_seen[0], "(null)");
+	reset();
+	CHECK_INT(store_result_deliver(RES_APP, r3, CB(app, on_app), NULL), -1);
+	CHECK_INT(seen.calls, 0);
+	store_result_fail(RES_APP, CB(app, on_app), NULL);
+	CHECK_INT(seen.err, STORE_FAILED);
+	CHECK(seen.ptr == NULL);
+	PQclear(r1);
+	PQclear(r2);
+	PQclear(r3);
+}
+
 static void failures(void)
 {
 	static const char *const one[] = { "1" };
@@ -356,4 +402,4 @@ static void failures(void)
 }
 
 TEST_MAIN(T(table), T(counts), T(nums_of_any_width), T(rows), T(claims), T(fanout),
-          T(failures))
+          T(app), T(failures))

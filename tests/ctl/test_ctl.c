@@ -140,7 +140,8 @@ static void test_other_commands(void)
 	            "devices: --online and --offline exclude each other");
 	usage_error(ARGS("frob"), "unknown subcommand 'frob' (see xpushctl --help)");
 	usage_error((const char *[]){ "xpushctl", NULL },
-	            "missing subcommand: send, status, devices, stats or retract (see xpushctl --help)");
+	            "missing subcommand: send, status, devices, stats, retract, app, device or watch (see "
+	            "xpushctl --help)");
 }
 
 static void test_time(void)

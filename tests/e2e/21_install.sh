@@ -132,7 +132,7 @@ for o in $opts; do
 	grep -qF -- "${o//-/\\-}" "$DEST$MANDIR/man1/xpush-client.1" || fail "xpush-client(1) does not document $o"
 done
 log "ok: every xpush-client option ($(wc -w <<<"$opts")) is in xpush-client(1)"
-for sub in send status devices stats retract; do
+for sub in send status devices stats retract app device watch; do
 	grep -q "^\.SS \"\{0,1\}$sub" "$DEST$MANDIR/man1/xpushctl.1" || fail "xpushctl(1) has no section for $sub"
 	"$DEST$BINDIR/xpushctl" "$sub" --help >/dev/null || fail "xpushctl $sub --help failed"
 done

@@ -7,7 +7,7 @@
 # - without migrate_conninfo, the daemon role cannot apply them: a clear error with the hint;
 # - xpushd --migrate uses migrate_conninfo (the owner) and applies exactly the missing ones;
 # - then xpushd runs as the daemon role (no session as the owner) and delivers a push that the
-#   producer role enqueued.
+#   producer role enqueued, for the app the owner added and granted it (xpushctl app add).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -102,6 +102,10 @@ assert_eq "$OWNER" "$(sql "SELECT tableowner FROM pg_tables WHERE schemaname = '
 out=$("$XPUSHD" -c "$T_DIR/xpushd.conf" --migrate 2>&1) || fail "second xpushd --migrate failed: $out"
 assert_eq "xpushd: schema up to date (0 migrations applied)" "$out" "a second xpushd --migrate"
 
+# The app, as docs/operations.md says: added by the owner and granted to the producer role.
+XPUSHCTL=${XPUSHCTL:-$XPUSH_BUILD/tools/xpushctl}
+XPUSH_DB="$OWNER_CI" "$XPUSHCTL" app add "$T_APP" --policy open --producer "$PRODUCER" >"$T_DIR/app.out" 2>&1 ||
+	fail "xpushctl app add as the owner failed: $(cat "$T_DIR/app.out")"
 start_xpushd xpushd
 await_xpushd_ready xpushd
 start_device phone vera vera-phone

@@ -84,6 +84,10 @@ RITA=${USER_JID[rita]}
 
 # ---- producers ----------------------------------------------------------------------------------
 
+# The app, open to every producer (schema 010: a producer enqueues only for apps granted to it).
+sql "INSERT INTO push.apps (app, policy) VALUES ('$T_APP', 'open');
+	INSERT INTO push.app_producers (app, producer) VALUES ('$T_APP', 'xpush_producer')" >/dev/null
+
 ins() { # ins ROLE TITLE: insert as ROLE, print the id
 	as "$1" -v app="$T_APP" -v jid="$RITA" -v t="$2" <<<"INSERT INTO push.notifications (app, to_jid, title) VALUES (:'app', :'jid', :'t') RETURNING id"
 }

@@ -135,7 +135,7 @@ long129=$(head -c 129 /dev/zero | tr '\0' 'a')
 long65=$(head -c 65 /dev/zero | tr '\0' 'b')
 tags65=$(for i in $(seq 1 65); do printf '<tag>t%d</tag>' "$i"; done)
 reg() { echo "<iq type='set' to='$COMP' id='$1'><register xmlns='urn:xpush:0' $2>$3</register></iq>"; }
-mallory --await u1 "$(reg b1 "device='m1'" "")" \
+mallory --await u1,u4 "$(reg b1 "device='m1'" "")" \
 	"$(reg b2 "app='$T_APP'" "")" \
 	"$(reg b3 "app='$T_APP' device=''" "")" \
 	"$(reg b4 "app='$T_APP' device='m1'" "<alias>$long129</alias>")" \

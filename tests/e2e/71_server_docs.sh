@@ -111,6 +111,10 @@ printf 'log_level = debug\ninstance_id = %s\n' "$T_UID" >>"$T_DIR/xpushd.conf"
 new_user alice
 start_xpushd xpushd
 await_xpushd_ready xpushd
+# The page's app step, for the test's app id.
+app_cmd=$(doc_block app | sed "s/com\.example\.app/$T_APP/") || fail "could not cut the app block out of $DOC"
+XPUSH_DB=$(stack_conninfo "$T_DB") bash -c "PATH=$XPUSH_BUILD/tools:\$PATH; $app_cmd" >"$T_DIR/app.out" 2>&1 ||
+	fail "the page's app step failed: $(cat "$T_DIR/app.out")"
 start_device phone alice alice-phone --set reconnect_base_ms=100 --set reconnect_cap_ms=500
 await_device_online phone alice alice-phone
 

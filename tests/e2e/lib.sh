@@ -50,6 +50,7 @@ T_APP=com.example.xpush.e2e
 
 declare -A T_PIDS=()
 T_DB_CREATED=""
+E2E_CLEANUP=() # functions a helper library adds; run at exit after T_PIDS are stopped
 
 log() {
 	echo "[$(date +%H:%M:%S.%3N)] $E2E_NAME: $*" >&2
@@ -204,7 +205,9 @@ write_xpushd_config() {
 		file=$1
 		shift
 	fi
-	local -a extra=(log_level=debug instance_id="$T_UID")
+	# Tests of other features register devices for their own app ids without adding apps
+	# (schema 010): unknown apps are open here. 84_apps tests the default (refuse).
+	local -a extra=(log_level=debug instance_id="$T_UID" unknown_apps=open)
 	stack_write_xpushd_config "$file" "$T_DB" "${extra[@]}" "$@"
 }
 
@@ -390,6 +393,9 @@ _e2e_cleanup() {
 			kill -KILL "$pid" 2>/dev/null
 		fi
 		wait "$pid" 2>/dev/null || true
+	done
+	for name in "${E2E_CLEANUP[@]}"; do
+		"$name" || true
 	done
 	if [[ -n $T_DB_CREATED && -z ${XPUSH_KEEP_DB:-} ]]; then
 		stack_psql postgres -c "DROP DATABASE IF EXISTS \"$T_DB\" WITH (FORCE)" >/dev/null 2>&1 || true

@@ -3,6 +3,7 @@
 
 Logs in over STARTTLS (certificate verified against --ca-file) with SASL PLAIN, binds a
 resource, sends each --send stanza in order, then reads until a stanza with id --await-id
+(a comma-separated list: until one with each id)
 arrives (or --timeout seconds pass). Every stanza received after binding is printed on stdout,
 one per line, re-serialised. Exit 0 when the awaited stanza came, 1 on timeout or error.
 
@@ -183,6 +184,7 @@ def main():
         sys.exit("xmpp.py: resource binding failed")
     for stanza in o.send:
         st.send(stanza)
+    pending = set(o.await_id.split(","))  # every one of them
     try:
         while True:
             while DUE and DUE[0][0] <= time.monotonic():
@@ -194,7 +196,8 @@ def main():
                     continue
                 raise
             print(ET.tostring(e, encoding="unicode").replace("\n", "&#10;"), flush=True)
-            if e.get("id") == o.await_id:
+            pending.discard(e.get("id"))
+            if not pending:
                 break
             answer(st, e, o)
     except TimeoutError:

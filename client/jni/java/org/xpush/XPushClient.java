@@ -99,7 +99,8 @@ public final class XPushClient {
 	/**
 	 * Configuration: the keys of xpush_config_set() (xpush.h), e.g. jid, password, host,
 	 * port, direct_tls (recommended: TLS from the first byte, docs/android.md), ca_file,
-	 * component, app, device, state_dir, alias, tag (repeatable), platform, network,
+	 * component, app, device, state_dir, alias, tag (repeatable), platform, register_token
+	 * (the app's registration token, docs/apps.md), network,
 	 * log_level, heartbeat_*, reconnect_*.
 	 */
 	public static final class Config {
