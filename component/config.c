@@ -82,6 +82,22 @@ static const struct ckey keys[] = {
 	U32(metrics_port, "0", 0, 65535, "port of the /metrics endpoint; 0 = no endpoint"),
 	U32(metrics_refresh_ms, "10000", 1000, 3600000,
 	    "how often queue and device gauges are read from Postgres"),
+	STR(unifiedpush_acl, NULL,
+	    "comma-separated bare JIDs and domains that may register UnifiedPush endpoints "
+	    "(default: user_domains)"),
+	U32(unifiedpush_lifetime_s, "604800", 60, 31536000,
+	    "an endpoint token expires this long after its last registration (renewal)"),
+	STR(http_address, "127.0.0.1",
+	    "address of the Web Push endpoint (put a TLS reverse proxy in front of it)"),
+	U32(http_port, "0", 0, 65535, "port of the Web Push endpoint; 0 = none"),
+	STR(http_public_url, NULL,
+	    "the endpoint's public origin as app servers reach it, e.g. https://push.example.org "
+	    "(default: http://http_address:http_port)"),
+	U32(http_rate_per_endpoint, "10", 1, 1000000,
+	    "Web Push requests per second one endpoint token may take (sustained); more get 429"),
+	U32(http_rate_burst, "50", 1, 1000000, "Web Push requests one endpoint may make at once"),
+	U32(http_timeout_s, "10", 1, 3600,
+	    "a Web Push connection idle this long (a slow request) is closed"),
 	STR(console_address, "127.0.0.1",
 	    "address of the web console (keep it on loopback or behind a TLS proxy)"),
 	U32(console_port, "0", 0, 65535, "port of the web console; 0 = no console"),
@@ -335,6 +351,12 @@ static int finish(struct config *c, char *err, size_t errlen)
 			snprintf(err, errlen, "user_domains: out of memory");
 			return -1;
 		}
+	}
+	if (c->http_public_url && *c->http_public_url &&
+	    strncmp(c->http_public_url, "http://", 7) != 0 &&
+	    strncmp(c->http_public_url, "https://", 8) != 0) {
+		snprintf(err, errlen, "http_public_url: must start with http:// or https://");
+		return -1;
 	}
 	if (c->console_port && !*c->console_token_file) {
 		snprintf(err, errlen, "console_token_file: required with console_port");

@@ -43,6 +43,13 @@ struct config {
 	char *metrics_address;
 	uint32_t metrics_port; /* 0 = no endpoint */
 	uint32_t metrics_refresh_ms;
+	/* UnifiedPush and the Web Push endpoint (docs/unifiedpush.md, docs/http.md) */
+	char *unifiedpush_acl; /* default: user_domains */
+	uint32_t unifiedpush_lifetime_s;
+	char *http_address;
+	uint32_t http_port;    /* 0 = no Web Push endpoint */
+	char *http_public_url; /* default: http://http_address:http_port */
+	uint32_t http_rate_per_endpoint, http_rate_burst, http_timeout_s;
 	char *console_address; /* the web console (console.h) */
 	uint32_t console_port; /* 0 = no console */
 	char *console_token_file, *console_viewer_token_file;

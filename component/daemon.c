@@ -29,6 +29,7 @@
 #include "service.h"
 #include "stanza.h"
 #include "store.h"
+#include "upsvc.h"
 #include "xbuf.h"
 
 /* At most one "throttled" log line this often: a flood must not flood the log. */
@@ -53,6 +54,7 @@ struct daemon {
 	struct metrics *metrics;
 	struct console *console; /* its own thread; shares nothing with the loop */
 	struct service *svc;     /* readiness, sd_notify */
+	struct upsvc *up;        /* UnifiedPush and the Web Push endpoint */
 	struct stanza_limits lim;
 	struct ratelimit *rl;
 	uint64_t throttle_log_ms; /* last "throttled" log line */
@@ -294,6 +296,7 @@ static void on_stanza(void *ud, const struct xnode *st)
 		log_info("device did not take notification",
 		         "notif=%lld device=%lld from=%s condition=%s", (long long)in.notif_id,
 		         (long long)in.device_row, log_q(in.from), log_q(in.error_condition));
+		upsvc_on_nack(d->up, in.device_row, in.from, in.error_condition);
 		if (store_nack(d->store, in.notif_id, in.device_row, in.token, in.from,
 		               in.error_condition ? in.error_condition : "error", in.retract,
 		               on_nack_done, d) < 0)
@@ -329,6 +332,8 @@ static void on_stanza(void *ud, const struct xnode *st)
 			send_buf(d);
 		break;
 	case STANZA_IQ_UNKNOWN:
+		if (upsvc_on_iq(d->up, st, in.from, bare))
+			break;
 		reply_error(d, in.from, in.id, "cancel", "service-unavailable", NULL);
 		break;
 	default:
@@ -519,6 +524,8 @@ int daemon_run(struct config *cfg, const struct config_source *src)
 	struct scan_sink sink = { sink_send, sink_ready, sink_queued, &d };
 	struct acks_owner owner = { on_acks_written, &d };
 	struct registrar_owner rowner = { sink_send, reg_registered, &d };
+	struct upsvc_owner upo = { sink_send, on_presence_done, &d };
+	const char *uerr = NULL;
 
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	d.loop = loop_new(on_signal, &d);
@@ -569,7 +576,12 @@ int daemon_run(struct config *cfg, const struct config_source *src)
 	                               : NULL;
 	d.reg = d.acks && (d.gauges || !d.metrics) ? registrar_new(d.store, cfg, &d.st, &rowner)
 	                                           : NULL;
-	d.comp = d.reg ? component_new(d.loop, &co, &ce, &d) : NULL;
+	d.up = d.reg ? upsvc_new(d.loop, cfg, d.store, &upo, &uerr) : NULL;
+	if (d.reg && !d.up) {
+		log_error("web push endpoint failed", "error=%s", log_q(uerr));
+		goto out;
+	}
+	d.comp = d.up ? component_new(d.loop, &co, &ce, &d) : NULL;
 	if (!d.comp) {
 		log_error("out of memory at start", NULL);
 		d.exit_code = XPUSHD_EXIT_RUNTIME;
@@ -585,6 +597,7 @@ done:
 	console_stop(d.console);
 	metrics_stop(d.metrics);
 	component_free(d.comp);
+	upsvc_free(d.up);
 	/* Stores first: freed, they never call back into the scan or the acks. */
 	store_free(d.store);
 	store_free(d.ackstore);

@@ -10,7 +10,8 @@
  * restart: the connections (component_jid, server_host, server_port,
  * pg_conninfo, reconnect_*, handshake_timeout_ms, max_stanza_bytes), the
  * identity (instance_id), the memory bound of the rate limiter
- * (rate_table_size) and the HTTP listener (metrics_address, metrics_port). */
+ * (rate_table_size) and the HTTP listeners (metrics_address, metrics_port,
+ * http_*: the Web Push thread keeps its copies). */
 static const struct {
 	const char *key;
 	enum reload_group group;
@@ -32,6 +33,9 @@ static const struct {
 	{ "max_attempts", RELOAD_READ },
 	{ "max_outbuf_bytes", RELOAD_READ },
 	{ "metrics_refresh_ms", RELOAD_READ },
+	/* read at each UnifiedPush registration (upsvc.c) */
+	{ "unifiedpush_acl", RELOAD_READ },
+	{ "unifiedpush_lifetime_s", RELOAD_READ },
 	/* read by xpushd --migrate only, which reads the file itself */
 	{ "migrate_conninfo", RELOAD_READ },
 };

@@ -10,6 +10,7 @@
 #include "fault.h"
 #include "log.h"
 #include "stanza.h"
+#include "unifiedpush.h"
 #include "xbuf.h"
 
 /* Wake this long after a lease or probe deadline, so that the database's
@@ -182,7 +183,11 @@ static void send_notification(struct scan *sc, const struct claim_row *r)
 	int rc;
 
 	xbuf_reset(&sc->out);
-	rc = stanza_encode_notification(&sc->out, &o);
+	/* A UnifiedPush registration's row goes out in that protocol. */
+	rc = strncmp(r->app, "up.", 3) == 0 && strlen(r->app) == UP_APP_LEN
+	             ? up_encode_push(&sc->out, o.from, o.to, o.notif_id, o.device_row, o.token,
+	                              r->app, r->payload)
+	             : stanza_encode_notification(&sc->out, &o);
 	if (rc == -2) {
 		/* Text XML cannot carry: retrying would never succeed. */
 		log_error("notification cannot be encoded", "notif=%lld device=%lld",

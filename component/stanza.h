@@ -133,7 +133,7 @@ __attribute__((warn_unused_result)) int stanza_encode_probe(struct xbuf *b, cons
 __attribute__((warn_unused_result)) int stanza_encode_iq_result(struct xbuf *b, const char *from,
                                                                 const char *to, const char *id);
 /* disco#info result: identity category='component' type='generic' name='xpush',
- * features urn:xpush:0, disco#info, urn:xmpp:ping. */
+ * features urn:xpush:0, disco#info, urn:xmpp:ping and UnifiedPush's (UP_NS). */
 __attribute__((warn_unused_result)) int stanza_encode_disco_info(struct xbuf *b, const char *from,
                                                                  const char *to, const char *id);
 /* <iq type='error'> with <error type=etype><condition xmlns=STANZAS_NS/>

@@ -12,6 +12,7 @@
 
 #include "jid.h"
 #include "stream.h" /* the stream's namespaces */
+#include "unifiedpush.h"
 #include "utf8.h"
 
 #define STREAMS_ERR_NS "urn:ietf:params:xml:ns:xmpp-streams"
@@ -299,9 +300,15 @@ static int decode_device_attrs(const struct xnode *n, const struct limits *l, st
                                char *err, size_t errlen)
 {
 	const char *app = xnode_attr(n, "app"), *device = xnode_attr(n, "device");
+	char upa[UP_ID_B64_LEN + 1], upi[UP_ID_B64_LEN + 1];
 
 	if (check_attr("app", app, l->app, err, errlen) < 0)
 		return -1;
+	/* UnifiedPush registrations' app names (unifiedpush.h) are not a native app's. */
+	if (up_app_parse(app, upa, upi) == 0) {
+		snprintf(err, errlen, "app: the form up.<id>.<id> is reserved for UnifiedPush");
+		return -1;
+	}
 	if (check_attr("device", device, l->device, err, errlen) < 0)
 		return -1;
 	out->app = app;

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "unifiedpush.h"
+
 /* One stanza being written: once a write fails, the later ones do nothing
  * and enc_end cuts the buffer back to where the stanza began. */
 struct enc {
@@ -172,6 +174,7 @@ int stanza_encode_disco_info(struct xbuf *b, const char *from, const char *to, c
 	                 "<feature var='" DISCO_INFO_NS "'/>"
 	                 "<feature var='" PING_NS "'/>"
 	                 "<feature var='" XPUSH_NS "'/>"
+	                 "<feature var='" UP_NS "'/>"
 	                 "</query></iq>");
 }
 

@@ -687,3 +687,9 @@ int store_fail(struct store *st, int64_t notif, int64_t device_row, int64_t toke
 	const char *p[] = { I64(a, notif), I64(b, device_row), reason, I64(c, token) };
 	return submit(st, S_FAIL, p, CB(count, cb), ud);
 }
+int store_up(struct store *st, enum store_up_op op, const char *const *p, store_claim_fn cb,
+             void *ud)
+{
+	return submit(st, op == STORE_UP_REGISTER ? S_UP_REGISTER : S_UP_REVOKE, p, CB(claim, cb),
+	              ud);
+}

@@ -203,4 +203,15 @@ int store_presence(struct store *st, const char *jid, const char *full_jid, cons
 STORE_WUR
 int store_unavailable(struct store *st, const char *full_jid, store_count_fn cb, void *ud);
 
+/* UnifiedPush (upsvc.c). STORE_UP_REGISTER: p = {bare JID, full JID, app,
+ * new token, lifetime s, max devices, VAPID key or NULL}; one row: notif_id = device id (-1:
+ * over the limit), full_jid = the token (the live one renewed, or the new),
+ * token = its expiry (Unix s). STORE_UP_REVOKE: p = {device id or NULL, bare
+ * JID, app, full JID, reason}; a row per device revoked (device id in
+ * notif_id). */
+enum store_up_op { STORE_UP_REGISTER, STORE_UP_REVOKE };
+STORE_WUR
+int store_up(struct store *st, enum store_up_op op, const char *const *p, store_claim_fn cb,
+             void *ud);
+
 #endif

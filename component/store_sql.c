@@ -418,6 +418,17 @@ const struct stmt_def store_sql_stmts[S_COUNT] = {
 	                   "   AND d.state = 'sent' AND d.lease_until < now() AND d.sent_at <= o.probe_at RETURNING 1)"
 	                   " SELECT count(*) FROM o" },
 
+	/* UnifiedPush (schema 011): register or renew (push.up_register), and
+	 * revoke. Rows shaped like RES_CLAIM_IDS: device id (-1: over
+	 * max_devices_per_jid), 0, the endpoint token, its expiry in Unix
+	 * seconds; a revoke's rows are the devices revoked. */
+	[S_UP_REGISTER] = { "xp_up_register", 7, RES_CLAIM_IDS, 4,
+	                    "SELECT device_id, 0::bigint, token, expires FROM push.up_register("
+	                    "$1, $2, $3, $4, $5::int, $6::int, $7)" },
+	[S_UP_REVOKE] = { "xp_up_revoke", 5, RES_CLAIM_IDS, 4,
+	                  "SELECT r, 0::bigint, NULL::text, 0::bigint FROM push.up_revoke("
+	                  "$1::bigint, $2, $3, $4, $5) r" },
+
 	/* Producers' trigger NOTIFYs only while xpushd says it is idle. */
 	/* Idle (NOTIFY me) under a lease of $2 ms that xpushd renews, or busy. A
 	 * stopped xpushd's lease runs out and producers stop NOTIFYing (005). */

@@ -29,6 +29,8 @@ enum stmt_id {
 	S_PROBE_ALIVE,
 	S_PROBE_GONE,
 	S_APP,
+	S_UP_REGISTER,
+	S_UP_REVOKE,
 	S_COUNT
 };
 

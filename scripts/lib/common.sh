@@ -11,6 +11,9 @@ XPUSH_PACKAGES=(libstrophe-dev libexpat1-dev libssl-dev libpq-dev libmicrohttpd-
 XPUSH_PACKAGES+=(default-jdk-headless) # javac + jni.h: the JNI binding and its host test (client/jni/)
 # The Debian packages (debian/) and their test (tests/e2e/25_deb.sh): build, check, clone.
 XPUSH_PACKAGES+=(debhelper dpkg-dev lintian git)
+# The independent UnifiedPush distributor of the Web Push tests (tests/e2e/up_distributor.py);
+# their app server runs on node and npm (tests/package.json), which are not Debian's here.
+XPUSH_PACKAGES+=(python3-slixmpp)
 # The web console's end-to-end test drives headless Chromium through WebDriver (tests/e2e/86_console.sh).
 XPUSH_PACKAGES+=(chromium chromium-driver python3-selenium)
 # pgbouncer: producers through a transaction pool (e2e 74); patroni + etcd-server: Postgres failover

@@ -192,7 +192,9 @@ c2s_interfaces = { "127.0.0.1" }
 $direct
 component_ports = { $comp }
 component_interfaces = { "127.0.0.1" }
--- No federation, no HTTP: nothing listens beyond the two ports above.
+${XPUSH_PROSODY_EXTRA_GLOBAL:-}
+-- No federation, no HTTP: nothing listens beyond the two ports above (unless a comparison adds
+-- one through XPUSH_PROSODY_EXTRA_GLOBAL / XPUSH_PROSODY_EXTRA: bench/up_compare.sh).
 modules_disabled = { "s2s", "s2s_auth_certs" }
 modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "register" }
 -- Tests register and log in quickly and often from one IP: no throttle, no rate limits.
@@ -223,6 +225,7 @@ EOF
 		# (Prosody's default, kick_new, refuses it while the first one's stream is up).
 		printf '\nComponent "%s"\n\tcomponent_secret = "%s"\n\tcomponent_conflict_resolve = "kick_old"\n' \
 			"failover.$domain" "$secret"
+		[[ -z ${XPUSH_PROSODY_EXTRA:-} ]] || printf '\n%s\n' "$XPUSH_PROSODY_EXTRA"
 	} >"$dir/prosody.cfg.lua"
 }
 

@@ -108,6 +108,10 @@ static void finish_rules(void)
 	CHECK_INT(config_finish(&c, err, sizeof err), -1);
 	CHECK(strstr(err, "reconnect_max_ms") != NULL);
 	CHECK_INT(config_set(&c, "reconnect_max_ms", "9000", err, sizeof err), 0);
+	CHECK_INT(config_set(&c, "http_public_url", "push.example.org", err, sizeof err), 0);
+	CHECK_INT(config_finish(&c, err, sizeof err), -1);
+	CHECK_STR(err, "http_public_url: must start with http:// or https://");
+	CHECK_INT(config_set(&c, "http_public_url", "https://push.example.org", err, sizeof err), 0);
 	CHECK_INT(config_finish(&c, err, sizeof err), 0);
 	CHECK_STR(c.component_secret, "a-long-enough-secret");
 	unsetenv(CONFIG_SECRET_ENV);

@@ -323,6 +323,9 @@ static void test_decode_violations(void)
 		  "tag contains a bidirectional formatting character" },
 		{ "<register xmlns='urn:xpush:0' app='a' device='d'><tag>\xc2\x9b" "2J</tag>"
 		  "</register>", NULL, STANZA_REGISTER, "tag contains a control character" },
+		{ "<register xmlns='urn:xpush:0' app='up.bK3sdmrbtj3bf6XA2S12b8jJUA5TT1dhPEyeoZfVSRM"
+		  ".EtD_1XPLmoIph7W73CZ_uyv6FAnhEAXY1GySHX17vAw' device='d'/>", NULL, STANZA_REGISTER,
+		  "app: the form up.<id>.<id> is reserved for UnifiedPush" },
 		{ "<unregister xmlns='urn:xpush:0' app='a'/>", NULL, STANZA_UNREGISTER,
 		  "missing device" },
 		{ "<unregister xmlns='urn:xpush:0' device='d'/>", NULL, STANZA_UNREGISTER,

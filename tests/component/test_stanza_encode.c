@@ -75,7 +75,8 @@ static void test_encode_exact(void)
 	          "<query xmlns='http://jabber.org/protocol/disco#info'>"
 	          "<identity category='component' type='generic' name='xpush'/>"
 	          "<feature var='http://jabber.org/protocol/disco#info'/>"
-	          "<feature var='urn:xmpp:ping'/><feature var='urn:xpush:0'/></query></iq>");
+	          "<feature var='urn:xmpp:ping'/><feature var='urn:xpush:0'/>"
+	          "<feature var='http://gultsch.de/xmpp/drafts/unified-push'/></query></iq>");
 
 	xbuf_reset(&b);
 	CHECK_INT(stanza_encode_iq_error(&b, "p", "a@b/c", "r1", "modify", "bad-request",
