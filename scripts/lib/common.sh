@@ -12,8 +12,10 @@ XPUSH_PACKAGES+=(default-jdk-headless) # javac + jni.h: the JNI binding and its 
 # The Debian packages (debian/) and their test (tests/e2e/25_deb.sh): build, check, clone.
 XPUSH_PACKAGES+=(debhelper dpkg-dev lintian git)
 # The independent UnifiedPush distributor of the Web Push tests (tests/e2e/up_distributor.py);
-# their app server runs on node and npm (tests/package.json), which are not Debian's here.
+# their app server runs on node and npm (tests/package.json, installed by the test).
 XPUSH_PACKAGES+=(python3-slixmpp)
+# node and npm: the machine's own when it has them, else Debian's.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || XPUSH_PACKAGES+=(nodejs npm)
 # The web console's end-to-end test drives headless Chromium through WebDriver (tests/e2e/86_console.sh).
 XPUSH_PACKAGES+=(chromium chromium-driver python3-selenium)
 # pgbouncer: producers through a transaction pool (e2e 74); patroni + etcd-server: Postgres failover
