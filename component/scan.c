@@ -398,9 +398,9 @@ static void on_fanned(void *ud, int err, long touched, const int64_t *dev, size_
 		          nsent, n);
 		sc->found_work = 1;
 	}
+	/* Fanned out as sent in SQL, nothing on the wire yet. */
 	if (nsent > 0)
-		FAULT_POINT(
-			"after_fanout_sent"); /* fanned out as sent in SQL, nothing on the wire */
+		FAULT_POINT("after_fanout_sent");
 	send_claimed(sc, sent, nsent);
 	keep_fanned(sc, dev, n);
 	scan_enter(sc, SC_CLAIM);
