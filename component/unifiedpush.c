@@ -10,88 +10,17 @@
 #include <strings.h>
 #include <time.h>
 
+#include "base64.h"
 #include "vapid.h"
-
-static const char b64std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static void b64_with(const char *alpha, int pad, const unsigned char *in, size_t n, char *out)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16;
-		size_t k = n - i;
-		if (k > 1)
-			v |= (uint32_t)in[i + 1] << 8;
-		if (k > 2)
-			v |= in[i + 2];
-		out[o++] = alpha[(v >> 18) & 63];
-		out[o++] = alpha[(v >> 12) & 63];
-		if (k > 1)
-			out[o++] = alpha[(v >> 6) & 63];
-		else if (pad)
-			out[o++] = '=';
-		if (k > 2)
-			out[o++] = alpha[v & 63];
-		else if (pad)
-			out[o++] = '=';
-	}
-	out[o] = '\0';
-}
 
 void up_b64_encode(const unsigned char *in, size_t n, char *out)
 {
-	b64_with(b64std, 1, in, n, out);
-}
-
-static int b64_val(const char *alpha, char c)
-{
-	const char *p = c ? strchr(alpha, c) : NULL;
-
-	return p ? (int)(p - alpha) : -1;
-}
-
-/* Decode in (n characters) in alphabet alpha; padded: n % 4 == 0 with '='
- * as needed, else no padding. Canonical only (unused bits zero). */
-static long b64_decode_with(const char *alpha, int padded, const char *in, size_t n,
-                            unsigned char *out, size_t cap)
-{
-	size_t pad = 0, o = 0, full;
-	uint32_t acc = 0;
-	int bits = 0;
-
-	if (padded) {
-		if (n % 4)
-			return -1;
-		while (pad < 2 && n > pad && in[n - 1 - pad] == '=')
-			pad++;
-	} else if (n % 4 == 1) {
-		return -1;
-	}
-	full = n - pad;
-	for (size_t i = 0; i < full; i++) {
-		int v = b64_val(alpha, in[i]);
-		if (v < 0)
-			return -1;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o >= cap)
-				return -1;
-			out[o++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	if (acc != 0) /* non-canonical: leftover bits set */
-		return -1;
-	return (long)o;
+	b64_encode(B64_STD, 1, in, n, out);
 }
 
 long up_b64_decode(const char *in, unsigned char *out, size_t cap)
 {
-	return b64_decode_with(b64std, 1, in, strlen(in), out, cap);
+	return b64_decode(B64_STD, 1, in, strlen(in), out, cap);
 }
 
 /* 0 if s is canonical padded base64 of exactly 32 bytes (into raw). */
@@ -116,8 +45,8 @@ int up_app_name(const char *application, const char *instance, char out[UP_APP_L
 
 	if (id32(application, a) < 0 || id32(instance, i) < 0)
 		return -1;
-	b64_with(b64url, 0, a, 32, ea);
-	b64_with(b64url, 0, i, 32, ei);
+	b64_encode(B64_URL, 0, a, 32, ea);
+	b64_encode(B64_URL, 0, i, 32, ei);
 	snprintf(out, UP_APP_LEN + 1, "up.%s.%s", ea, ei);
 	return 0;
 }
@@ -129,8 +58,8 @@ int up_app_parse(const char *app, char application[UP_ID_B64_LEN + 1],
 
 	if (!app || strlen(app) != UP_APP_LEN || strncmp(app, "up.", 3) != 0 || app[46] != '.')
 		return -1;
-	if (b64_decode_with(b64url, 0, app + 3, 43, a, sizeof a) != 32 ||
-	    b64_decode_with(b64url, 0, app + 47, 43, i, sizeof i) != 32)
+	if (b64_decode(B64_URL, 0, app + 3, 43, a, sizeof a) != 32 ||
+	    b64_decode(B64_URL, 0, app + 47, 43, i, sizeof i) != 32)
 		return -1;
 	up_b64_encode(a, 32, application);
 	up_b64_encode(i, 32, instance);
@@ -143,7 +72,7 @@ int up_token_new(char out[UP_TOKEN_LEN + 1])
 
 	if (RAND_bytes(r, sizeof r) != 1)
 		return -1;
-	b64_with(b64url, 0, r, sizeof r, out);
+	b64_encode(B64_URL, 0, r, sizeof r, out);
 	return 0;
 }
 
@@ -152,7 +81,7 @@ int up_token_ok(const char *s)
 	unsigned char r[33];
 
 	return s && strlen(s) == UP_TOKEN_LEN &&
-	       b64_decode_with(b64url, 0, s, UP_TOKEN_LEN, r, sizeof r) == 32;
+	       b64_decode(B64_URL, 0, s, UP_TOKEN_LEN, r, sizeof r) == 32;
 }
 
 int up_acl_allows(const char *acl, const char *bare)

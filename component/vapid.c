@@ -10,58 +10,19 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base64.h"
+
 /* The DER of a P-256 SubjectPublicKeyInfo up to its 65-byte point. */
 static const unsigned char spki_p256[] = { 0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
 	                                   0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
 	                                   0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00 };
-
-static int b64url_val(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
-/* Decode n characters of unpadded base64url; bytes written or -1. */
-static long b64url_decode(const char *in, size_t n, unsigned char *out, size_t cap)
-{
-	uint32_t acc = 0;
-	int bits = 0;
-	size_t o = 0;
-
-	if (n % 4 == 1)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		int v = b64url_val(in[i]);
-		if (v < 0)
-			return -1;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o >= cap)
-				return -1;
-			out[o++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	return (long)o;
-}
 
 static EVP_PKEY *key_from(const char *k)
 {
 	unsigned char der[sizeof spki_p256 + 65], pt[66];
 	const unsigned char *p = der;
 
-	if (!k || b64url_decode(k, strlen(k), pt, sizeof pt) != 65 || pt[0] != 0x04)
+	if (!k || b64_decode(B64_URL, 0, k, strlen(k), pt, sizeof pt) != 65 || pt[0] != 0x04)
 		return NULL;
 	memcpy(der, spki_p256, sizeof spki_p256);
 	memcpy(der + sizeof spki_p256, pt, 65);
@@ -195,7 +156,7 @@ int vapid_check(const char *hdr, const char *origin, int64_t now, char k[VAPID_K
 	d2 = d1 ? strchr(d1 + 1, '.') : NULL;
 	if (!d1 || !d2 || strchr(d2 + 1, '.'))
 		return -1;
-	n = b64url_decode(t, (size_t)(d1 - t), (unsigned char *)js, sizeof js - 1);
+	n = b64_decode(B64_URL, 0, t, (size_t)(d1 - t), (unsigned char *)js, sizeof js - 1);
 	if (n < 0)
 		return -1;
 	js[n] = '\0';
@@ -204,11 +165,12 @@ int vapid_check(const char *hdr, const char *origin, int64_t now, char k[VAPID_K
 	    strncmp(v, "ES256", 5) != 0)
 		return -1;
 	*reason = "Authorization: the JWT's signature is not ES256 by k";
-	if (b64url_decode(d2 + 1, strlen(d2 + 1), sig, sizeof sig) != 64 ||
+	if (b64_decode(B64_URL, 0, d2 + 1, strlen(d2 + 1), sig, sizeof sig) != 64 ||
 	    !verify(k, t, (size_t)(d2 - t), sig))
 		return -1;
 	*reason = "Authorization: the JWT's claims are not JSON";
-	n = b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), (unsigned char *)js, sizeof js - 1);
+	n = b64_decode(B64_URL, 0, d1 + 1, (size_t)(d2 - d1 - 1), (unsigned char *)js,
+	               sizeof js - 1);
 	if (n < 0)
 		return -1;
 	js[n] = '\0';
