@@ -80,28 +80,55 @@ int jid_domain(const char *jid, char *out, size_t outlen)
 	return copy_out(p.domain, p.domain_len, out, outlen);
 }
 
+/* The next entry of a list separated by sep, spaces around it trimmed: its
+ * start and length; *p moves past it (NULL after the last). 0 at the end. */
+static int list_next(const char **p, char sep, const char **e, size_t *len)
+{
+	const char *s = *p, *end;
+
+	if (!s)
+		return 0;
+	end = strchr(s, sep);
+	*len = end ? (size_t)(end - s) : strlen(s);
+	*p = end ? end + 1 : NULL;
+	while (*len && *s == ' ') {
+		s++;
+		(*len)--;
+	}
+	while (*len && s[*len - 1] == ' ')
+		(*len)--;
+	*e = s;
+	return 1;
+}
+
 int jid_domain_listed(const char *jid, const char *domains)
 {
 	char dom[JID_PART_MAX + 1];
-	size_t n;
+	const char *p = domains, *e;
+	size_t n, len;
 
 	if (jid_domain(jid, dom, sizeof dom) < 0)
 		return 0;
 	n = strlen(dom);
-	for (const char *p = domains; *p;) {
-		const char *e = strchr(p, ',');
-		size_t len = e ? (size_t)(e - p) : strlen(p);
-		while (len && *p == ' ') {
-			p++;
-			len--;
-		}
-		while (len && p[len - 1] == ' ')
-			len--;
-		if (len == n && strncasecmp(p, dom, n) == 0)
+	while (list_next(&p, ',', &e, &len))
+		if (len == n && strncasecmp(e, dom, n) == 0)
 			return 1;
-		if (!e)
-			break;
-		p = e + 1;
+	return 0;
+}
+
+int jid_listed(const char *list, char sep, const char *bare)
+{
+	const char *p = list, *e, *at, *dom;
+	size_t len;
+
+	if (!list || !bare || !*bare)
+		return 0;
+	at = strchr(bare, '@');
+	dom = at ? at + 1 : bare;
+	while (list_next(&p, sep, &e, &len)) {
+		const char *want = memchr(e, '@', len) ? bare : dom;
+		if (len && strlen(want) == len && strncasecmp(e, want, len) == 0)
+			return 1;
 	}
 	return 0;
 }

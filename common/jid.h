@@ -33,5 +33,10 @@ int jid_domain(const char *jid, char *out, size_t outlen);
 /* 1 if jid's domainpart is one of domains (comma-separated, spaces around a
  * name ignored, ASCII case-insensitive), else 0 (also for a malformed jid). */
 int jid_domain_listed(const char *jid, const char *domains);
+/* 1 if the bare JID bare is on list (entries separated by sep, spaces around
+ * an entry ignored, ASCII case-insensitive): an entry with '@' is one bare
+ * JID, one without is a domain (its JIDs, not its subdomains'). 0 for NULL
+ * or empty arguments. */
+int jid_listed(const char *list, char sep, const char *bare);
 
 #endif

@@ -7,33 +7,12 @@
 #include <strings.h>
 #include <time.h>
 
+#include "jid.h"
 #include "regtoken.h"
-
-/* Does entry [e, e+elen) match bare? */
-static int entry_match(const char *e, size_t elen, const char *bare)
-{
-	const char *at = strchr(bare, '@');
-	const char *dom = at ? at + 1 : bare;
-
-	if (memchr(e, '@', elen))
-		return strlen(bare) == elen && strncasecmp(e, bare, elen) == 0;
-	return strlen(dom) == elen && strncasecmp(e, dom, elen) == 0;
-}
 
 int apppolicy_acl_match(const char *acl, const char *bare)
 {
-	if (!acl || !bare || !*bare)
-		return 0;
-	for (const char *p = acl; *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		if (len && entry_match(p, len, bare))
-			return 1;
-		if (!nl)
-			break;
-		p = nl + 1;
-	}
-	return 0;
+	return jid_listed(acl, '\n', bare);
 }
 
 static void refuse(struct apppolicy_verdict *v, const char *type, const char *cond)

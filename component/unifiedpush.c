@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "base64.h"
+#include "jid.h"
 #include "vapid.h"
 
 void up_b64_encode(const unsigned char *in, size_t n, char *out)
@@ -86,27 +87,7 @@ int up_token_ok(const char *s)
 
 int up_acl_allows(const char *acl, const char *bare)
 {
-	const char *at = strchr(bare, '@');
-	const char *dom = at ? at + 1 : bare;
-	size_t nb = strlen(bare), nd = strlen(dom);
-
-	for (const char *p = acl; p && *p;) {
-		const char *e = strchr(p, ',');
-		size_t len = e ? (size_t)(e - p) : strlen(p);
-		while (len && *p == ' ') {
-			p++;
-			len--;
-		}
-		while (len && p[len - 1] == ' ')
-			len--;
-		if (len && ((len == nb && strncasecmp(p, bare, nb) == 0) ||
-		            (len == nd && !memchr(p, '@', len) && strncasecmp(p, dom, nd) == 0)))
-			return 1;
-		if (!e)
-			break;
-		p = e + 1;
-	}
-	return 0;
+	return jid_listed(acl, ',', bare);
 }
 
 int up_decode(const struct xnode *iq, struct up_req *out, char *err, size_t errlen)

@@ -221,7 +221,22 @@ static void test_domain_small_buffer(void)
 	CHECK_INT(jid_domain("@x", d, sizeof d), -1);
 }
 
+/* An access list: JIDs and domains, either separator, NULL and empty refused. */
+static void test_listed(void)
+{
+	CHECK_INT(jid_listed("bob@example.org\nother.net", '\n', "BOB@example.org"), 1);
+	CHECK_INT(jid_listed("bob@example.org\nother.net", '\n', "c@other.net"), 1);
+	CHECK_INT(jid_listed("bob@example.org\nother.net", '\n', "c@sub.other.net"), 0);
+	CHECK_INT(jid_listed("bob@example.org , other.net", ',', "alice@example.org"), 0);
+	CHECK_INT(jid_listed(" other.net ,x", ',', "c@other.net"), 1);
+	CHECK_INT(jid_listed("bob@example.org", ',', "example.org"), 0);
+	CHECK_INT(jid_listed("example.org", ',', "example.org"), 1);
+	CHECK_INT(jid_listed("", ',', "a@example.org"), 0);
+	CHECK_INT(jid_listed(NULL, ',', "a@example.org"), 0);
+	CHECK_INT(jid_listed("example.org", ',', ""), 0);
+}
+
 TEST_MAIN(T(test_split_parts), T(test_split_refuses), T(test_split_lengths), T(test_jid),
 	  T(test_jid_sizes), T(test_split_examples),
 	  T(test_domain_small_buffer),
-	  T(test_domain_listed))
+	  T(test_domain_listed), T(test_listed))
