@@ -37,44 +37,8 @@ _ctl_cleanup() {
 }
 trap _ctl_cleanup EXIT
 
-# ctl ARGS...: run xpushctl; stdout in ctl.out, stderr in ctl.err, status in CTL_RC; every run
-# appended to ctl.log.
-CTL_RC=0
-ctl() {
-	CTL_RC=0
-	"$XPUSHCTL" "$@" >"$T_DIR/ctl.out" 2>"$T_DIR/ctl.err" </dev/null || CTL_RC=$?
-	{
-		printf '$ xpushctl'
-		printf ' %q' "$@"
-		echo
-		cat "$T_DIR/ctl.out" "$T_DIR/ctl.err"
-		echo "(exit $CTL_RC)"
-	} >>"$T_DIR/ctl.log"
-}
-ctl_ok() {
-	ctl "$@"
-	((CTL_RC == 0)) || fail "xpushctl $* exited $CTL_RC: $(cat "$T_DIR/ctl.err")"
-}
-# js EXPR: a Python expression over the JSON xpushctl printed (d).
-js() {
-	python3 - "$T_DIR/ctl.out" "$1" <<'EOF'
-import json, sys
-d = json.load(open(sys.argv[1]))
-v = eval(sys.argv[2], {"d": d, "json": json})
-print(v if isinstance(v, str) else json.dumps(v))
-EOF
-}
-# expect_error CODE MESSAGE ARGS...: exit CODE, nothing on stdout, one stderr line starting MESSAGE.
-expect_error() {
-	local code=$1 msg=$2
-	shift 2
-	ctl "$@"
-	((CTL_RC == code)) || fail "xpushctl $*: exit $CTL_RC, expected $code ($(cat "$T_DIR/ctl.err"))"
-	[[ ! -s $T_DIR/ctl.out ]] || fail "xpushctl $*: printed on stdout: $(cat "$T_DIR/ctl.out")"
-	(($(wc -l <"$T_DIR/ctl.err") == 1)) || fail "xpushctl $*: not one stderr line: $(cat "$T_DIR/ctl.err")"
-	[[ $(<"$T_DIR/ctl.err") == "$msg"* ]] || fail "xpushctl $*: [$(<"$T_DIR/ctl.err")] is not [$msg...]"
-	log "ok: exit $code: $(<"$T_DIR/ctl.err")"
-}
+# shellcheck source-path=SCRIPTDIR source=ctl_lib.sh
+source "$(dirname "$0")/ctl_lib.sh"
 
 # ---- app -----------------------------------------------------------------------------------------
 
@@ -90,7 +54,7 @@ await_device_online tablet bob tablet-1
 ctl_ok app list --json
 a0='d["apps"][0]'
 assert_eq "$T_APP acl 2 [\"$SHOP\"] null" \
-	"$(js "$a0[\"app\"] + ' ' + $a0[\"policy\"] + ' ' + str($a0[\"devices_registered\"]) + ' ' + json.dumps($a0[\"producers\"]) + ' ' + json.dumps($a0[\"secret\"])")" \
+	"$(js "${a0}[\"app\"] + ' ' + ${a0}[\"policy\"] + ' ' + str(${a0}[\"devices_registered\"]) + ' ' + json.dumps(${a0}[\"producers\"]) + ' ' + json.dumps(${a0}[\"secret\"])")" \
 	"app list --json: the app, its policy, devices, producers, no secret"
 ctl_ok app list
 grep -q "^$T_APP *acl" "$T_DIR/ctl.out" || fail "app list (text) lacks the app: $(cat "$T_DIR/ctl.out")"
